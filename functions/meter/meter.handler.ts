@@ -1,0 +1,110 @@
+// The metering Lambda (hot path): consume, refund and check, called by the platform's backend before every job.
+
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { toCu, toMilli } from '../../shared/domain/compute-units';
+import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
+import { jsonResponse } from '../../shared/http/error-response';
+import { areaHandler, type Routes } from '../../shared/http/lambda';
+import { parseInput, readJsonBody, requireServicePrincipal } from '../../shared/http/request';
+import { cuAmount, identifier, label, snakeCase } from '../../shared/http/schemas';
+import { check } from '../../shared/use-cases/check';
+import { consume } from '../../shared/use-cases/consume';
+import { refund } from '../../shared/use-cases/refund';
+
+/** Job types the platform meters today; any snake_case job type is accepted, these are documented. */
+export const KNOWN_JOB_TYPES = [
+  'image_generation',
+  'video_generation',
+  'model_training',
+  'upscale',
+  'background_removal',
+  'pixelate',
+  'vectorize',
+  'embed',
+  'segmentation',
+  'skybox',
+  'texture',
+  'detection',
+  'safety_check',
+  'assistant_message',
+  'three_d_generation',
+  'audio_generation',
+] as const;
+
+const consumeBody = z.strictObject({
+  requestId: identifier,
+  orgId: identifier,
+  projectId: identifier,
+  userId: identifier,
+  jobType: snakeCase(64),
+  cu: cuAmount,
+  modelId: label(128).optional(),
+  modelName: label(200).optional(),
+  assetKind: z.enum(['image', 'video', '3d', 'audio']).optional(),
+  assetCount: z.number().int('must be an integer').min(0, 'must not be negative').max(10_000, 'must be at most 10000').optional(),
+  resourceType: snakeCase(64).optional(),
+  ioType: z.enum(['input', 'output']).optional(),
+  endpoint: label(256).optional(),
+});
+
+const refundBody = z.strictObject({
+  requestId: identifier,
+  orgId: identifier,
+  refundOf: identifier,
+  cu: cuAmount.optional(),
+});
+
+const checkBody = z.strictObject({
+  orgId: identifier,
+  projectId: identifier,
+  userId: identifier,
+  cu: cuAmount,
+});
+
+export async function consumeRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  requireServicePrincipal(event);
+  const { cu, ...body } = parseInput(consumeBody, readJsonBody(event));
+  const result = await consume({ ...body, cuMilli: toMilli(cu) }, deps);
+  return jsonResponse(200, {
+    eventId: result.eventId,
+    requestId: result.requestId,
+    chargedCu: toCu(result.chargedMilli),
+    poolCategory: result.poolCategory,
+    availableCu: result.availableMilli === null ? null : toCu(result.availableMilli),
+    replayed: result.replayed,
+  });
+}
+
+export async function refundRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  requireServicePrincipal(event);
+  const { cu, ...body } = parseInput(refundBody, readJsonBody(event));
+  const result = await refund({ ...body, cuMilli: cu === undefined ? undefined : toMilli(cu) }, deps);
+  return jsonResponse(200, {
+    eventId: result.eventId,
+    requestId: result.requestId,
+    refundOf: result.refundOf,
+    refundedCu: toCu(result.refundedMilli),
+    replayed: result.replayed,
+  });
+}
+
+export async function checkRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  requireServicePrincipal(event);
+  const { cu, ...body } = parseInput(checkBody, readJsonBody(event));
+  const result = await check({ ...body, cuMilli: toMilli(cu) }, deps);
+  return jsonResponse(200, {
+    allowed: result.allowed,
+    ...(result.blockedBy ? { blockedBy: result.blockedBy } : {}),
+    availableCu: result.availableMilli === null ? null : toCu(result.availableMilli),
+    highCost: result.highCost,
+  });
+}
+
+export const meterRoutes: Routes<LedgerDependencies> = {
+  'POST /v1/meter/consume': consumeRoute,
+  'POST /v1/meter/refund': refundRoute,
+  'POST /v1/meter/check': checkRoute,
+};
+
+export const handler = areaHandler(meterRoutes, ledgerDependencies);

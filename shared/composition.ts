@@ -1,0 +1,38 @@
+// The composition root: the ledger's adapters wired to its ports, built once per process from the environment.
+
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDocumentClient, createDynamoDbClient, dynamoDbSettingsFromEnv, type DynamoDbSettings } from './adapters/dynamodb/client';
+import { DynamoDbLedgerRepository } from './adapters/dynamodb/ledger-repository';
+import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
+import { LimitCache } from './use-cases/limit-cache';
+import type { RetryPolicy } from './use-cases/store-retry';
+
+export interface LedgerDependencies {
+  readonly store: DynamoDbLedgerRepository;
+  readonly cache: LimitCache;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly retry?: RetryPolicy;
+}
+
+export function buildLedgerDependencies(
+  settings: DynamoDbSettings,
+  overrides: { client?: DynamoDBClient; clock?: Clock; ids?: IdGenerator; retry?: RetryPolicy } = {},
+): LedgerDependencies {
+  const client = overrides.client ?? createDynamoDbClient(settings);
+  return {
+    store: new DynamoDbLedgerRepository(createDocumentClient(client), settings.tableName),
+    cache: new LimitCache(),
+    clock: overrides.clock ?? systemClock,
+    ids: overrides.ids ?? randomIds,
+    ...(overrides.retry ? { retry: overrides.retry } : {}),
+  };
+}
+
+let fromEnvironment: LedgerDependencies | undefined;
+
+/** The process-wide dependencies, from TABLE_NAME and DYNAMODB_ENDPOINT. */
+export function ledgerDependencies(): LedgerDependencies {
+  fromEnvironment ??= buildLedgerDependencies(dynamoDbSettingsFromEnv());
+  return fromEnvironment;
+}

@@ -1,0 +1,97 @@
+// The four limits a charge must fit under, per billing period: the team pool, the project cap and the actor's cap
+// (a member's or an API key's, falling back to the org's default limit). Caps only restrict; they never grant.
+
+import type { MilliCu } from './compute-units';
+
+export type CapLevel = 'team' | 'project' | 'member' | 'api_key';
+export type ActorKind = 'member' | 'api_key';
+export type CapSource = 'individual' | 'default' | 'none';
+export type UsageStatus = 'ok' | 'warning' | 'reached';
+/** Where a charge is drawn from. Only the plan allowance exists until top-ups land; the union is the API's. */
+export type PoolCategory = 'allowance' | 'top_up' | 'mixed';
+
+export const API_KEY_ACTOR_PREFIX = 'apiu_';
+export const WARNING_RATIO = 0.8;
+
+/** An actor id that starts with `apiu_` is an API key, anything else a human member. */
+export function actorKindOf(actorId: string): ActorKind {
+  return actorId.startsWith(API_KEY_ACTOR_PREFIX) ? 'api_key' : 'member';
+}
+
+export interface EffectiveCap {
+  readonly capMilli: MilliCu | null;
+  readonly capSource: CapSource;
+}
+
+/** Members and API keys without a cap of their own follow the org's default limit, live. */
+export function effectiveActorCap(ownCapMilli: MilliCu | null, defaultCapMilli: MilliCu | null): EffectiveCap {
+  if (ownCapMilli !== null) return { capMilli: ownCapMilli, capSource: 'individual' };
+  if (defaultCapMilli !== null) return { capMilli: defaultCapMilli, capSource: 'default' };
+  return { capMilli: null, capSource: 'none' };
+}
+
+export function projectCap(ownCapMilli: MilliCu | null): EffectiveCap {
+  return ownCapMilli === null ? { capMilli: null, capSource: 'none' } : { capMilli: ownCapMilli, capSource: 'individual' };
+}
+
+/** The usage bar: amber from 80 % of the cap, red at 100 %; no cap, no bar. */
+export function usageStatus(usedMilli: MilliCu, capMilli: MilliCu | null): UsageStatus {
+  if (capMilli === null) return 'ok';
+  if (usedMilli >= capMilli) return 'reached';
+  if (usedMilli >= capMilli * WARNING_RATIO) return 'warning';
+  return 'ok';
+}
+
+export interface LimitUsage {
+  readonly level: CapLevel;
+  /** null: this level sets no limit. */
+  readonly capMilli: MilliCu | null;
+  readonly usedMilli: MilliCu;
+}
+
+export type ChargeDecision =
+  | { readonly allowed: true; readonly availableMilli: MilliCu | null }
+  | { readonly allowed: false; readonly blockedBy: LimitUsage; readonly availableMilli: MilliCu };
+
+/**
+ * Whether `cuMilli` fits under every limit. `limits` is in reporting order (team, member or api_key, project):
+ * the first limit that would be passed is the one named. `availableMilli` is the smallest headroom before the
+ * charge (null when nothing limits the actor, which cannot happen while the team pool is among the limits).
+ */
+export function evaluateCharge(limits: readonly LimitUsage[], cuMilli: MilliCu): ChargeDecision {
+  let availableMilli: MilliCu | null = null;
+  let blockedBy: LimitUsage | undefined;
+  for (const limit of limits) {
+    if (limit.capMilli === null) continue;
+    const headroom = Math.max(0, limit.capMilli - limit.usedMilli);
+    availableMilli = availableMilli === null ? headroom : Math.min(availableMilli, headroom);
+    if (blockedBy === undefined && limit.usedMilli + cuMilli > limit.capMilli) blockedBy = limit;
+  }
+  if (blockedBy) return { allowed: false, blockedBy, availableMilli: availableMilli ?? 0 };
+  return { allowed: true, availableMilli };
+}
+
+const LIMIT_CODES: Record<CapLevel, string> = {
+  team: 'team_balance_exhausted',
+  member: 'member_cap_reached',
+  project: 'project_cap_reached',
+  api_key: 'api_key_cap_reached',
+};
+
+const LIMIT_ADVICE: Record<CapLevel, string> = {
+  team: "The team's CU balance for this billing period is used up. A team admin can buy CU or upgrade the plan.",
+  member: "This member's usage cap was reached. A team admin can raise or remove it in Members settings.",
+  project: "This project's usage cap was reached. A team admin can raise or remove it in Projects settings.",
+  api_key: "This API key's usage cap was reached. A team admin can raise or remove it in API keys settings.",
+};
+
+export function limitCode(level: CapLevel): string {
+  return LIMIT_CODES[level];
+}
+
+export function limitMessage(level: CapLevel): string {
+  return LIMIT_ADVICE[level];
+}
+
+/** A job at or above this many milli-CU is flagged "High cost" unless the org sets its own threshold (100 CU). */
+export const DEFAULT_HIGH_COST_MILLI = 100_000;

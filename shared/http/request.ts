@@ -1,0 +1,55 @@
+// Reading API Gateway HTTP API (v2) requests at the edge: JSON bodies, path and query parameters, the principal.
+// Every failure is a domain error naming the field; nothing here knows a use case.
+
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { InvalidJsonError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') {
+    throw new InvalidJsonError('This request needs a JSON object as its body.', 'body');
+  }
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES} bytes.`, 'body');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new InvalidJsonError('The body is not valid JSON.', 'body');
+  }
+}
+
+/** Validates `input` against `schema`; the first issue becomes a ValidationError naming its field. */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown, fieldPrefix = ''): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') path.push(issue.keys[0] ?? '');
+  const field = path.length > 0 ? `${fieldPrefix}${path.join('.')}` : fieldPrefix.replace(/\.$/, '') || 'body';
+  throw new ValidationError(`${field}: ${issue.message}`, field);
+}
+
+export function pathParameters<T extends z.ZodType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
+  return parseInput(schema, event.pathParameters ?? {});
+}
+
+export function queryParameters<T extends z.ZodType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
+  return parseInput(schema, event.queryStringParameters ?? {});
+}
+
+/**
+ * The platform's backend: on AWS the gateway has verified its SigV4 signature (IAM auth) before we run; the local
+ * runner puts the same context in after checking the bearer token. The service principal acts for every org.
+ */
+export function requireServicePrincipal(event: APIGatewayProxyEventV2): { principalId: string } {
+  const context = event.requestContext as APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { iam?: { userArn?: string; userId?: string } };
+  };
+  const iam = context.authorizer?.iam;
+  if (!iam?.userArn) throw new UnauthorizedError('This route needs the service principal (IAM, or the local SERVICE_TOKEN).');
+  return { principalId: iam.userArn };
+}

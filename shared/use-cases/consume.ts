@@ -1,0 +1,222 @@
+// Meter a job before it runs: charge its CU against the team pool, the actor's cap and the project's cap in one
+// atomic step, or refuse it naming the limit. Idempotent per (org, requestId).
+
+import { toCu, type MilliCu } from '../domain/compute-units';
+import { ConflictError, LimitReachedError, NotFoundError } from '../domain/errors';
+import { requestFingerprint } from '../domain/fingerprint';
+import { billingPeriodAt } from '../domain/billing-period';
+import { actorKindOf, evaluateCharge, limitCode, limitMessage, type LimitUsage, type PoolCategory } from '../domain/limits';
+import { counterName, type CounterRef, type JobDetails, type MeterEventRecord, type MeterStore, type OrgRecord, type ScopeRecord, type ScopeRef } from '../ports/ledger-store';
+import type { Clock, IdGenerator } from '../ports/runtime';
+import type { LimitCache } from './limit-cache';
+import { chargeLimits } from './charge-limits';
+import { DEFAULT_RETRY_POLICY, backoff, isTransient, unavailable, withStoreRetries, type RetryPolicy } from './store-retry';
+
+export interface MeterDependencies {
+  readonly store: MeterStore;
+  readonly cache: LimitCache;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly retry?: RetryPolicy;
+}
+
+export interface ConsumeRequest extends JobDetails {
+  readonly requestId: string;
+  readonly orgId: string;
+  readonly projectId: string;
+  readonly userId: string;
+  readonly cuMilli: MilliCu;
+}
+
+export interface ConsumeResult {
+  readonly eventId: string;
+  readonly requestId: string;
+  readonly chargedMilli: MilliCu;
+  readonly poolCategory: PoolCategory;
+  /** What the same actor can still spend in the same project this period, as this process knew it. */
+  readonly availableMilli: MilliCu | null;
+  readonly replayed: boolean;
+}
+
+/** Which stored records a limit's verdict rests on: a 402 is only answered once those were read in this request. */
+type RecordName = 'org' | 'project' | 'actor';
+
+interface LimitState {
+  org: OrgRecord;
+  project: ScopeRecord;
+  actor: ScopeRecord;
+  fresh: Set<RecordName>;
+}
+
+/**
+ * Steps:
+ * 1. Take the org, project and actor limits from the cache, or read them (with any event already under requestId).
+ * 2. Evaluate every limit for the current billing period. A refusal based on cached state is re-read first.
+ * 3. Write event and counters in one transaction, conditioned on the caps and config version evaluated in step 2.
+ * 4. On a stale condition, take the current state the transaction returned and go back to 2; on a conflict or
+ *    throttle, back off and retry; on an existing event, answer it again (or 409 when the body differs).
+ */
+export async function consume(request: ConsumeRequest, deps: MeterDependencies): Promise<ConsumeResult> {
+  const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
+  const fingerprint = requestFingerprint('consume', { ...request });
+  const attemptId = deps.ids.attemptId();
+  const actorKind = actorKindOf(request.userId);
+  const actorRef: ScopeRef = { kind: actorKind, id: request.userId };
+  let state = cachedState(deps.cache, request.orgId, request.projectId, actorRef);
+
+  for (let round = 0; round < policy.attempts + 4; round++) {
+    if (!state) {
+      const snapshot = await withStoreRetries(
+        () => deps.store.loadSnapshot(request.orgId, request.projectId, actorRef, request.requestId),
+        policy,
+      );
+      if (snapshot.existingEvent) return replay(snapshot.existingEvent, fingerprint, attemptId);
+      if (!snapshot.org) throw orgNotFound(request.orgId);
+      state = { org: snapshot.org, project: snapshot.project, actor: snapshot.actor, fresh: new Set(['org', 'project', 'actor']) };
+      remember(deps.cache, state);
+    }
+
+    const now = deps.clock.now();
+    const period = billingPeriodAt(state.org.billingAnchor, now);
+    const { limits, actorCap, projectCap } = chargeLimits(state.org, state.project, state.actor, period.start);
+    const decision = evaluateCharge(limits, request.cuMilli);
+    if (!decision.allowed) {
+      if (recordsBehind(decision.blockedBy, actorCap.capSource).every((name) => state!.fresh.has(name))) {
+        throw limitReached(decision.blockedBy, request.cuMilli);
+      }
+      state = undefined;
+      continue;
+    }
+
+    const maxUsedBefore = (limit: LimitUsage | undefined) =>
+      limit?.capMilli === null || limit === undefined ? null : limit.capMilli - request.cuMilli;
+    const counters: CounterRef[] = [{ kind: 'team', id: '' }, { kind: 'project', id: request.projectId }, actorRef];
+    const event: MeterEventRecord = {
+      kind: 'consume',
+      orgId: request.orgId,
+      requestId: request.requestId,
+      eventId: deps.ids.eventId(),
+      createdAt: now.toISOString(),
+      periodStart: period.start,
+      projectId: request.projectId,
+      userId: request.userId,
+      actorKind,
+      jobType: request.jobType,
+      modelId: request.modelId,
+      modelName: request.modelName,
+      assetKind: request.assetKind,
+      assetCount: request.assetCount,
+      resourceType: request.resourceType,
+      ioType: request.ioType,
+      endpoint: request.endpoint,
+      cuMilli: request.cuMilli,
+      poolCategory: 'allowance',
+      counters: counters.map(counterName),
+      fingerprint,
+      attemptId,
+      availableAfterMilli: decision.availableMilli === null ? null : Math.max(0, decision.availableMilli - request.cuMilli),
+    };
+
+    let outcome;
+    try {
+      outcome = await deps.store.commitCharge({
+        event,
+        apiKeyProjectId: state.actor.projectId,
+        expectedConfigVersion: state.org.configVersion,
+        expectedProjectCapMilli: projectCap.capMilli,
+        expectedActorCapMilli: state.actor.capMilli,
+        maxUsedBefore: { team: maxUsedBefore(limits[0])!, actor: maxUsedBefore(limits[1]), project: maxUsedBefore(limits[2]) },
+      });
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      await backoff(round, policy);
+      continue;
+    }
+
+    switch (outcome.status) {
+      case 'charged':
+        deps.cache.addUsage(request.orgId, counters, period.start, request.cuMilli);
+        return answer(event, false);
+      case 'duplicate':
+        return replay(outcome.existing, fingerprint, attemptId);
+      case 'rejected': {
+        if (outcome.orgMissing) {
+          deps.cache.forgetOrg(request.orgId);
+          throw orgNotFound(request.orgId);
+        }
+        const fresh = new Set<RecordName>();
+        if (outcome.org) fresh.add('org');
+        if (outcome.project) fresh.add('project');
+        if (outcome.actor) fresh.add('actor');
+        state = {
+          org: outcome.org ?? state.org,
+          project: outcome.project ?? state.project,
+          actor: outcome.actor ?? state.actor,
+          fresh,
+        };
+        remember(deps.cache, state);
+        continue;
+      }
+    }
+  }
+  throw unavailable();
+}
+
+function cachedState(cache: LimitCache, orgId: string, projectId: string, actor: ScopeRef): LimitState | undefined {
+  const org = cache.org(orgId);
+  const project = cache.scope(orgId, 'project', projectId);
+  const actorRecord = cache.scope(orgId, actor.kind, actor.id);
+  if (!org || !project || !actorRecord) return undefined;
+  return { org, project, actor: actorRecord, fresh: new Set() };
+}
+
+function remember(cache: LimitCache, state: LimitState): void {
+  cache.rememberOrg(state.org);
+  cache.rememberScope(state.org.orgId, state.project);
+  cache.rememberScope(state.org.orgId, state.actor);
+}
+
+function recordsBehind(limit: LimitUsage, actorCapSource: string): RecordName[] {
+  if (limit.level === 'team') return ['org'];
+  if (limit.level === 'project') return ['project'];
+  return actorCapSource === 'default' ? ['actor', 'org'] : ['actor'];
+}
+
+function answer(event: MeterEventRecord, replayed: boolean): ConsumeResult {
+  return {
+    eventId: event.eventId,
+    requestId: event.requestId,
+    chargedMilli: event.cuMilli,
+    poolCategory: event.poolCategory,
+    availableMilli: event.availableAfterMilli ?? null,
+    replayed,
+  };
+}
+
+/** The answer to a request id already stored: the first answer again, unless the body differs. */
+function replay(existing: MeterEventRecord, fingerprint: string, attemptId: string): ConsumeResult {
+  if (existing.kind !== 'consume' || existing.fingerprint !== fingerprint) throw idempotencyKeyReused();
+  // Our own write whose response was lost and retried is the first answer, not a replay.
+  return answer(existing, existing.attemptId !== attemptId);
+}
+
+export function idempotencyKeyReused(): ConflictError {
+  return new ConflictError(
+    'idempotency_key_reused',
+    'This requestId was already used in this org with a different request body.',
+    'requestId',
+  );
+}
+
+export function orgNotFound(orgId: string): NotFoundError {
+  return new NotFoundError('org_not_found', `Org ${orgId} is not provisioned.`, 'orgId');
+}
+
+function limitReached(limit: LimitUsage, requestedMilli: MilliCu): LimitReachedError {
+  return new LimitReachedError(limitCode(limit.level), limitMessage(limit.level), {
+    level: limit.level,
+    capCu: toCu(limit.capMilli ?? 0),
+    usedCu: toCu(limit.usedMilli),
+    requestedCu: toCu(requestedMilli),
+  });
+}

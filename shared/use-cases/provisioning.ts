@@ -1,0 +1,75 @@
+// Provisioning by the platform's backend: orgs with their plan, projects, members, API keys, caps and the
+// org-wide default limit. Every change governs the very next consume (see the conditions in consume).
+
+import type { MilliCu } from '../domain/compute-units';
+import { ValidationError } from '../domain/errors';
+import { API_KEY_ACTOR_PREFIX } from '../domain/limits';
+import type { AdminStore, MemberRole, OrgRecord, ScopeKind, ScopeSettings } from '../ports/ledger-store';
+import type { Clock } from '../ports/runtime';
+import { orgNotFound } from './consume';
+import { scopeView, type ScopeView } from './usage-views';
+
+export interface AdminDependencies {
+  readonly store: AdminStore;
+  readonly clock: Clock;
+}
+
+export interface PutOrgRequest {
+  readonly orgId: string;
+  readonly name?: string | undefined;
+  readonly planName: string;
+  readonly allowanceMilli: MilliCu;
+  readonly billingAnchor: string;
+  readonly highCostMilli?: MilliCu | null | undefined;
+}
+
+/** Creates the org or changes its plan and anchor, keeping its usage. */
+export function putOrg(request: PutOrgRequest, deps: AdminDependencies): Promise<OrgRecord> {
+  return deps.store.putOrg(request, deps.clock.now().toISOString());
+}
+
+/** Sets (or with null removes) the cap that applies to every member and API key without one of its own. */
+export async function setDefaultLimit(orgId: string, capMilli: MilliCu | null, deps: AdminDependencies): Promise<OrgRecord> {
+  const org = await deps.store.setDefaultLimit(orgId, capMilli, deps.clock.now().toISOString());
+  if (!org) throw orgNotFound(orgId);
+  return org;
+}
+
+export interface PutScopeRequest extends ScopeSettings {
+  readonly orgId: string;
+  readonly id: string;
+}
+
+export function putProject(request: PutScopeRequest, deps: AdminDependencies): Promise<ScopeView> {
+  return putScope('project', request, deps);
+}
+
+export function putMember(request: PutScopeRequest & { role: MemberRole }, deps: AdminDependencies): Promise<ScopeView> {
+  if (request.id.startsWith(API_KEY_ACTOR_PREFIX)) {
+    throw new ValidationError(`Ids starting with ${API_KEY_ACTOR_PREFIX} are API keys; manage them under /api-keys.`, 'userId');
+  }
+  return putScope('member', request, deps);
+}
+
+export function putApiKey(request: PutScopeRequest & { projectId: string }, deps: AdminDependencies): Promise<ScopeView> {
+  if (!request.id.startsWith(API_KEY_ACTOR_PREFIX)) {
+    throw new ValidationError(`API key ids start with ${API_KEY_ACTOR_PREFIX}.`, 'keyId');
+  }
+  return putScope('api_key', request, deps);
+}
+
+/**
+ * Steps:
+ * 1. Read the org (its default limit and billing period shape the answer); unknown org: 404.
+ * 2. Write the scope's settings, conditioned on the org still existing.
+ * 3. Answer with the scope's usage bar for the current period.
+ */
+async function putScope(kind: ScopeKind, request: PutScopeRequest, deps: AdminDependencies): Promise<ScopeView> {
+  const now = deps.clock.now();
+  const org = await deps.store.getOrg(request.orgId);
+  if (!org) throw orgNotFound(request.orgId);
+  const { orgId: _orgId, id, ...settings } = request;
+  const scope = await deps.store.putScope(request.orgId, { kind, id }, settings, now.toISOString());
+  if (!scope) throw orgNotFound(request.orgId);
+  return scopeView(org, scope, now);
+}

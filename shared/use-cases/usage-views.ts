@@ -1,0 +1,70 @@
+// Read models for admins: usage bars per member, project and API key, the team balance, the activity log.
+
+import { billingPeriodAt } from '../domain/billing-period';
+import type { MilliCu } from '../domain/compute-units';
+import { effectiveActorCap, projectCap, usageStatus, type CapSource, type UsageStatus } from '../domain/limits';
+import type { AdminStore, MeterEventRecord, OrgRecord, Page, ScopeKind, ScopeRecord } from '../ports/ledger-store';
+import type { Clock } from '../ports/runtime';
+import { usedIn } from './charge-limits';
+import { orgNotFound } from './consume';
+import { withStoreRetries } from './store-retry';
+
+export interface ScopeView {
+  readonly record: ScopeRecord;
+  readonly usedMilli: MilliCu;
+  readonly capMilli: MilliCu | null;
+  readonly capSource: CapSource;
+  readonly status: UsageStatus;
+}
+
+export interface BalanceView {
+  readonly org: OrgRecord;
+  readonly usedMilli: MilliCu;
+  readonly availableMilli: MilliCu;
+  readonly periodStart: string;
+  readonly resetsAt: Date;
+}
+
+export function scopeView(org: OrgRecord, scope: ScopeRecord, at: Date): ScopeView {
+  const period = billingPeriodAt(org.billingAnchor, at);
+  const cap = scope.kind === 'project' ? projectCap(scope.capMilli) : effectiveActorCap(scope.capMilli, org.defaultCapMilli);
+  const usedMilli = usedIn(scope, period.start);
+  return { record: scope, usedMilli, capMilli: cap.capMilli, capSource: cap.capSource, status: usageStatus(usedMilli, cap.capMilli) };
+}
+
+async function requireOrg(orgId: string, store: AdminStore): Promise<OrgRecord> {
+  const org = await withStoreRetries(() => store.getOrg(orgId));
+  if (!org) throw orgNotFound(orgId);
+  return org;
+}
+
+/** One page of an org's members, projects or API keys, each with its usage bar for the current period. */
+export async function listScopes(
+  orgId: string,
+  kind: ScopeKind,
+  page: { limit: number; cursor: string | null },
+  deps: { store: AdminStore; clock: Clock },
+): Promise<Page<ScopeView>> {
+  const org = await requireOrg(orgId, deps.store);
+  const now = deps.clock.now();
+  const scopes = await withStoreRetries(() => deps.store.listScopes(orgId, kind, page.limit, page.cursor));
+  return { items: scopes.items.map((scope) => scopeView(org, scope, now)), nextCursor: scopes.nextCursor };
+}
+
+/** The team pool for the current billing period. */
+export async function getBalance(orgId: string, deps: { store: AdminStore; clock: Clock }): Promise<BalanceView> {
+  const org = await requireOrg(orgId, deps.store);
+  const period = billingPeriodAt(org.billingAnchor, deps.clock.now());
+  const usedMilli = usedIn(org, period.start);
+  return { org, usedMilli, availableMilli: Math.max(0, org.allowanceMilli - usedMilli), periodStart: period.start, resetsAt: period.resetsAt };
+}
+
+/** The org's activity log, newest first. */
+export async function listEvents(
+  orgId: string,
+  page: { limit: number; cursor: string | null },
+  deps: { store: AdminStore },
+): Promise<Page<MeterEventRecord>> {
+  await requireOrg(orgId, deps.store);
+  return withStoreRetries(() => deps.store.listEvents(orgId, page.limit, page.cursor));
+}

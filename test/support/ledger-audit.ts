@@ -1,0 +1,42 @@
+// Brute-force audit of a ledger table: recompute every counter from the event log and compare.
+
+import { USAGE_PREFIX } from '../../shared/adapters/dynamodb/ledger-table';
+
+export interface LedgerAudit {
+  /** counter name (`team`, `project:p1`, ...) @ period -> milli-CU held by the counter item. */
+  readonly counters: Map<string, number>;
+  /** The same, recomputed from consume and refund events. */
+  readonly fromEvents: Map<string, number>;
+  readonly consumes: Record<string, unknown>[];
+  readonly refunds: Record<string, unknown>[];
+}
+
+export function auditLedger(items: Record<string, unknown>[], orgId: string): LedgerAudit {
+  const counters = new Map<string, number>();
+  const fromEvents = new Map<string, number>();
+  const consumes: Record<string, unknown>[] = [];
+  const refunds: Record<string, unknown>[] = [];
+  for (const item of items) {
+    if (item.entity === 'event') {
+      if (item.orgId !== orgId) continue;
+      (item.kind === 'consume' ? consumes : refunds).push(item);
+      const sign = item.kind === 'consume' ? 1 : -1;
+      for (const counter of item.counters as string[]) {
+        const key = `${counter}@${String(item.periodStart)}`;
+        fromEvents.set(key, (fromEvents.get(key) ?? 0) + sign * Number(item.cuMilli));
+      }
+      continue;
+    }
+    if (item.pk !== `ORG#${orgId}`) continue;
+    const counter = item.entity === 'org' ? 'team' : `${String(item.entity)}:${String(item.scopeId)}`;
+    for (const [attribute, value] of Object.entries(item)) {
+      if (attribute.startsWith(USAGE_PREFIX)) counters.set(`${counter}@${attribute.slice(USAGE_PREFIX.length)}`, Number(value));
+    }
+  }
+  return { counters, fromEvents, consumes, refunds };
+}
+
+/** Counters without zero entries, for comparing with recomputed sums. */
+export function nonZero(map: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...map].filter(([, value]) => value !== 0).sort(([a], [b]) => a.localeCompare(b)));
+}

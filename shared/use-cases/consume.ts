@@ -64,6 +64,8 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
   const actorRef: ScopeRef = { kind: actorKind, id: request.userId };
   let state = cachedState(deps.cache, request.orgId, request.projectId, actorRef);
 
+  let transientFailures = 0;
+  // Each round either answers or learns something new (fresh state, a concurrent refund): a handful suffice.
   for (let round = 0; round < policy.attempts + 4; round++) {
     if (!state) {
       const snapshot = await withStoreRetries(
@@ -129,7 +131,8 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
       });
     } catch (error) {
       if (!isTransient(error)) throw error;
-      await backoff(round, policy);
+      if (++transientFailures >= policy.attempts) throw unavailable();
+      await backoff(transientFailures, policy);
       continue;
     }
 

@@ -37,6 +37,8 @@ export async function refund(request: RefundRequest, deps: MeterDependencies): P
   const fingerprint = requestFingerprint('refund', { ...request });
   const attemptId = deps.ids.attemptId();
 
+  let transientFailures = 0;
+  // Each round either answers or learns something new (fresh state, a concurrent refund): a handful suffice.
   for (let round = 0; round < policy.attempts + 4; round++) {
     const events = await withStoreRetries(() => deps.store.getEvents(request.orgId, [request.requestId, request.refundOf]), policy);
     const existing = events.find((event) => event.requestId === request.requestId);
@@ -72,7 +74,8 @@ export async function refund(request: RefundRequest, deps: MeterDependencies): P
       outcome = await deps.store.commitRefund({ event, original, maxRefundedBefore: original.cuMilli - amount });
     } catch (error) {
       if (!isTransient(error)) throw error;
-      await backoff(round, policy);
+      if (++transientFailures >= policy.attempts) throw unavailable();
+      await backoff(transientFailures, policy);
       continue;
     }
     if (outcome.status === 'duplicate') return replay(outcome.existing, fingerprint, attemptId);

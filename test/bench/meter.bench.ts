@@ -1,0 +1,735 @@
+// `npm run bench:meter`: the consume hot path against DynamoDB Local, in one run.
+//   1. latency p50/p99 of sequential consumes, in-process (the middy handler) and over HTTP (the local runner)
+//   2. throughput with 1, 16 and 64 concurrent clients on one org (in-process consume() with its dependencies)
+//   3. overspend check: 64 concurrent clients against tight limits; counters read back and reconciled with events
+//   4. DynamoDB round trips per consume (SDK middleware count) during the steady-state throughput runs
+//   5. write units per consume from the stored items' sizes (DynamoDB Local under-reports transactional capacity)
+//   6. the same four-item TransactWriteItems written bare (no validation, cache or use case), as the ceiling
+// Prints a table, then one JSON line with every figure as the last line of stdout. Never fails on speed.
+
+process.env.LOG_LEVEL = 'silent';
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { GetItemCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
+import { eventKey, eventLogKey, orgKey, scopeKey, usageAttribute, type ItemKey } from '../../shared/adapters/dynamodb/ledger-table';
+import { buildLedgerDependencies, type LedgerDependencies } from '../../shared/composition';
+import { billingPeriodAt } from '../../shared/domain/billing-period';
+import { LimitReachedError } from '../../shared/domain/errors';
+import { counterName, parseCounter } from '../../shared/ports/ledger-store';
+import { consume, type ConsumeRequest } from '../../shared/use-cases/consume';
+import { handler as adminHandler, putMemberRoute, putOrgRoute, putProjectRoute } from '../../functions/admin/admin.handler';
+import { handler as meterHandler } from '../../functions/meter/meter.handler';
+import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
+import { startLocalRunner, type LocalRunner } from '../../infra/local/start';
+import { probeClient, type SdkProbe } from '../support/sdk-faults';
+import { itemSize, lambdaContext, latencyStats, prng, round, serviceEvent, table, writeUnits, type LatencyStats } from './bench-support';
+
+// ---- Parameters --------------------------------------------------------------------------------------------------
+
+const LATENCY_WARMUP = 30;
+const LATENCY_SAMPLES = 300;
+/** Requests per measured pass, by number of concurrent clients. */
+const THROUGHPUT_PLAN: ReadonlyArray<{ concurrency: number; requests: number }> = [
+  { concurrency: 1, requests: 300 },
+  { concurrency: 16, requests: 1200 },
+  { concurrency: 64, requests: 1600 },
+];
+/** Both sides are warmed up (JIT of the JVM and of V8) before anything is measured. */
+const JVM_WARMUP_REQUESTS = 400;
+const RATIO_TARGET = 0.6;
+const ROUND_TRIP_TARGET = 1;
+/** Round trips per consume count as "1" up to this (cache refreshes of the 30 s limit-cache TTL add a few reads). */
+const ROUND_TRIP_TOLERANCE = 0.05;
+
+const BILLING_ANCHOR = '2024-01-01';
+const MAX_CU = 1_000_000_000;
+const JOB = { jobType: 'image_generation', modelId: 'flux-1-dev', modelName: 'FLUX.1 [dev]', assetKind: 'image' as const };
+const CHARGE_CU = 1.5;
+
+// Tight limits for the overspend check.
+const TIGHT = {
+  orgId: 'org-tight',
+  allowanceCu: 500,
+  projects: [
+    { id: 'proj-a', capCu: 300 },
+    { id: 'proj-b', capCu: 300 },
+  ],
+  members: [
+    { id: 'user-1', capCu: 150 },
+    { id: 'user-2', capCu: 150 },
+    { id: 'user-3', capCu: 150 },
+    { id: 'user-4', capCu: 150 },
+  ],
+  clients: 64,
+  requestsPerClient: 12,
+  chargeCu: 5,
+};
+
+// The throughput org: limits far above anything the bench spends, every level capped so every condition is checked.
+const FAST = {
+  orgId: 'org-fast',
+  projectId: 'proj-main',
+  members: Array.from({ length: 8 }, (_, index) => `user-${index + 1}`),
+};
+
+const TABLES = { http: 'bench-http', ours: 'bench-ours', bare: 'bench-bare', tight: 'bench-tight' };
+
+// ---- Provisioning -----------------------------------------------------------------------------------------------
+
+async function expectOk(result: Promise<{ statusCode?: number | undefined; body?: string | undefined }>, what: string): Promise<void> {
+  const response = await result;
+  if (response.statusCode !== 200) throw new Error(`${what}: HTTP ${response.statusCode} ${response.body ?? ''}`);
+}
+
+interface OrgPlan {
+  readonly orgId: string;
+  readonly allowanceCu: number;
+  readonly projects: ReadonlyArray<{ id: string; capCu?: number }>;
+  readonly members: ReadonlyArray<{ id: string; capCu?: number }>;
+}
+
+/** Provisions through the admin routes, with the given dependencies. */
+async function provision(deps: LedgerDependencies, plan: OrgPlan): Promise<void> {
+  const orgPath = { orgId: plan.orgId };
+  await expectOk(
+    putOrgRoute(serviceEvent('PUT /v1/orgs/{orgId}', { pathParameters: orgPath, body: { plan: { name: 'bench', allowanceCu: plan.allowanceCu }, billingAnchor: BILLING_ANCHOR } }), deps),
+    `put org ${plan.orgId}`,
+  );
+  for (const project of plan.projects) {
+    await expectOk(
+      putProjectRoute(
+        serviceEvent('PUT /v1/orgs/{orgId}/projects/{projectId}', { pathParameters: { ...orgPath, projectId: project.id }, body: project.capCu === undefined ? {} : { capCu: project.capCu } }),
+        deps,
+      ),
+      `put project ${project.id}`,
+    );
+  }
+  for (const member of plan.members) {
+    await expectOk(
+      putMemberRoute(
+        serviceEvent('PUT /v1/orgs/{orgId}/members/{userId}', {
+          pathParameters: { ...orgPath, userId: member.id },
+          body: { role: 'contributor', ...(member.capCu === undefined ? {} : { capCu: member.capCu }) },
+        }),
+        deps,
+      ),
+      `put member ${member.id}`,
+    );
+  }
+}
+
+// ---- Concurrent runs --------------------------------------------------------------------------------------------
+
+type Outcome = 'ok' | 'refused' | 'failed';
+
+interface RunResult {
+  readonly concurrency: number;
+  readonly requests: number;
+  readonly successes: number;
+  readonly refused: number;
+  readonly failed: number;
+  readonly failures: Record<string, number>;
+  readonly elapsedMs: number;
+  readonly perSecond: number;
+}
+
+/** `concurrency` clients, each sending its next request as soon as the previous answered, until `requests` were sent. */
+async function runConcurrent(concurrency: number, requests: number, send: (index: number, client: number) => Promise<Outcome>): Promise<RunResult> {
+  let next = 0;
+  let successes = 0;
+  let refused = 0;
+  let failed = 0;
+  const failures: Record<string, number> = {};
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, client) => {
+      while (next < requests) {
+        const index = next++;
+        try {
+          const outcome = await send(index, client);
+          if (outcome === 'ok') successes++;
+          else if (outcome === 'refused') refused++;
+          else failed++;
+        } catch (error) {
+          failed++;
+          const name = (error as Error | undefined)?.name ?? 'unknown';
+          failures[name] = (failures[name] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  return { concurrency, requests, successes, refused, failed, failures, elapsedMs, perSecond: (successes / elapsedMs) * 1000 };
+}
+
+// ---- Our path: consume() with its dependencies -----------------------------------------------------------------
+
+function oursSender(deps: LedgerDependencies, runId: string) {
+  return async (index: number, client: number): Promise<Outcome> => {
+    const request: ConsumeRequest = {
+      requestId: `${runId}-${index}`,
+      orgId: FAST.orgId,
+      projectId: FAST.projectId,
+      userId: FAST.members[client % FAST.members.length]!,
+      cuMilli: CHARGE_CU * 1000,
+      ...JOB,
+    };
+    await consume(request, deps);
+    return 'ok';
+  };
+}
+
+// ---- The bare loop: the same four items, straight to the document client ------------------------------------------
+// Expressions copied from shared/adapters/dynamodb/ledger-repository.ts (commitCharge + counterUpdate).
+
+const EVENT_IS_NEW = 'attribute_not_exists(#pk)';
+const USAGE_FITS = '(attribute_not_exists(#used) OR #used <= :max)';
+const ORG_UNCHANGED_AND_POOL_FITS = `#configVersion = :configVersion AND ${USAGE_FITS}`;
+const CAP_UNCHANGED_AND_USAGE_FITS = `#capMilli = :cap AND ${USAGE_FITS}`;
+
+interface BareSetup {
+  readonly tableName: string;
+  readonly orgId: string;
+  readonly projectId: string;
+  readonly members: readonly string[];
+  readonly periodStart: string;
+  readonly configVersion: number;
+  readonly allowanceMilli: number;
+  readonly projectCapMilli: number;
+  readonly memberCapMilli: number;
+}
+
+function bareCounterUpdate(setup: BareSetup, key: ItemKey, entity: string, scopeId: string, now: string, amount: number, capMilli: number, extra?: [string, string]) {
+  const names: Record<string, string> = { '#used': usageAttribute(setup.periodStart), '#capMilli': 'capMilli', '#entity': 'entity', '#scopeId': 'scopeId', '#createdAt': 'createdAt' };
+  const values: Record<string, unknown> = { ':amount': amount, ':entity': entity, ':scopeId': scopeId, ':now': now, ':cap': capMilli, ':max': capMilli - amount };
+  const sets = ['#entity = :entity', '#scopeId = :scopeId', '#createdAt = if_not_exists(#createdAt, :now)'];
+  if (extra) {
+    names[`#${extra[0]}`] = extra[0];
+    values[`:${extra[0]}`] = extra[1];
+    sets.push(`#${extra[0]} = if_not_exists(#${extra[0]}, :${extra[0]})`);
+  }
+  return {
+    TableName: setup.tableName,
+    Key: key,
+    UpdateExpression: `ADD #used :amount SET ${sets.join(', ')}`,
+    ConditionExpression: CAP_UNCHANGED_AND_USAGE_FITS,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+}
+
+/** A fixed 43-character stand-in for the request fingerprint (a base64url SHA-256), so the event item is the same size. */
+const BARE_FINGERPRINT = randomBytes(32).toString('base64url');
+
+function bareTransaction(setup: BareSetup, requestId: string, userId: string) {
+  const now = new Date().toISOString();
+  const amount = CHARGE_CU * 1000;
+  const eventId = `evt_${randomUUID().replaceAll('-', '')}`;
+  const event = {
+    ...eventKey(setup.orgId, requestId),
+    ...eventLogKey(setup.orgId, now, eventId),
+    entity: 'event',
+    kind: 'consume',
+    orgId: setup.orgId,
+    requestId,
+    eventId,
+    createdAt: now,
+    periodStart: setup.periodStart,
+    projectId: setup.projectId,
+    userId,
+    actorKind: 'member',
+    ...JOB,
+    cuMilli: amount,
+    poolCategory: 'allowance',
+    counters: ['team', `project:${setup.projectId}`, `member:${userId}`],
+    fingerprint: BARE_FINGERPRINT,
+    attemptId: randomUUID(),
+    availableAfterMilli: setup.memberCapMilli - amount,
+  };
+  return new TransactWriteCommand({
+    TransactItems: [
+      { Put: { TableName: setup.tableName, Item: event, ConditionExpression: EVENT_IS_NEW, ExpressionAttributeNames: { '#pk': 'pk' }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+      {
+        Update: {
+          TableName: setup.tableName,
+          Key: orgKey(setup.orgId),
+          UpdateExpression: 'ADD #used :amount',
+          ConditionExpression: ORG_UNCHANGED_AND_POOL_FITS,
+          ExpressionAttributeNames: { '#used': usageAttribute(setup.periodStart), '#configVersion': 'configVersion' },
+          ExpressionAttributeValues: { ':amount': amount, ':configVersion': setup.configVersion, ':max': setup.allowanceMilli - amount },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      { Update: bareCounterUpdate(setup, scopeKey(setup.orgId, 'project', setup.projectId), 'project', setup.projectId, now, amount, setup.projectCapMilli) },
+      { Update: bareCounterUpdate(setup, scopeKey(setup.orgId, 'member', userId), 'member', userId, now, amount, setup.memberCapMilli, ['role', 'contributor']) },
+    ],
+  });
+}
+
+let bareConflicts = 0;
+
+function bareSender(documents: DynamoDBDocumentClient, setup: BareSetup, runId: string) {
+  return async (index: number, client: number): Promise<Outcome> => {
+    const userId = setup.members[client % setup.members.length]!;
+    // Only a transaction conflict is retried (DynamoDB Local serialises transactions, so none are expected).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await documents.send(bareTransaction(setup, `${runId}-${index}`, userId));
+        return 'ok';
+      } catch (error) {
+        const conflict =
+          error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+        if (!conflict || attempt >= 8) throw error;
+        bareConflicts++;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 10 * 2 ** attempt)));
+      }
+    }
+  };
+}
+
+// ---- Reading items back ----------------------------------------------------------------------------------------
+
+async function rawItem(client: DynamoDBClient, tableName: string, key: ItemKey) {
+  const result = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } }, ConsistentRead: true }));
+  if (!result.Item) throw new Error(`no item ${key.pk} / ${key.sk} in ${tableName}`);
+  return result.Item;
+}
+
+async function scanAll(documents: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+interface ItemCost {
+  readonly item: string;
+  readonly bytes: number;
+  readonly wcu: number;
+  readonly gsiBytes: number | null;
+  readonly gsiWcu: number;
+}
+
+/** The four items one consume writes, their sizes as stored, and the write units DynamoDB would bill for them. */
+async function consumeWriteCost(client: DynamoDBClient, tableName: string, orgId: string, projectId: string, userId: string, requestId: string): Promise<{ items: ItemCost[]; wcu: number }> {
+  const read = async (item: string, key: ItemKey, inGsi: boolean): Promise<ItemCost> => {
+    const bytes = itemSize(await rawItem(client, tableName, key));
+    // All attributes are projected into gsi1, so its entry is the same size; a GSI write is a standard write.
+    return { item, bytes, wcu: writeUnits(bytes, true), gsiBytes: inGsi ? bytes : null, gsiWcu: inGsi ? writeUnits(bytes, false) : 0 };
+  };
+  const items = [
+    await read('event (Put, + gsi1)', eventKey(orgId, requestId), true),
+    await read('org / team pool (Update)', orgKey(orgId), false),
+    await read('project counter (Update)', scopeKey(orgId, 'project', projectId), false),
+    await read('member counter (Update)', scopeKey(orgId, 'member', userId), false),
+  ];
+  return { items, wcu: items.reduce((sum, item) => sum + item.wcu + item.gsiWcu, 0) };
+}
+
+// ---- Latency ---------------------------------------------------------------------------------------------------
+
+function consumeBody(requestId: string, orgId: string, projectId: string, userId: string) {
+  return { requestId, orgId, projectId, userId, cu: CHARGE_CU, ...JOB };
+}
+
+async function handlerLatency(orgId: string, projectId: string, userId: string): Promise<LatencyStats> {
+  const samples: number[] = [];
+  for (let index = 0; index < LATENCY_WARMUP + LATENCY_SAMPLES; index++) {
+    const event = serviceEvent('POST /v1/meter/consume', { body: consumeBody(`lat-inproc-${index}`, orgId, projectId, userId) });
+    const started = performance.now();
+    const response = await meterHandler(event, lambdaContext());
+    const elapsed = performance.now() - started;
+    if (response.statusCode !== 200) throw new Error(`in-process consume: HTTP ${response.statusCode} ${response.body ?? ''}`);
+    if (index >= LATENCY_WARMUP) samples.push(elapsed);
+  }
+  return latencyStats(samples);
+}
+
+async function httpLatency(runner: LocalRunner, serviceToken: string, orgId: string, projectId: string, userId: string): Promise<LatencyStats> {
+  const samples: number[] = [];
+  for (let index = 0; index < LATENCY_WARMUP + LATENCY_SAMPLES; index++) {
+    const body = JSON.stringify(consumeBody(`lat-http-${index}`, orgId, projectId, userId));
+    const started = performance.now();
+    const response = await fetch(`${runner.url}/v1/meter/consume`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json' },
+      body,
+    });
+    const text = await response.text();
+    const elapsed = performance.now() - started;
+    if (response.status !== 200) throw new Error(`HTTP consume: ${response.status} ${text}`);
+    if (index >= LATENCY_WARMUP) samples.push(elapsed);
+  }
+  return latencyStats(samples);
+}
+
+// ---- Overspend -------------------------------------------------------------------------------------------------
+
+async function overspendCheck(endpoint: string) {
+  const client = createDynamoDbClient({ endpoint });
+  await ensureLedgerTable(client, TABLES.tight);
+  const admin = buildLedgerDependencies({ tableName: TABLES.tight, endpoint }, { client });
+  await provision(admin, { orgId: TIGHT.orgId, allowanceCu: TIGHT.allowanceCu, projects: TIGHT.projects, members: TIGHT.members });
+
+  // Every client is its own process as far as the cache goes: 64 cold, then stale, caches racing on one org.
+  const clients = Array.from({ length: TIGHT.clients }, () => buildLedgerDependencies({ tableName: TABLES.tight, endpoint }, { client }));
+  const random = prng(20240101);
+  const choices = Array.from({ length: TIGHT.clients * TIGHT.requestsPerClient }, () => ({
+    projectId: TIGHT.projects[Math.floor(random() * TIGHT.projects.length)]!.id,
+    userId: TIGHT.members[Math.floor(random() * TIGHT.members.length)]!.id,
+  }));
+  const refusals: Record<string, number> = {};
+  const acceptedIds = new Set<string>();
+  const run = await runConcurrent(TIGHT.clients, choices.length, async (index, clientIndex) => {
+    const { projectId, userId } = choices[index]!;
+    const requestId = `tight-${index}`;
+    try {
+      await consume({ requestId, orgId: TIGHT.orgId, projectId, userId, cuMilli: TIGHT.chargeCu * 1000, ...JOB }, clients[clientIndex]!);
+      acceptedIds.add(requestId);
+      return 'ok';
+    } catch (error) {
+      if (error instanceof LimitReachedError) {
+        refusals[error.code] = (refusals[error.code] ?? 0) + 1;
+        return 'refused';
+      }
+      throw error;
+    }
+  });
+
+  // Read everything back: the counters, and the events they must add up to.
+  const items = await scanAll(createDocumentClient(client), TABLES.tight);
+  const periodStart = billingPeriodAt(BILLING_ANCHOR, new Date()).start;
+  const used = usageAttribute(periodStart);
+  const events = items.filter((item) => item.entity === 'event' && item.kind === 'consume');
+  const eventSums = new Map<string, number>();
+  for (const event of events) {
+    for (const name of event.counters as string[]) eventSums.set(name, (eventSums.get(name) ?? 0) + Number(event.cuMilli));
+  }
+  const counters = [
+    { name: counterName({ kind: 'team', id: '' }), limitMilli: TIGHT.allowanceCu * 1000 },
+    ...TIGHT.projects.map((project) => ({ name: counterName({ kind: 'project', id: project.id }), limitMilli: project.capCu * 1000 })),
+    ...TIGHT.members.map((member) => ({ name: counterName({ kind: 'member', id: member.id }), limitMilli: member.capCu * 1000 })),
+  ].map(({ name, limitMilli }) => {
+    const ref = parseCounter(name);
+    const key = ref.kind === 'team' ? orgKey(TIGHT.orgId) : scopeKey(TIGHT.orgId, ref.kind, ref.id);
+    const item = items.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
+    const usedMilli = Number(item?.[used] ?? 0);
+    const eventsMilli = eventSums.get(name) ?? 0;
+    return { name, limitMilli, usedMilli, eventsMilli, overMilli: Math.max(0, usedMilli - limitMilli), matches: usedMilli === eventsMilli };
+  });
+  const teamMax = TIGHT.allowanceCu;
+  const projectsMax = TIGHT.projects.reduce((sum, project) => sum + project.capCu, 0);
+  const membersMax = TIGHT.members.reduce((sum, member) => sum + member.capCu, 0);
+  const allowedMax = Math.floor(Math.min(teamMax, projectsMax, membersMax) / TIGHT.chargeCu);
+  const eventIds = new Set(events.map((event) => String(event.requestId)));
+  client.destroy();
+  return {
+    run,
+    refusals,
+    counters,
+    allowedMax,
+    events: events.length,
+    eventsMatchAnswers: eventIds.size === acceptedIds.size && [...acceptedIds].every((id) => eventIds.has(id)),
+    overspendCount: counters.filter((counter) => counter.overMilli > 0).length,
+    overspendMilli: counters.reduce((sum, counter) => sum + counter.overMilli, 0),
+    countersMatchEvents: counters.every((counter) => counter.matches),
+  };
+}
+
+// ---- Main ------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const benchStarted = performance.now();
+  const serviceToken = randomBytes(24).toString('base64url');
+  // One DynamoDB Local for everything: the local runner's. Its table serves the handler and HTTP latency runs (the
+  // handler's dependencies come from TABLE_NAME / DYNAMODB_ENDPOINT, which the runner sets); the other parts use
+  // their own tables on the same instance, so every figure comes from the same JVM.
+  const runner = await startLocalRunner({ port: 0, serviceToken, tableName: TABLES.http });
+  try {
+    const endpoint = runner.dynamoDb.endpoint;
+    const periodStart = billingPeriodAt(BILLING_ANCHOR, new Date()).start;
+    const stderr = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+    // Our side: a probed client, dependencies built the way the composition root builds them.
+    const oursClient = createDynamoDbClient({ endpoint });
+    const oursProbe = probeClient(oursClient);
+    await ensureLedgerTable(oursClient, TABLES.ours);
+    const ours = buildLedgerDependencies({ tableName: TABLES.ours, endpoint }, { client: oursClient });
+    const fastPlan: OrgPlan = {
+      orgId: FAST.orgId,
+      allowanceCu: MAX_CU,
+      projects: [{ id: FAST.projectId, capCu: MAX_CU / 2 }],
+      members: FAST.members.map((id) => ({ id, capCu: MAX_CU / 10 })),
+    };
+    await provision(ours, fastPlan);
+
+    // The bare side: its own probed client and table, provisioned identically.
+    const bareClient = createDynamoDbClient({ endpoint });
+    const bareProbe = probeClient(bareClient);
+    await ensureLedgerTable(bareClient, TABLES.bare);
+    const bareAdmin = buildLedgerDependencies({ tableName: TABLES.bare, endpoint }, { client: bareClient });
+    await provision(bareAdmin, fastPlan);
+    const bareOrg = (await bareAdmin.store.getOrg(FAST.orgId))!;
+    const bareSetup: BareSetup = {
+      tableName: TABLES.bare,
+      orgId: FAST.orgId,
+      projectId: FAST.projectId,
+      members: FAST.members,
+      periodStart,
+      configVersion: bareOrg.configVersion,
+      allowanceMilli: bareOrg.allowanceMilli,
+      projectCapMilli: (MAX_CU / 2) * 1000,
+      memberCapMilli: (MAX_CU / 10) * 1000,
+    };
+    const bareDocuments = createDocumentClient(bareClient);
+
+    // The handler / HTTP org, provisioned through the admin Lambda's handler (its dependencies from the environment).
+    const latencyOrg = { orgId: 'org-latency', projectId: 'proj-lat', userId: 'user-lat' };
+    const ctx = lambdaContext('cu-ledger-admin');
+    await expectOk(
+      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}', { pathParameters: { orgId: latencyOrg.orgId }, body: { plan: { name: 'bench', allowanceCu: MAX_CU }, billingAnchor: BILLING_ANCHOR } }), ctx),
+      'put latency org',
+    );
+    await expectOk(
+      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}/projects/{projectId}', { pathParameters: { orgId: latencyOrg.orgId, projectId: latencyOrg.projectId }, body: { capCu: MAX_CU / 2 } }), ctx),
+      'put latency project',
+    );
+    await expectOk(
+      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}/members/{userId}', { pathParameters: { orgId: latencyOrg.orgId, userId: latencyOrg.userId }, body: { role: 'contributor', capCu: MAX_CU / 10 } }), ctx),
+      'put latency member',
+    );
+
+    // A cold first consume: no limits cached yet.
+    oursProbe.reset();
+    await oursSender(ours, 'cold')(0, 0);
+    const coldRoundTrips = Object.fromEntries(oursProbe.roundTrips);
+    const coldTotal = oursProbe.totalRoundTrips();
+
+    // Warm-up of both sides (JVM and V8), and of our limit cache for every member the clients use.
+    stderr('warming up');
+    for (let round = 0; round < 2; round++) {
+      await runConcurrent(16, JVM_WARMUP_REQUESTS / 2, oursSender(ours, `warm-ours-${round}`));
+      await runConcurrent(16, JVM_WARMUP_REQUESTS / 2, bareSender(bareDocuments, bareSetup, `warm-bare-${round}`));
+    }
+
+    // 1. Latency.
+    stderr('latency: in-process handler');
+    const inProcess = await handlerLatency(latencyOrg.orgId, latencyOrg.projectId, latencyOrg.userId);
+    stderr('latency: HTTP');
+    const http = await httpLatency(runner, serviceToken, latencyOrg.orgId, latencyOrg.projectId, latencyOrg.userId);
+
+    // 2, 4, 6. Throughput, ours and bare, in ABBA order per concurrency so neither side always runs first.
+    const throughput: Array<{
+      concurrency: number;
+      requests: number;
+      ours: RunResult[];
+      bare: RunResult[];
+      oursPerSecond: number;
+      barePerSecond: number;
+      ratio: number;
+    }> = [];
+    const oursTrips = new Map<string, number>();
+    const bareTrips = new Map<string, number>();
+    let oursSuccesses = 0;
+    let bareSuccesses = 0;
+    const measureOurs = async (concurrency: number, requests: number, runId: string) => {
+      oursProbe.reset();
+      const result = await runConcurrent(concurrency, requests, oursSender(ours, runId));
+      for (const [command, count] of oursProbe.roundTrips) oursTrips.set(command, (oursTrips.get(command) ?? 0) + count);
+      oursSuccesses += result.successes;
+      return result;
+    };
+    const measureBare = async (concurrency: number, requests: number, runId: string) => {
+      bareProbe.reset();
+      const result = await runConcurrent(concurrency, requests, bareSender(bareDocuments, bareSetup, runId));
+      for (const [command, count] of bareProbe.roundTrips) bareTrips.set(command, (bareTrips.get(command) ?? 0) + count);
+      bareSuccesses += result.successes;
+      return result;
+    };
+    for (const { concurrency, requests } of THROUGHPUT_PLAN) {
+      stderr(`throughput: ${concurrency} client(s), ${requests} requests per pass, bare/ours/ours/bare`);
+      const bare1 = await measureBare(concurrency, requests, `bare-c${concurrency}-1`);
+      const ours1 = await measureOurs(concurrency, requests, `ours-c${concurrency}-1`);
+      const ours2 = await measureOurs(concurrency, requests, `ours-c${concurrency}-2`);
+      const bare2 = await measureBare(concurrency, requests, `bare-c${concurrency}-2`);
+      const rate = (runs: RunResult[]) => (runs.reduce((sum, run) => sum + run.successes, 0) / runs.reduce((sum, run) => sum + run.elapsedMs, 0)) * 1000;
+      const oursPerSecond = rate([ours1, ours2]);
+      const barePerSecond = rate([bare1, bare2]);
+      throughput.push({ concurrency, requests, ours: [ours1, ours2], bare: [bare1, bare2], oursPerSecond, barePerSecond, ratio: oursPerSecond / barePerSecond });
+    }
+    const oursTripsTotal = [...oursTrips.values()].reduce((sum, count) => sum + count, 0);
+    const bareTripsTotal = [...bareTrips.values()].reduce((sum, count) => sum + count, 0);
+    const oursRoundTripsPerConsume = oursTripsTotal / oursSuccesses;
+    const bareRoundTripsPerConsume = bareTripsTotal / bareSuccesses;
+
+    // 5. Write units, from the items as stored after the runs.
+    const lastOurs = `ours-c64-2-${THROUGHPUT_PLAN.at(-1)!.requests - 1}`;
+    const lastBare = `bare-c64-2-${THROUGHPUT_PLAN.at(-1)!.requests - 1}`;
+    const ownerOf = async (tableName: string, requestId: string) => String((await rawItem(oursClient, tableName, eventKey(FAST.orgId, requestId))).userId?.S);
+    const oursCost = await consumeWriteCost(oursClient, TABLES.ours, FAST.orgId, FAST.projectId, await ownerOf(TABLES.ours, lastOurs), lastOurs);
+    const bareCost = await consumeWriteCost(bareClient, TABLES.bare, FAST.orgId, FAST.projectId, await ownerOf(TABLES.bare, lastBare), lastBare);
+
+    // 3. Overspend.
+    stderr('overspend check: 64 clients, tight limits');
+    const overspend = await overspendCheck(endpoint);
+
+    oursClient.destroy();
+    bareClient.destroy();
+    const runtimeS = (performance.now() - benchStarted) / 1000;
+
+    // ---- Report ----
+    const minRatio = Math.min(...throughput.map((row) => row.ratio));
+    const ratioPass = minRatio >= RATIO_TARGET;
+    const roundTripsPass = oursRoundTripsPerConsume <= ROUND_TRIP_TARGET + ROUND_TRIP_TOLERANCE;
+    const overspendPass = overspend.overspendCount === 0 && overspend.countersMatchEvents && overspend.eventsMatchAnswers;
+
+    const out: string[] = [];
+    out.push(`CU Ledger meter bench — DynamoDB Local ${endpoint}, Node ${process.version}, ${availableParallelism()} CPU(s), charge ${CHARGE_CU} CU`);
+    out.push(
+      table('1. Consume latency (sequential; warm-up ' + LATENCY_WARMUP + ', then ' + LATENCY_SAMPLES + ' samples)', ['path', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'max ms'], [
+        ['in-process: middy handler (meter.handler.ts)', inProcess.n, inProcess.p50Ms, inProcess.p99Ms, inProcess.meanMs, inProcess.maxMs],
+        ['HTTP: fetch -> local runner -> handler', http.n, http.p50Ms, http.p99Ms, http.meanMs, http.maxMs],
+      ]),
+    );
+    out.push(
+      table(
+        '2/6. Throughput, one org (successful consumes/s; each side ran 2 passes of <requests>, order bare/ours/ours/bare)',
+        ['clients', 'requests', 'ours: consume() in-process', 'passes', 'bare TransactWriteItems', 'passes', 'ratio', 'failed ours/bare'],
+        throughput.map((row) => [
+          row.concurrency,
+          row.requests,
+          round(row.oursPerSecond, 1),
+          row.ours.map((run) => round(run.perSecond, 0)).join(' / '),
+          round(row.barePerSecond, 1),
+          row.bare.map((run) => round(run.perSecond, 0)).join(' / '),
+          round(row.ratio, 3),
+          `${row.ours.reduce((sum, run) => sum + run.failed, 0)}/${row.bare.reduce((sum, run) => sum + run.failed, 0)}`,
+        ]),
+      ),
+    );
+    out.push(
+      table('4. DynamoDB round trips per consume (SDK middleware count, measured throughput passes)', ['side', 'successes', 'round trips', 'per consume', 'by command'], [
+        ['ours (steady state)', oursSuccesses, oursTripsTotal, round(oursRoundTripsPerConsume, 4), JSON.stringify(Object.fromEntries(oursTrips))],
+        ['bare loop', bareSuccesses, bareTripsTotal, round(bareRoundTripsPerConsume, 4), JSON.stringify(Object.fromEntries(bareTrips))],
+        ['ours, cold cache (first consume)', 1, coldTotal, coldTotal, JSON.stringify(coldRoundTrips)],
+      ]),
+    );
+    out.push(
+      table(
+        '5. Write units per consume (sizes of the stored items by DynamoDB rules; transactional write = 2 WCU per started KB; gsi1 standard write)',
+        ['item', 'ours bytes', 'ours WCU', 'bare bytes', 'bare WCU'],
+        [
+          ...oursCost.items.map((item, index) => [item.item, item.bytes, item.wcu, bareCost.items[index]!.bytes, bareCost.items[index]!.wcu]),
+          ['gsi1 entry of the event (all attributes)', oursCost.items[0]!.gsiBytes, oursCost.items[0]!.gsiWcu, bareCost.items[0]!.gsiBytes, bareCost.items[0]!.gsiWcu],
+          ['total WCU per consume', '', oursCost.wcu, '', bareCost.wcu],
+        ],
+      ),
+    );
+    out.push(
+      table(
+        `3. Overspend check (${TIGHT.clients} clients x ${TIGHT.requestsPerClient} consumes of ${TIGHT.chargeCu} CU, each client its own cache; team ${TIGHT.allowanceCu} CU, projects ${TIGHT.projects.map((project) => project.capCu).join('/')}, members ${TIGHT.members.map((member) => member.capCu).join('/')})`,
+        ['counter', 'limit CU', 'used CU', 'sum of events CU', 'over CU', 'matches'],
+        overspend.counters.map((counter) => [counter.name, counter.limitMilli / 1000, counter.usedMilli / 1000, counter.eventsMilli / 1000, counter.overMilli / 1000, counter.matches]),
+      ),
+    );
+    out.push(
+      `   attempts ${overspend.run.requests}, successes ${overspend.run.successes} (limits allow at most ${overspend.allowedMax}), refused ${overspend.run.refused} ${JSON.stringify(overspend.refusals)}, ` +
+        `failed ${overspend.run.failed} ${JSON.stringify(overspend.run.failures)}, events stored ${overspend.events}, events == 200 answers: ${overspend.eventsMatchAnswers}`,
+    );
+    out.push(
+      table('Targets', ['target', 'value', 'pass'], [
+        [`throughput ratio ours/bare >= ${RATIO_TARGET} (min over 1/16/64 clients)`, round(minRatio, 3), ratioPass],
+        [`round trips per consume = ${ROUND_TRIP_TARGET} (steady state, tolerance ${ROUND_TRIP_TOLERANCE})`, round(oursRoundTripsPerConsume, 4), roundTripsPass],
+        ['overspend = 0 and counters == sum of events', overspend.overspendCount, overspendPass],
+      ]),
+    );
+    out.push(`\nruntime ${round(runtimeS, 1)} s; bare-loop transaction conflicts retried: ${bareConflicts}\n`);
+
+    const summary = {
+      bench: 'meter',
+      store: 'dynamodb-local',
+      node: process.version,
+      cpus: availableParallelism(),
+      chargeCu: CHARGE_CU,
+      latency: {
+        inProcessHandler: inProcess,
+        http,
+      },
+      throughput: {
+        mode: 'in-process consume() via buildLedgerDependencies (probed client); bare = TransactWriteItems via document client',
+        passesPerSide: 2,
+        byConcurrency: throughput.map((row) => ({
+          clients: row.concurrency,
+          requestsPerPass: row.requests,
+          oursPerSecond: round(row.oursPerSecond, 1),
+          barePerSecond: round(row.barePerSecond, 1),
+          ratio: round(row.ratio, 3),
+          oursPasses: row.ours.map((run) => round(run.perSecond, 1)),
+          barePasses: row.bare.map((run) => round(run.perSecond, 1)),
+          oursFailed: row.ours.reduce((sum, run) => sum + run.failed, 0),
+          bareFailed: row.bare.reduce((sum, run) => sum + run.failed, 0),
+        })),
+      },
+      roundTrips: {
+        oursPerConsume: round(oursRoundTripsPerConsume, 4),
+        oursByCommand: Object.fromEntries(oursTrips),
+        oursSuccesses,
+        barePerConsume: round(bareRoundTripsPerConsume, 4),
+        bareByCommand: Object.fromEntries(bareTrips),
+        coldFirstConsume: coldTotal,
+        coldByCommand: coldRoundTrips,
+      },
+      writeUnits: {
+        ours: { perConsume: oursCost.wcu, items: Object.fromEntries(oursCost.items.map((item) => [item.item, { bytes: item.bytes, wcu: item.wcu, gsiWcu: item.gsiWcu }])) },
+        bare: { perConsume: bareCost.wcu, items: Object.fromEntries(bareCost.items.map((item) => [item.item, { bytes: item.bytes, wcu: item.wcu, gsiWcu: item.gsiWcu }])) },
+      },
+      overspend: {
+        attempts: overspend.run.requests,
+        successes: overspend.run.successes,
+        allowedMax: overspend.allowedMax,
+        refused: overspend.run.refused,
+        refusals: overspend.refusals,
+        failed: overspend.run.failed,
+        failures: overspend.run.failures,
+        overspendCount: overspend.overspendCount,
+        overspendCu: overspend.overspendMilli / 1000,
+        countersMatchEvents: overspend.countersMatchEvents,
+        eventsMatchAnswers: overspend.eventsMatchAnswers,
+        counters: overspend.counters.map((counter) => ({ counter: counter.name, limitCu: counter.limitMilli / 1000, usedCu: counter.usedMilli / 1000, eventsCu: counter.eventsMilli / 1000 })),
+      },
+      targets: {
+        throughputRatio: { target: RATIO_TARGET, value: round(minRatio, 3), pass: ratioPass },
+        roundTripsPerConsume: { target: ROUND_TRIP_TARGET, tolerance: ROUND_TRIP_TOLERANCE, value: round(oursRoundTripsPerConsume, 4), pass: roundTripsPass },
+        noOverspend: { value: overspend.overspendCount, pass: overspendPass },
+      },
+      bareConflictsRetried: bareConflicts,
+      runtimeS: round(runtimeS, 1),
+    };
+    await stopRunner(runner);
+    process.stdout.write(`${out.join('\n')}\n`);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } catch (error) {
+    await stopRunner(runner);
+    throw error;
+  }
+}
+
+async function stopRunner(runner: LocalRunner): Promise<void> {
+  await Promise.race([runner.stop(), new Promise((done) => setTimeout(done, 8000))]);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,161 @@
+// Bad input gets a 4xx with a stable code and the field at fault, never a 500, and changes nothing.
+// Runs the real middy stack (error mapping included) on DynamoDB Local.
+
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminRoutes } from '../../functions/admin/admin.handler';
+import { meterRoutes } from '../../functions/meter/meter.handler';
+import { areaHandler } from '../../shared/http/lambda';
+import { createTestLedger, parseBody, serviceEvent, type TestLedger } from '../support/ledger-fixture';
+import { provisionOrg } from '../support/provision';
+
+let ledger: TestLedger;
+let invoke: (event: ReturnType<typeof serviceEvent>) => Promise<{ statusCode?: number; body?: string }>;
+
+const valid = { requestId: 'req-1', orgId: 'org-bad', projectId: 'p1', userId: 'u1', jobType: 'image_generation', cu: 1.5 };
+
+beforeAll(async () => {
+  ledger = await createTestLedger();
+  await provisionOrg(ledger.deps, 'org-bad', { allowanceCu: 1000, members: { u1: 100 } });
+  const meter = areaHandler(meterRoutes, () => ledger.deps);
+  const admin = areaHandler(adminRoutes, () => ledger.deps);
+  invoke = async (event) => ((event.routeKey in meterRoutes ? meter : admin) as any)(event, {} as never);
+});
+
+async function expectRefused(event: ReturnType<typeof serviceEvent>, status: number, code: string, field?: string) {
+  const before = await ledger.scanAll();
+  const response = await invoke(event);
+  const body = parseBody(response);
+  expect({ status: response.statusCode, code: body.error?.code, field: body.error?.field }).toEqual({ status, code, field });
+  expect(typeof body.error.message).toBe('string');
+  expect(await ledger.scanAll()).toEqual(before);
+}
+
+const consumeWith = (body: unknown) => serviceEvent('POST /v1/meter/consume', { body });
+
+describe('bad input on the meter routes', () => {
+  it.each([
+    ['a missing requestId', { ...valid, requestId: undefined }, 'requestId'],
+    ['a missing cu', { ...valid, cu: undefined }, 'cu'],
+    ['a zero cu', { ...valid, cu: 0 }, 'cu'],
+    ['a negative cu', { ...valid, cu: -1 }, 'cu'],
+    ['a cu given as a string', { ...valid, cu: '1' }, 'cu'],
+    ['a cu with four decimals', { ...valid, cu: 1.2345 }, 'cu'],
+    ['a huge cu', { ...valid, cu: 1e12 }, 'cu'],
+    ['a null cu', { ...valid, cu: null }, 'cu'],
+    ['an unknown field', { ...valid, price: 3 }, 'price'],
+    ['a 10 KB requestId', { ...valid, requestId: 'r'.repeat(10_000) }, 'requestId'],
+    ['an orgId holding the key separator', { ...valid, orgId: 'org#1' }, 'orgId'],
+    ['a jobType that is not snake_case', { ...valid, jobType: 'Image Generation' }, 'jobType'],
+    ['an unknown assetKind', { ...valid, assetKind: 'gif' }, 'assetKind'],
+    ['a fractional assetCount', { ...valid, assetCount: 1.5 }, 'assetCount'],
+    ['an unknown ioType', { ...valid, ioType: 'both' }, 'ioType'],
+    ['an empty userId', { ...valid, userId: '' }, 'userId'],
+  ])('refuses a consume with %s', async (_name, body, field) => {
+    await expectRefused(consumeWith(body), 400, 'validation_failed', field);
+  });
+
+  it('refuses invalid JSON, an empty body, a non-object and an oversized body', async () => {
+    await expectRefused(serviceEvent('POST /v1/meter/consume', { rawBody: '{"requestId": ' }), 400, 'invalid_json', 'body');
+    await expectRefused(serviceEvent('POST /v1/meter/consume', { rawBody: '' }), 400, 'invalid_json', 'body');
+    await expectRefused(consumeWith([valid]), 400, 'validation_failed', 'body');
+    await expectRefused(consumeWith('consume'), 400, 'validation_failed', 'body');
+    await expectRefused(consumeWith({ ...valid, modelName: 'x'.repeat(20_000) }), 413, 'payload_too_large', 'body');
+  });
+
+  it('refuses an unknown org with 404 naming orgId', async () => {
+    await expectRefused(consumeWith({ ...valid, orgId: 'org-nobody' }), 404, 'org_not_found', 'orgId');
+    await expectRefused(serviceEvent('POST /v1/meter/check', { body: { orgId: 'org-nobody', projectId: 'p', userId: 'u', cu: 1 } }), 404, 'org_not_found', 'orgId');
+  });
+
+  it('refuses a caller without the service principal', async () => {
+    await expectRefused(serviceEvent('POST /v1/meter/consume', { body: valid, principal: false }), 401, 'unauthorized');
+  });
+
+  it('refuses bad refunds and checks', async () => {
+    await expectRefused(serviceEvent('POST /v1/meter/refund', { body: { requestId: 'f1', orgId: 'org-bad' } }), 400, 'validation_failed', 'refundOf');
+    await expectRefused(
+      serviceEvent('POST /v1/meter/refund', { body: { requestId: 'f1', orgId: 'org-bad', refundOf: 'r', cu: 0.0001 } }),
+      400,
+      'validation_failed',
+      'cu',
+    );
+    await expectRefused(serviceEvent('POST /v1/meter/refund', { body: { requestId: 'f1', orgId: 'org-bad', refundOf: 'nothing' } }), 404, 'consume_not_found', 'refundOf');
+    await expectRefused(serviceEvent('POST /v1/meter/check', { body: { orgId: 'org-bad', projectId: 'p1', userId: 'u1' } }), 400, 'validation_failed', 'cu');
+  });
+
+  it('accepts a base64-encoded body as API Gateway may send it', async () => {
+    const event = serviceEvent('POST /v1/meter/consume', { rawBody: Buffer.from(JSON.stringify({ ...valid, requestId: 'b64' })).toString('base64') });
+    const response = await invoke({ ...event, isBase64Encoded: true });
+    expect(response.statusCode).toBe(200);
+    expect(parseBody(response).chargedCu).toBe(1.5);
+  });
+
+  it('never answers a 500 nor changes anything for arbitrary JSON bodies', async () => {
+    const before = await ledger.scanAll();
+    const field = fc.oneof(fc.string({ maxLength: 40 }), fc.double(), fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.integer(), { maxLength: 3 }));
+    const bodies = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ requestId: field, orgId: field, projectId: field, userId: field, jobType: field, cu: field }, { requiredKeys: [] }),
+      fc.record({ ...Object.fromEntries(Object.entries(valid).map(([key, value]) => [key, fc.constant(value as unknown)])), cu: fc.double() }).map((body) => ({ ...body, orgId: 'org-nobody' })),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, fc.constantFrom('POST /v1/meter/consume', 'POST /v1/meter/refund', 'POST /v1/meter/check'), async (body, routeKey) => {
+        const response = await invoke(serviceEvent(routeKey, { body }));
+        expect(response.statusCode).toBeGreaterThanOrEqual(400);
+        expect(response.statusCode).toBeLessThan(500);
+        expect(parseBody(response).error.code).toMatch(/^[a-z_]+$/);
+      }),
+      { numRuns: 300 },
+    );
+    expect(await ledger.scanAll()).toEqual(before);
+  });
+});
+
+describe('bad input on the admin routes', () => {
+  const org = { plan: { name: 'pro', allowanceCu: 100 }, billingAnchor: '2026-01-15' };
+  const put = (routeKey: string, pathParameters: Record<string, string>, body: unknown) => serviceEvent(routeKey, { pathParameters, body });
+
+  it.each([
+    ['an impossible billing anchor', { ...org, billingAnchor: '2026-02-30' }, 'billingAnchor'],
+    ['a negative allowance', { ...org, plan: { name: 'pro', allowanceCu: -5 } }, 'plan.allowanceCu'],
+    ['a missing plan', { billingAnchor: '2026-01-15' }, 'plan'],
+    ['a plan without a name', { ...org, plan: { allowanceCu: 5 } }, 'plan.name'],
+  ])('refuses an org with %s', async (_name, body, field) => {
+    await expectRefused(put('PUT /v1/orgs/{orgId}', { orgId: 'org-new' }, body), 400, 'validation_failed', field);
+  });
+
+  it('refuses bad members, keys, projects and default limits', async () => {
+    await expectRefused(put('PUT /v1/orgs/{orgId}/members/{userId}', { orgId: 'org-bad', userId: 'u9' }, { role: 'god' }), 400, 'validation_failed', 'role');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/members/{userId}', { orgId: 'org-bad', userId: 'apiu_x' }, { role: 'viewer' }), 400, 'validation_failed', 'userId');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/api-keys/{keyId}', { orgId: 'org-bad', keyId: 'key1' }, { projectId: 'p1' }), 400, 'validation_failed', 'keyId');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/api-keys/{keyId}', { orgId: 'org-bad', keyId: 'apiu_1' }, { capCu: 3 }), 400, 'validation_failed', 'projectId');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/projects/{projectId}', { orgId: 'org-bad', projectId: 'p1' }, { capCu: 1.0001 }), 400, 'validation_failed', 'capCu');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/projects/{projectId}', { orgId: 'org-none', projectId: 'p1' }, { capCu: 1 }), 404, 'org_not_found', 'orgId');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/default-limit', { orgId: 'org-bad' }, { capCu: 'ten' }), 400, 'validation_failed', 'capCu');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/default-limit', { orgId: 'org-bad' }, {}), 400, 'validation_failed', 'capCu');
+    await expectRefused(put('PUT /v1/orgs/{orgId}/default-limit', { orgId: 'org-none' }, { capCu: 5 }), 404, 'org_not_found', 'orgId');
+  });
+
+  it('refuses bad paging and unknown orgs on lists', async () => {
+    const list = (query: Record<string, string>, orgId = 'org-bad') => serviceEvent('GET /v1/orgs/{orgId}/members', { pathParameters: { orgId }, query });
+    await expectRefused(list({ limit: '0' }), 400, 'validation_failed', 'limit');
+    await expectRefused(list({ limit: 'many' }), 400, 'validation_failed', 'limit');
+    await expectRefused(list({ cursor: 'not-a-cursor' }), 400, 'invalid_cursor', 'cursor');
+    await expectRefused(list({ sort: 'name' }), 400, 'validation_failed', 'sort');
+    await expectRefused(list({}, 'org-none'), 404, 'org_not_found', 'orgId');
+    await expectRefused(serviceEvent('GET /v1/orgs/{orgId}/balance', { pathParameters: { orgId: 'o#1' } }), 400, 'validation_failed', 'orgId');
+  });
+
+  it('pages through a list with the cursor it gives out', async () => {
+    for (const id of ['p1', 'p2', 'p3']) {
+      await invoke(put('PUT /v1/orgs/{orgId}/projects/{projectId}', { orgId: 'org-bad', projectId: id }, { capCu: 5 }));
+    }
+    const first = parseBody(await invoke(serviceEvent('GET /v1/orgs/{orgId}/projects', { pathParameters: { orgId: 'org-bad' }, query: { limit: '2' } })));
+    const second = parseBody(
+      await invoke(serviceEvent('GET /v1/orgs/{orgId}/projects', { pathParameters: { orgId: 'org-bad' }, query: { limit: '2', cursor: first.nextCursor } })),
+    );
+    expect([...first.items, ...second.items].map((row: { projectId: string }) => row.projectId)).toEqual(['p1', 'p2', 'p3']);
+    expect(second.nextCursor).toBeNull();
+  });
+});

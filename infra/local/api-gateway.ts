@@ -73,10 +73,19 @@ function matchRoute(routes: readonly CompiledRoute[], method: string, path: stri
     const found = route.pattern.exec(path);
     if (!found) continue;
     const pathParameters: Record<string, string> = {};
-    route.parameterNames.forEach((name, index) => (pathParameters[name] = decodeURIComponent(found[index + 1]!)));
+    route.parameterNames.forEach((name, index) => (pathParameters[name] = decodePathSegment(found[index + 1]!)));
     return { route, pathParameters };
   }
   return undefined;
+}
+
+/** Like API Gateway, a segment that is not valid percent-encoding is passed on as it came; the handler refuses it. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 async function readBody(request: IncomingMessage): Promise<string | undefined> {

@@ -564,18 +564,22 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
     expect(runner!.output().slice(outputBefore)).not.toMatch(/unhandled error|local gateway failure/);
   });
 
-  // Known bugs (see the report): these document a 500 on bad input. They are `it.fails` so the suite stays green
-  // while the bug exists, and turn red once it is fixed: then make them plain `it`.
-  it.fails('KNOWN BUG: a path with malformed percent-encoding is a 4xx, not a 500 (infra/local/api-gateway.ts decodeURIComponent)', async () => {
-    const reply = await call('GET', '/v1/orgs/%E0%A4%A/balance', { authorization: null });
-    expect(reply.status, reply.text).toBeLessThan(500);
+  it('refuses a path with malformed percent-encoding with a 4xx naming the field', async () => {
+    const unauthenticated = await call('GET', '/v1/orgs/%E0%A4%A/balance', { authorization: null });
+    expect(unauthenticated.status, unauthenticated.text).toBe(401);
+    expectError(await call('GET', '/v1/orgs/%E0%A4%A/balance'), 400, 'validation_failed', 'orgId');
   });
 
-  it.fails('KNOWN BUG: a well-formed cursor the API never gave out is 400 invalid_cursor, not a 500 (decodeCursor in ledger-repository.ts)', async () => {
+  it('refuses a cursor the API never gave out, or one from another org, with 400 invalid_cursor', async () => {
     await createOrg('cursor-org', 10);
+    await createOrg('cursor-other', 10);
+    for (let i = 0; i < 3; i++) await call('PUT', `/v1/orgs/cursor-other/projects/p${i}`, { body: { capCu: 1 } });
     const forged = Buffer.from(JSON.stringify({ a: 'b' })).toString('base64url');
-    const reply = await call('GET', `/v1/orgs/cursor-org/events?cursor=${forged}`);
-    expect(reply.status, reply.text).toBeLessThan(500);
+    expectError(await call('GET', `/v1/orgs/cursor-org/events?cursor=${forged}`), 400, 'invalid_cursor', 'cursor');
+    const page = await call('GET', '/v1/orgs/cursor-other/projects?limit=1');
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    expectError(await call('GET', `/v1/orgs/cursor-org/projects?cursor=${page.body.nextCursor}`), 400, 'invalid_cursor', 'cursor');
+    expect((await call('GET', `/v1/orgs/cursor-other/projects?limit=1&cursor=${page.body.nextCursor}`)).status).toBe(200);
   });
 });
 

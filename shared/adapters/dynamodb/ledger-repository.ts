@@ -326,7 +326,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
           ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
           ConsistentRead: true,
           Limit: limit,
-          ExclusiveStartKey: decodeCursor(cursor),
+          ExclusiveStartKey: decodeCursor(cursor, (key) => key.pk === pk && (key.sk ?? '').startsWith(skPrefix), ['pk', 'sk']),
         }),
       ),
     );
@@ -344,7 +344,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
           ExpressionAttributeValues: { ':log': eventLogPartition(orgId) },
           ScanIndexForward: false,
           Limit: limit,
-          ExclusiveStartKey: decodeCursor(cursor),
+          ExclusiveStartKey: decodeCursor(cursor, (key) => key.gsi1pk === eventLogPartition(orgId), ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
         }),
       ),
     );
@@ -518,16 +518,27 @@ function encodeCursor(key: Record<string, unknown> | undefined): string | null {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
 }
 
-function decodeCursor(cursor: string | null): Record<string, unknown> | undefined {
+/**
+ * A cursor is the LastEvaluatedKey of the same query, base64url JSON. It must hold exactly that query's key
+ * attributes and stay inside the org's partition: a cursor from another org, or a made-up one, is refused.
+ */
+function decodeCursor(cursor: string | null, belongsHere: (key: Record<string, string>) => boolean, attributes: readonly string[]): Record<string, unknown> | undefined {
   if (cursor === null) return undefined;
+  let key: unknown;
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) throw new Error('not an object');
-    for (const value of Object.values(key)) if (typeof value !== 'string') throw new Error('not a key');
-    return key as Record<string, unknown>;
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new ValidationError('cursor: not a cursor this API gave out', 'cursor', 'invalid_cursor');
+    key = undefined;
   }
+  const valid =
+    typeof key === 'object' &&
+    key !== null &&
+    !Array.isArray(key) &&
+    Object.keys(key).length === attributes.length &&
+    attributes.every((attribute) => typeof (key as Record<string, unknown>)[attribute] === 'string') &&
+    belongsHere(key as Record<string, string>);
+  if (!valid) throw new ValidationError('cursor: not a cursor this API gave out for this list', 'cursor', 'invalid_cursor');
+  return key as Record<string, unknown>;
 }
 
 /** Builds SET / REMOVE / ADD update expressions with placeholders for every name and value. */

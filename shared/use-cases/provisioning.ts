@@ -4,9 +4,10 @@
 import type { MilliCu } from '../domain/compute-units';
 import { ValidationError } from '../domain/errors';
 import { API_KEY_ACTOR_PREFIX } from '../domain/limits';
-import type { AdminStore, MemberRole, OrgRecord, ScopeKind, ScopeSettings } from '../ports/ledger-store';
+import type { AdminStore, MemberRole, OrgRecord, OrgSettings, ScopeKind, ScopeSettings } from '../ports/ledger-store';
 import type { Clock } from '../ports/runtime';
 import { orgNotFound } from './consume';
+import { withStoreRetries } from './store-retry';
 import { scopeView, type ScopeView } from './usage-views';
 
 export interface AdminDependencies {
@@ -14,23 +15,17 @@ export interface AdminDependencies {
   readonly clock: Clock;
 }
 
-export interface PutOrgRequest {
-  readonly orgId: string;
-  readonly name?: string | undefined;
-  readonly planName: string;
-  readonly allowanceMilli: MilliCu;
-  readonly billingAnchor: string;
-  readonly highCostMilli?: MilliCu | null | undefined;
-}
 
 /** Creates the org or changes its plan and anchor, keeping its usage. */
-export function putOrg(request: PutOrgRequest, deps: AdminDependencies): Promise<OrgRecord> {
-  return deps.store.putOrg(request, deps.clock.now().toISOString());
+export function putOrg(request: OrgSettings, deps: AdminDependencies): Promise<OrgRecord> {
+  const now = deps.clock.now().toISOString();
+  return withStoreRetries(() => deps.store.putOrg(request, now));
 }
 
 /** Sets (or with null removes) the cap that applies to every member and API key without one of its own. */
 export async function setDefaultLimit(orgId: string, capMilli: MilliCu | null, deps: AdminDependencies): Promise<OrgRecord> {
-  const org = await deps.store.setDefaultLimit(orgId, capMilli, deps.clock.now().toISOString());
+  const now = deps.clock.now().toISOString();
+  const org = await withStoreRetries(() => deps.store.setDefaultLimit(orgId, capMilli, now));
   if (!org) throw orgNotFound(orgId);
   return org;
 }
@@ -66,10 +61,10 @@ export function putApiKey(request: PutScopeRequest & { projectId: string }, deps
  */
 async function putScope(kind: ScopeKind, request: PutScopeRequest, deps: AdminDependencies): Promise<ScopeView> {
   const now = deps.clock.now();
-  const org = await deps.store.getOrg(request.orgId);
+  const org = await withStoreRetries(() => deps.store.getOrg(request.orgId));
   if (!org) throw orgNotFound(request.orgId);
   const { orgId: _orgId, id, ...settings } = request;
-  const scope = await deps.store.putScope(request.orgId, { kind, id }, settings, now.toISOString());
+  const scope = await withStoreRetries(() => deps.store.putScope(request.orgId, { kind, id }, settings, now.toISOString()));
   if (!scope) throw orgNotFound(request.orgId);
   return scopeView(org, scope, now);
 }

@@ -27,6 +27,14 @@ function throttled(): Error {
   return new ProvisionedThroughputExceededException({ message: 'Throughput exceeds the current capacity', $metadata: {} });
 }
 
+/** Dependencies whose SDK client does not retry by itself: every fault reaches the use case. */
+function withoutSdkRetries(ledger: Awaited<ReturnType<typeof createTestLedger>>) {
+  const client = new DynamoDBClient({ endpoint: ledger.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const probe = probeClient(client);
+  const deps = buildLedgerDependencies({ tableName: ledger.tableName }, { client, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+  return { deps, probe };
+}
+
 async function snapshotOf(ledger: Awaited<ReturnType<typeof createTestLedger>>, orgId: string) {
   const audit = auditLedger(await ledger.scanAll(), orgId);
   return { counters: nonZero(audit.counters), events: audit.consumes.length + audit.refunds.length, audit };
@@ -98,9 +106,7 @@ describe('exactly once', () => {
   it('recovers its own lost response: a retry that finds its own write answers it as the first answer', async () => {
     const ledger = await createTestLedger();
     await provisionOrg(ledger.deps, 'org-lost-own', { allowanceCu: 100 });
-    const client = new DynamoDBClient({ endpoint: ledger.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-    const probe = probeClient(client);
-    const deps = buildLedgerDependencies({ tableName: ledger.tableName }, { client, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    const { deps, probe } = withoutSdkRetries(ledger);
     await consume(consumeRequest('org-lost-own', { userId: 'u1', projectId: 'p1', cu: 1 }), deps);
     probe.inject(TRANSACT, { when: 'after', error: connectionReset });
 
@@ -115,10 +121,7 @@ describe('exactly once', () => {
   it('charges once when the SDK gave up after a lost response and the client retried later', async () => {
     const ledger = await createTestLedger();
     await provisionOrg(ledger.deps, 'org-lost-2', { allowanceCu: 100 });
-    // A client that does not retry by itself: every fault reaches the use case.
-    const client = new DynamoDBClient({ endpoint: ledger.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-    const probe = probeClient(client);
-    const deps = buildLedgerDependencies({ tableName: ledger.tableName }, { client, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    const { deps, probe } = withoutSdkRetries(ledger);
     const request = consumeRequest('org-lost-2', { userId: 'u1', projectId: 'p1', cu: 4 });
     await consume(consumeRequest('org-lost-2', { userId: 'u1', projectId: 'p1', cu: 1 }), deps);
     // The first try commits and loses its answer; the use case's own retries then find the store down.

@@ -112,15 +112,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: eventItem(event),
-                ConditionExpression: EVENT_IS_NEW,
-                ExpressionAttributeNames: { '#pk': 'pk' },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
+            { Put: newEventPut(this.tableName, event) },
             {
               Update: {
                 TableName: this.tableName,
@@ -190,15 +182,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: eventItem(event),
-                ConditionExpression: EVENT_IS_NEW,
-                ExpressionAttributeNames: { '#pk': 'pk' },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
+            { Put: newEventPut(this.tableName, event) },
             {
               Update: {
                 TableName: this.tableName,
@@ -420,6 +404,17 @@ function chargeCondition(expectedCapMilli: number | null, maxUsedBefore: number 
 function counterKey(orgId: string, name: string): ItemKey {
   const counter = parseCounter(name);
   return counter.kind === 'team' ? orgKey(orgId) : scopeKey(orgId, counter.kind, counter.id);
+}
+
+/** The event under its request id, written only if that id is new: the idempotency check of both transactions. */
+function newEventPut(tableName: string, event: MeterEventRecord) {
+  return {
+    TableName: tableName,
+    Item: eventItem(event),
+    ConditionExpression: EVENT_IS_NEW,
+    ExpressionAttributeNames: { '#pk': 'pk' },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
 }
 
 function eventItem(event: MeterEventRecord): Item {

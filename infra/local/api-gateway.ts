@@ -151,7 +151,8 @@ function toEvent(
   return event;
 }
 
-function lambdaContext(functionName: string, awsRequestId: string): Context {
+/** The context a Lambda invocation gets; enough for middy and the handlers. */
+export function lambdaContext(functionName = 'cu-ledger-local', awsRequestId: string = randomUUID()): Context {
   const deadline = Date.now() + 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,

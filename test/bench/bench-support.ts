@@ -1,57 +1,11 @@
 // Helpers for the meter benchmark: API Gateway events without vitest, timing statistics, DynamoDB item sizes and
 // a plain-text table. Nothing here touches the service's code paths.
 
-import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
-/** The event API Gateway hands a Lambda for a service-principal call (a copy of test/support/ledger-fixture.ts's). */
-export function serviceEvent(routeKey: string, options: { body?: unknown; pathParameters?: Record<string, string> } = {}): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ') as [string, string];
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
-    ...(body === undefined ? {} : { body }),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'bench',
-      domainName: 'bench',
-      domainPrefix: 'bench',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: randomUUID(),
-      routeKey,
-      stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-      authorizer: { iam: { userArn: 'arn:aws:iam::000000000000:role/platform-backend' } },
-    },
-  } as APIGatewayProxyEventV2;
-}
-
-/** A minimal Lambda context for calling a middy handler in-process. */
-export function lambdaContext(functionName = 'cu-ledger-meter'): Context {
-  const deadline = Date.now() + 29_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+export { serviceEvent } from '../support/api-events';
+export { lambdaContext } from '../../infra/local/api-gateway';
 
 export interface LatencyStats {
   readonly n: number;
@@ -132,4 +86,57 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+// ---- CPU used by other processes (Linux /proc): a noisy neighbour on a 2-core box moves every figure ------------
+
+
+const CLOCK_TICKS = 100;
+
+interface CpuSample {
+  readonly busyTicks: number;
+  readonly ownTicks: number;
+}
+
+/** Finds the DynamoDB Local JVM listening on `port` (its command line carries `-port <port>`). */
+export function findDynamoDbLocalPid(port: number): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        const portIndex = args.indexOf('-port');
+        if (args.some((arg) => arg.includes('DynamoDBLocal')) && portIndex >= 0 && args[portIndex + 1] === String(port)) return Number(entry);
+      } catch {
+        // the process went away
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return undefined;
+}
+
+function processTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** CPU time of the whole machine and of our own processes (this one and the JVM), in clock ticks. */
+export function cpuSample(ownPids: readonly number[]): CpuSample | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
+    return { busyTicks: user + nice + system + irq + softirq + steal, ownTicks: ownPids.reduce((sum, pid) => sum + processTicks(pid), 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Average number of cores other processes kept busy between two samples (null when /proc is unavailable). */
+export function foreignCores(before: CpuSample | undefined, after: CpuSample | undefined, elapsedMs: number): number | null {
+  if (!before || !after || elapsedMs <= 0) return null;
+  const foreignTicks = after.busyTicks - before.busyTicks - (after.ownTicks - before.ownTicks);
+  return Math.max(0, foreignTicks / CLOCK_TICKS / (elapsedMs / 1000));
 }

@@ -12,7 +12,7 @@ process.env.LOG_LEVEL = 'silent';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { GetItemCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { eventKey, eventLogKey, orgKey, scopeKey, usageAttribute, type ItemKey } from '../../shared/adapters/dynamodb/ledger-table';
 import { buildLedgerDependencies, type LedgerDependencies } from '../../shared/composition';
@@ -25,7 +25,21 @@ import { handler as meterHandler } from '../../functions/meter/meter.handler';
 import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
 import { startLocalRunner, type LocalRunner } from '../../infra/local/start';
 import { probeClient, type SdkProbe } from '../support/sdk-faults';
-import { itemSize, lambdaContext, latencyStats, prng, round, serviceEvent, table, writeUnits, type LatencyStats } from './bench-support';
+import { scanAll } from '../support/table-scan';
+import {
+  cpuSample,
+  findDynamoDbLocalPid,
+  foreignCores,
+  itemSize,
+  lambdaContext,
+  latencyStats,
+  prng,
+  round,
+  serviceEvent,
+  table,
+  writeUnits,
+  type LatencyStats,
+} from './bench-support';
 
 // ---- Parameters --------------------------------------------------------------------------------------------------
 
@@ -134,7 +148,14 @@ interface RunResult {
   readonly failures: Record<string, number>;
   readonly elapsedMs: number;
   readonly perSecond: number;
+  /** Cores other processes on the machine kept busy during the run (noise); null without /proc. */
+  readonly foreignCores: number | null;
 }
+
+/** This process and its DynamoDB Local: CPU they use is ours, the rest of the machine's is noise. */
+const ownPids: number[] = [process.pid];
+/** Above this many cores used by other processes, a figure is flagged as disturbed. */
+const NOISE_WARNING_CORES = 0.25;
 
 /** `concurrency` clients, each sending its next request as soon as the previous answered, until `requests` were sent. */
 async function runConcurrent(concurrency: number, requests: number, send: (index: number, client: number) => Promise<Outcome>): Promise<RunResult> {
@@ -143,6 +164,7 @@ async function runConcurrent(concurrency: number, requests: number, send: (index
   let refused = 0;
   let failed = 0;
   const failures: Record<string, number> = {};
+  const cpuBefore = cpuSample(ownPids);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, client) => {
@@ -162,7 +184,8 @@ async function runConcurrent(concurrency: number, requests: number, send: (index
     }),
   );
   const elapsedMs = performance.now() - started;
-  return { concurrency, requests, successes, refused, failed, failures, elapsedMs, perSecond: (successes / elapsedMs) * 1000 };
+  const noise = foreignCores(cpuBefore, cpuSample(ownPids), elapsedMs);
+  return { concurrency, requests, successes, refused, failed, failures, elapsedMs, perSecond: (successes / elapsedMs) * 1000, foreignCores: noise };
 }
 
 // ---- Our path: consume() with its dependencies -----------------------------------------------------------------
@@ -299,16 +322,6 @@ async function rawItem(client: DynamoDBClient, tableName: string, key: ItemKey) 
   return result.Item;
 }
 
-async function scanAll(documents: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
 
 interface ItemCost {
   readonly item: string;
@@ -455,6 +468,9 @@ async function main(): Promise<void> {
   const runner = await startLocalRunner({ port: 0, serviceToken, tableName: TABLES.http });
   try {
     const endpoint = runner.dynamoDb.endpoint;
+    const jvmPid = findDynamoDbLocalPid(runner.dynamoDb.port);
+    if (jvmPid !== undefined) ownPids.push(jvmPid);
+    const cpuAtStart = cpuSample(ownPids);
     const periodStart = billingPeriodAt(BILLING_ANCHOR, new Date()).start;
     const stderr = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -522,15 +538,18 @@ async function main(): Promise<void> {
 
     // 1. Latency.
     stderr('latency: in-process handler');
+    const latencyCpu = cpuSample(ownPids);
+    const latencyStarted = performance.now();
     const inProcess = await handlerLatency(latencyOrg.orgId, latencyOrg.projectId, latencyOrg.userId);
     stderr('latency: HTTP');
     const http = await httpLatency(runner, serviceToken, latencyOrg.orgId, latencyOrg.projectId, latencyOrg.userId);
+    const latencyNoise = foreignCores(latencyCpu, cpuSample(ownPids), performance.now() - latencyStarted);
 
     // 2, 4, 6. Throughput, ours and bare, in ABBA order per concurrency so neither side always runs first.
     const throughput: Array<{
       concurrency: number;
       requests: number;
-      ours: RunResult[];
+      ours: Array<RunResult & { extraReads: number }>;
       bare: RunResult[];
       oursPerSecond: number;
       barePerSecond: number;
@@ -545,7 +564,8 @@ async function main(): Promise<void> {
       const result = await runConcurrent(concurrency, requests, oursSender(ours, runId));
       for (const [command, count] of oursProbe.roundTrips) oursTrips.set(command, (oursTrips.get(command) ?? 0) + count);
       oursSuccesses += result.successes;
-      return result;
+      // Reads beyond the one transaction per consume: limit-cache refreshes (30 s TTL), one per client in flight.
+      return { ...result, extraReads: oursProbe.roundTrips.get('BatchGetItemCommand') ?? 0 };
     };
     const measureBare = async (concurrency: number, requests: number, runId: string) => {
       bareProbe.reset();
@@ -584,6 +604,11 @@ async function main(): Promise<void> {
     oursClient.destroy();
     bareClient.destroy();
     const runtimeS = (performance.now() - benchStarted) / 1000;
+    const runNoise = foreignCores(cpuAtStart, cpuSample(ownPids), runtimeS * 1000);
+    const noiseOf = (runs: RunResult[]) => (runs.some((run) => run.foreignCores === null) ? null : Math.max(...runs.map((run) => run.foreignCores ?? 0)));
+    const disturbed = [latencyNoise, ...throughput.flatMap((row) => [...row.ours, ...row.bare].map((run) => run.foreignCores))].some(
+      (noise) => noise !== null && noise > NOISE_WARNING_CORES,
+    );
 
     // ---- Report ----
     const minRatio = Math.min(...throughput.map((row) => row.ratio));
@@ -602,7 +627,7 @@ async function main(): Promise<void> {
     out.push(
       table(
         '2/6. Throughput, one org (successful consumes/s; each side ran 2 passes of <requests>, order bare/ours/ours/bare)',
-        ['clients', 'requests', 'ours: consume() in-process', 'passes', 'bare TransactWriteItems', 'passes', 'ratio', 'failed ours/bare'],
+        ['clients', 'requests', 'ours: consume() in-process', 'passes', 'bare TransactWriteItems', 'passes', 'ratio', 'failed ours/bare', 'ours cache reads', 'noise cores (max)'],
         throughput.map((row) => [
           row.concurrency,
           row.requests,
@@ -612,6 +637,8 @@ async function main(): Promise<void> {
           row.bare.map((run) => round(run.perSecond, 0)).join(' / '),
           round(row.ratio, 3),
           `${row.ours.reduce((sum, run) => sum + run.failed, 0)}/${row.bare.reduce((sum, run) => sum + run.failed, 0)}`,
+          row.ours.map((run) => run.extraReads).join(' / '),
+          noiseOf([...row.ours, ...row.bare]) === null ? null : round(noiseOf([...row.ours, ...row.bare])!, 2),
         ]),
       ),
     );
@@ -651,7 +678,12 @@ async function main(): Promise<void> {
         ['overspend = 0 and counters == sum of events', overspend.overspendCount, overspendPass],
       ]),
     );
-    out.push(`\nruntime ${round(runtimeS, 1)} s; bare-loop transaction conflicts retried: ${bareConflicts}\n`);
+    out.push(
+      `\nruntime ${round(runtimeS, 1)} s; bare-loop transaction conflicts retried: ${bareConflicts}; ` +
+        `CPU used by other processes: ${runNoise === null ? 'unknown' : `${round(runNoise, 2)} cores on average`} (latency phase ${latencyNoise === null ? 'unknown' : round(latencyNoise, 2)})`,
+    );
+    if (disturbed) out.push(`WARNING: other processes used more than ${NOISE_WARNING_CORES} cores during some measurements (see "noise"); those figures are disturbed — run again on a quiet machine.`);
+    out.push('');
 
     const summary = {
       bench: 'meter',
@@ -676,6 +708,8 @@ async function main(): Promise<void> {
           barePasses: row.bare.map((run) => round(run.perSecond, 1)),
           oursFailed: row.ours.reduce((sum, run) => sum + run.failed, 0),
           bareFailed: row.bare.reduce((sum, run) => sum + run.failed, 0),
+          oursCacheReadsPerPass: row.ours.map((run) => run.extraReads),
+          noiseCores: { ours: row.ours.map((run) => nullableRound(run.foreignCores)), bare: row.bare.map((run) => nullableRound(run.foreignCores)) },
         })),
       },
       roundTrips: {
@@ -711,6 +745,7 @@ async function main(): Promise<void> {
         noOverspend: { value: overspend.overspendCount, pass: overspendPass },
       },
       bareConflictsRetried: bareConflicts,
+      noise: { runCores: nullableRound(runNoise), latencyCores: nullableRound(latencyNoise), disturbed },
       runtimeS: round(runtimeS, 1),
     };
     await stopRunner(runner);
@@ -720,6 +755,10 @@ async function main(): Promise<void> {
     await stopRunner(runner);
     throw error;
   }
+}
+
+function nullableRound(value: number | null): number | null {
+  return value === null ? null : round(value, 2);
 }
 
 async function stopRunner(runner: LocalRunner): Promise<void> {

@@ -43,17 +43,26 @@ export async function freePort(): Promise<number> {
 export async function startDynamoDbLocal(options: { port?: number; dataDirectory?: string } = {}): Promise<RunningDynamoDbLocal> {
   assertJavaAvailable();
   const port = options.port ?? (await freePort());
-  const process: ChildProcess = spawnDynamoDbLocal({
+  const child: ChildProcess = spawnDynamoDbLocal({
     port,
     sharedDb: true,
-    stdio: 'ignore',
+    stdio: 'pipe',
     ...(options.dataDirectory ? { path: resolve(options.dataDirectory) } : {}),
   });
-  const exited = new Promise<void>((done) => process.once('exit', () => done()));
+  child.stdout?.resume(); // its banner is not ours to print, but a full pipe would stall it
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000)));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  // Never leave the emulator behind: however this process ends, the Java child goes with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = createDynamoDbClient({ endpoint });
   try {
-    await waitUntilReady(client, process);
+    await waitUntilReady(client, child, () => stderrTail);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   } finally {
     client.destroy();
   }
@@ -61,18 +70,22 @@ export async function startDynamoDbLocal(options: { port?: number; dataDirectory
     endpoint,
     port,
     async stop() {
-      if (process.exitCode === null && process.signalCode === null) {
-        process.kill('SIGTERM');
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
         await Promise.race([exited, new Promise((done) => setTimeout(done, 5000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
     },
   };
 }
 
-async function waitUntilReady(client: DynamoDBClient, process: ChildProcess): Promise<void> {
+async function waitUntilReady(client: DynamoDBClient, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (process.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${process.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`DynamoDB Local stopped (${child.exitCode ?? child.signalCode}) before it was ready. ${stderr().trim()}`.trim());
+    }
     try {
       await client.send(new ListTablesCommand({ Limit: 1 }));
       return;

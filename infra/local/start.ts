@@ -2,7 +2,8 @@
 // behind a local API Gateway on 127.0.0.1. Data persists under DATA_DIR unless --in-memory (or IN_MEMORY=1).
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
@@ -29,17 +30,25 @@ export interface LocalRunner {
 export async function startLocalRunner(options: LocalRunnerOptions): Promise<LocalRunner> {
   if (options.dataDirectory) mkdirSync(options.dataDirectory, { recursive: true });
   const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
-  process.env.TABLE_NAME = options.tableName;
-  process.env.DYNAMODB_ENDPOINT = dynamoDb.endpoint;
-  const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
-  await ensureLedgerTable(client, options.tableName);
-  client.destroy();
   const server = createLocalApi({ areas: API_AREAS, serviceToken: options.serviceToken });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((listening, failed) => {
-    server.once('error', failed);
-    server.listen(options.port, host, () => listening());
-  });
+  try {
+    process.env.TABLE_NAME = options.tableName;
+    process.env.DYNAMODB_ENDPOINT = dynamoDb.endpoint;
+    const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
+    try {
+      await ensureLedgerTable(client, options.tableName);
+    } finally {
+      client.destroy();
+    }
+    await new Promise<void>((listening, failed) => {
+      server.once('error', failed);
+      server.listen(options.port, host, () => listening());
+    });
+  } catch (error) {
+    await dynamoDb.stop();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
@@ -73,7 +82,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+const startedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+if (startedDirectly) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);

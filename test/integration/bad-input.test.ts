@@ -143,6 +143,12 @@ describe('bad input on the admin routes', () => {
     await expectRefused(list({ limit: 'many' }), 400, 'validation_failed', 'limit');
     await expectRefused(list({ cursor: 'not-a-cursor' }), 400, 'invalid_cursor', 'cursor');
     await expectRefused(list({ sort: 'name' }), 400, 'validation_failed', 'sort');
+    const forge = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    await expectRefused(list({ cursor: forge({ pk: 'ORG#org-bad', sk: '' }) }), 400, 'invalid_cursor', 'cursor');
+    await expectRefused(list({ cursor: forge({ pk: 'ORG#org-bad', sk: `MEMBER#${'x'.repeat(1100)}` }) }), 400, 'invalid_cursor', 'cursor');
+    await expectRefused(list({ cursor: forge({ pk: 'ORG#org-other', sk: 'MEMBER#u1' }) }), 400, 'invalid_cursor', 'cursor');
+    const events = (cursor: string) => serviceEvent('GET /v1/orgs/{orgId}/events', { pathParameters: { orgId: 'org-bad' }, query: { cursor } });
+    await expectRefused(events(forge({ pk: '', sk: '', gsi1pk: 'ORG#org-bad#LOG', gsi1sk: '' })), 400, 'invalid_cursor', 'cursor');
     await expectRefused(list({}, 'org-none'), 404, 'org_not_found', 'orgId');
     await expectRefused(serviceEvent('GET /v1/orgs/{orgId}/balance', { pathParameters: { orgId: 'o#1' } }), 400, 'validation_failed', 'orgId');
   });

@@ -153,6 +153,10 @@ describe('exactly once', () => {
       code: 'refund_exceeds_charge',
     });
     await expect(refund({ ...partial, cuMilli: 5000 }, ledger.deps)).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    await expect(refund({ requestId: charge.requestId, orgId: 'org-refund', refundOf: charge.requestId }, ledger.deps)).rejects.toMatchObject({
+      code: 'idempotency_key_reused',
+    });
+    await expect(refund({ requestId: 'self', orgId: 'org-refund', refundOf: 'self' }, ledger.deps)).rejects.toMatchObject({ code: 'consume_not_found' });
     await expect(refund({ requestId: 'refund-4', orgId: 'org-refund', refundOf: 'nope' }, ledger.deps)).rejects.toMatchObject({
       code: 'consume_not_found',
       field: 'refundOf',

@@ -16,8 +16,14 @@ export function dynamoDbSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): D
   return { tableName, endpoint: env.DYNAMODB_ENDPOINT || undefined, region: env.AWS_REGION };
 }
 
-export function createDynamoDbClient(settings: Pick<DynamoDbSettings, 'endpoint' | 'region'>): DynamoDBClient {
-  const config: DynamoDBClientConfig = { maxAttempts: 3 };
+/** `overrides` are for tests that need another retry budget; production uses the defaults. */
+export function createDynamoDbClient(settings: Pick<DynamoDbSettings, 'endpoint' | 'region'>, overrides: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
+  const config: DynamoDBClientConfig = {
+    maxAttempts: 3,
+    // DynamoDB answers in milliseconds: a connection or request that stalls is failed fast and retried
+    // (TimeoutError is transient), so a hung store becomes a 503 within API Gateway's 29 s, not a hang.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+  };
   if (settings.endpoint) {
     // DynamoDB Local accepts any credentials; fixed ones keep a developer's AWS profile out of local runs.
     config.endpoint = settings.endpoint;
@@ -26,7 +32,7 @@ export function createDynamoDbClient(settings: Pick<DynamoDbSettings, 'endpoint'
   } else if (settings.region) {
     config.region = settings.region;
   }
-  return new DynamoDBClient(config);
+  return new DynamoDBClient({ ...config, ...overrides });
 }
 
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {

@@ -337,7 +337,9 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
 
   private async batchGet(keys: readonly ItemKey[]): Promise<Item[]> {
     const found: Item[] = [];
-    let pending: Record<string, unknown>[] = keys.map((key) => ({ ...key }));
+    // BatchGetItem refuses a list with the same key twice (a refund whose requestId is its own refundOf).
+    const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+    let pending: Record<string, unknown>[] = unique.map((key) => ({ ...key }));
     // BatchGetItem may hand keys back unprocessed under load; ask again for those only.
     for (let round = 0; pending.length > 0; round++) {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
@@ -517,6 +519,11 @@ function encodeCursor(key: Record<string, unknown> | undefined): string | null {
  * A cursor is the LastEvaluatedKey of the same query, base64url JSON. It must hold exactly that query's key
  * attributes and stay inside the org's partition: a cursor from another org, or a made-up one, is refused.
  */
+/** A string DynamoDB accepts as a key value: not empty, at most 1,024 bytes (the sort-key limit). */
+function isKeyValue(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= 1024;
+}
+
 function decodeCursor(cursor: string | null, belongsHere: (key: Record<string, string>) => boolean, attributes: readonly string[]): Record<string, unknown> | undefined {
   if (cursor === null) return undefined;
   let key: unknown;
@@ -530,7 +537,7 @@ function decodeCursor(cursor: string | null, belongsHere: (key: Record<string, s
     key !== null &&
     !Array.isArray(key) &&
     Object.keys(key).length === attributes.length &&
-    attributes.every((attribute) => typeof (key as Record<string, unknown>)[attribute] === 'string') &&
+    attributes.every((attribute) => isKeyValue((key as Record<string, unknown>)[attribute])) &&
     belongsHere(key as Record<string, string>);
   if (!valid) throw new ValidationError('cursor: not a cursor this API gave out for this list', 'cursor', 'invalid_cursor');
   return key as Record<string, unknown>;

@@ -12,32 +12,12 @@ import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
 import { refund } from '../../shared/use-cases/refund';
 
-/** Job types the platform meters today; any snake_case job type is accepted, these are documented. */
-export const KNOWN_JOB_TYPES = [
-  'image_generation',
-  'video_generation',
-  'model_training',
-  'upscale',
-  'background_removal',
-  'pixelate',
-  'vectorize',
-  'embed',
-  'segmentation',
-  'skybox',
-  'texture',
-  'detection',
-  'safety_check',
-  'assistant_message',
-  'three_d_generation',
-  'audio_generation',
-] as const;
-
 const consumeBody = z.strictObject({
   requestId: identifier,
   orgId: identifier,
   projectId: identifier,
   userId: identifier,
-  jobType: snakeCase(64),
+  jobType: snakeCase(64), // any snake_case job type; the known ones are listed in the README
   cu: cuAmount,
   modelId: label(128).optional(),
   modelName: label(200).optional(),

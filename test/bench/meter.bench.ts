@@ -18,7 +18,7 @@ import { eventKey, eventLogKey, orgKey, scopeKey, usageAttribute, type ItemKey }
 import { buildLedgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { billingPeriodAt } from '../../shared/domain/billing-period';
 import { LimitReachedError } from '../../shared/domain/errors';
-import { counterName, parseCounter } from '../../shared/ports/ledger-store';
+import { counterName } from '../../shared/ports/ledger-store';
 import { consume, type ConsumeRequest } from '../../shared/use-cases/consume';
 import { handler as adminHandler, putMemberRoute, putOrgRoute, putProjectRoute } from '../../functions/admin/admin.handler';
 import { handler as meterHandler } from '../../functions/meter/meter.handler';
@@ -26,6 +26,7 @@ import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
 import { startLocalRunner, type LocalRunner } from '../../infra/local/start';
 import { probeClient, type SdkProbe } from '../support/sdk-faults';
 import { scanAll } from '../support/table-scan';
+import { auditLedger } from '../support/ledger-audit';
 import {
   cpuSample,
   findDynamoDbLocalPid,
@@ -420,22 +421,15 @@ async function overspendCheck(endpoint: string) {
   // Read everything back: the counters, and the events they must add up to.
   const items = await scanAll(createDocumentClient(client), TABLES.tight);
   const periodStart = billingPeriodAt(BILLING_ANCHOR, new Date()).start;
-  const used = usageAttribute(periodStart);
-  const events = items.filter((item) => item.entity === 'event' && item.kind === 'consume');
-  const eventSums = new Map<string, number>();
-  for (const event of events) {
-    for (const name of event.counters as string[]) eventSums.set(name, (eventSums.get(name) ?? 0) + Number(event.cuMilli));
-  }
+  const audit = auditLedger(items, TIGHT.orgId);
+  const events = audit.consumes;
   const counters = [
     { name: counterName({ kind: 'team', id: '' }), limitMilli: TIGHT.allowanceCu * 1000 },
     ...TIGHT.projects.map((project) => ({ name: counterName({ kind: 'project', id: project.id }), limitMilli: project.capCu * 1000 })),
     ...TIGHT.members.map((member) => ({ name: counterName({ kind: 'member', id: member.id }), limitMilli: member.capCu * 1000 })),
   ].map(({ name, limitMilli }) => {
-    const ref = parseCounter(name);
-    const key = ref.kind === 'team' ? orgKey(TIGHT.orgId) : scopeKey(TIGHT.orgId, ref.kind, ref.id);
-    const item = items.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
-    const usedMilli = Number(item?.[used] ?? 0);
-    const eventsMilli = eventSums.get(name) ?? 0;
+    const usedMilli = audit.counters.get(`${name}@${periodStart}`) ?? 0;
+    const eventsMilli = audit.fromEvents.get(`${name}@${periodStart}`) ?? 0;
     return { name, limitMilli, usedMilli, eventsMilli, overMilli: Math.max(0, usedMilli - limitMilli), matches: usedMilli === eventsMilli };
   });
   const teamMax = TIGHT.allowanceCu;

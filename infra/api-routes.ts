@@ -1,5 +1,5 @@
 // Every HTTP route of the service and the area Lambda that serves it: the one list the local runner serves and
-// the CDK stack will wire to API Gateway.
+// the CDK stack wires to API Gateway, with what each area may touch (the stack grants exactly that).
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { adminRoutes, handler as adminHandler } from '../functions/admin/admin.handler';
@@ -7,17 +7,78 @@ import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.h
 
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export interface ApiArea {
+/**
+ * Who may call an area's routes:
+ * - `service`: the platform's backend (IAM SigV4 on AWS, a bearer token locally);
+ * - `human`: a signed-in person (a JWT from the platform's identity provider);
+ * - `analytics`: a BI tool with an org's Analytics API key (HTTP Basic, checked by the authorizer Lambda).
+ */
+export type RouteAuth = 'service' | 'human' | 'analytics';
+
+/** The DynamoDB actions a Lambda can be granted on the ledger table (a transaction item needs its own action). */
+export type LedgerTableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem';
+
+/** What a Lambda may touch; the stack turns this into its IAM policy and nothing more. */
+export interface ResourceNeeds {
+  /** Actions on the ledger table's items. */
+  readonly table: readonly LedgerTableAction[];
+  /** Queries the event-log index (`gsi1`). */
+  readonly eventLogIndex?: boolean;
+  /** Reads the pepper that analytics-key hashes are keyed with. */
+  readonly pepper?: boolean;
+  /** The analytics-key secrets under the key-store prefix: read them, or also create, rotate and delete them. */
+  readonly keyStore?: 'read' | 'write';
+  /** Publishes events on the service's EventBridge bus. */
+  readonly eventBus?: boolean;
+  /** Writes objects into the export bucket. */
+  readonly exportBucket?: boolean;
+}
+
+export interface DeployedFunction {
   readonly name: string;
-  /** The handler module, relative to the repository root (the bundling entry). */
+  /** The handler module, relative to the repository root (the bundling entry); it exports `handler`. */
   readonly entry: string;
+  readonly needs: ResourceNeeds;
+  /** On the metering hot path: more memory, no source maps, never a reserved-concurrency ceiling. */
+  readonly hotPath?: boolean;
+  /** The most instances that may run at once, where a runaway caller would cost money. */
+  readonly reservedConcurrency?: number;
+}
+
+export interface ApiArea extends DeployedFunction {
   readonly handler: LambdaHttpHandler;
   readonly routeKeys: readonly string[];
-  /** Who may call: `service` is the platform's backend (IAM on AWS, a bearer token locally). */
-  readonly auth: 'service';
+  readonly auth: RouteAuth;
 }
 
 export const API_AREAS: readonly ApiArea[] = [
-  { name: 'meter', entry: 'functions/meter/meter.handler.ts', handler: meterHandler, routeKeys: Object.keys(meterRoutes), auth: 'service' },
-  { name: 'admin', entry: 'functions/admin/admin.handler.ts', handler: adminHandler, routeKeys: Object.keys(adminRoutes), auth: 'service' },
+  {
+    name: 'meter',
+    entry: 'functions/meter/meter.handler.ts',
+    handler: meterHandler,
+    routeKeys: Object.keys(meterRoutes),
+    auth: 'service',
+    hotPath: true,
+    // Limits and replays are read in one BatchGetItem; a charge or refund is one transaction of puts and updates.
+    needs: { table: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  },
+  {
+    name: 'admin',
+    entry: 'functions/admin/admin.handler.ts',
+    handler: adminHandler,
+    routeKeys: Object.keys(adminRoutes),
+    auth: 'service',
+    reservedConcurrency: 20,
+    needs: {
+      table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      eventLogIndex: true,
+    },
+  },
 ];

@@ -2,7 +2,7 @@
 // usage bars, balance and activity log that go with them.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { billingPeriodAt } from '../../shared/domain/billing-period';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
 import { DEFAULT_HIGH_COST_MILLI } from '../../shared/domain/limits';
@@ -16,21 +16,21 @@ import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../..
 import { getBalance, listEvents, listScopes, type ScopeView } from '../../shared/use-cases/usage-views';
 
 const orgPath = z.object({ orgId: identifier });
-const capCu = cuLimit.nullable();
+const capCu = z.nullable(cuLimit);
 
 const orgBody = z.strictObject({
-  name: label(200).optional(),
+  name: z.optional(label(200)),
   plan: z.strictObject({ name: label(100), allowanceCu: cuLimit }),
   billingAnchor: isoDate,
-  highCostThresholdCu: cuLimit.nullable().optional(),
+  highCostThresholdCu: z.optional(z.nullable(cuLimit)),
 });
-const projectBody = z.strictObject({ name: label(200).optional(), capCu: capCu.optional() });
+const projectBody = z.strictObject({ name: z.optional(label(200)), capCu: z.optional(capCu) });
 const memberBody = z.strictObject({
   role: z.enum(['org_admin', 'project_admin', 'contributor', 'viewer']),
-  adminOfProjectIds: z.array(identifier).max(500, 'must list at most 500 projects').optional(),
-  capCu: capCu.optional(),
+  adminOfProjectIds: z.optional(z.array(identifier).check(z.maxLength(500, 'must list at most 500 projects'))),
+  capCu: z.optional(capCu),
 });
-const apiKeyBody = z.strictObject({ projectId: identifier, name: label(200).optional(), capCu: capCu.optional() });
+const apiKeyBody = z.strictObject({ projectId: identifier, name: z.optional(label(200)), capCu: z.optional(capCu) });
 const defaultLimitBody = z.strictObject({ capCu });
 
 const milliOrNull = (cu: number | null | undefined): MilliCu | null | undefined =>
@@ -99,7 +99,7 @@ export async function putDefaultLimitRoute(event: APIGatewayProxyEventV2, deps: 
 
 export async function putProjectRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   requireServicePrincipal(event);
-  const { orgId, projectId } = pathParameters(event, orgPath.extend({ projectId: identifier }));
+  const { orgId, projectId } = pathParameters(event, z.extend(orgPath, { projectId: identifier }));
   const body = parseInput(projectBody, readJsonBody(event));
   const view = await putProject({ orgId, id: projectId, name: body.name, capMilli: milliOrNull(body.capCu) }, deps);
   return jsonResponse(200, scopeRow(view));
@@ -107,7 +107,7 @@ export async function putProjectRoute(event: APIGatewayProxyEventV2, deps: Ledge
 
 export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   requireServicePrincipal(event);
-  const { orgId, userId } = pathParameters(event, orgPath.extend({ userId: identifier }));
+  const { orgId, userId } = pathParameters(event, z.extend(orgPath, { userId: identifier }));
   const body = parseInput(memberBody, readJsonBody(event));
   const view = await putMember(
     { orgId, id: userId, role: body.role, adminOfProjectIds: body.adminOfProjectIds, capMilli: milliOrNull(body.capCu) },
@@ -118,7 +118,7 @@ export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: Ledger
 
 export async function putApiKeyRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   requireServicePrincipal(event);
-  const { orgId, keyId } = pathParameters(event, orgPath.extend({ keyId: identifier }));
+  const { orgId, keyId } = pathParameters(event, z.extend(orgPath, { keyId: identifier }));
   const body = parseInput(apiKeyBody, readJsonBody(event));
   const view = await putApiKey(
     { orgId, id: keyId, projectId: body.projectId, name: body.name, capMilli: milliOrNull(body.capCu) },

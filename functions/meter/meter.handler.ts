@@ -1,13 +1,13 @@
 // The metering Lambda (hot path): consume, refund and check, called by the platform's backend before every job.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { toCu, toMilli } from '../../shared/domain/compute-units';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { parseInput, readJsonBody, requireServicePrincipal } from '../../shared/http/request';
-import { cuAmount, identifier, label, snakeCase } from '../../shared/http/schemas';
+import { cuAmount, identifier, integer, label, snakeCase } from '../../shared/http/schemas';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
 import { refund } from '../../shared/use-cases/refund';
@@ -19,20 +19,20 @@ const consumeBody = z.strictObject({
   userId: identifier,
   jobType: snakeCase(64), // any snake_case job type; the known ones are listed in the README
   cu: cuAmount,
-  modelId: label(128).optional(),
-  modelName: label(200).optional(),
-  assetKind: z.enum(['image', 'video', '3d', 'audio']).optional(),
-  assetCount: z.number().int('must be an integer').min(0, 'must not be negative').max(10_000, 'must be at most 10000').optional(),
-  resourceType: snakeCase(64).optional(),
-  ioType: z.enum(['input', 'output']).optional(),
-  endpoint: label(256).optional(),
+  modelId: z.optional(label(128)),
+  modelName: z.optional(label(200)),
+  assetKind: z.optional(z.enum(['image', 'video', '3d', 'audio'])),
+  assetCount: z.optional(integer(0, 10_000, 'must not be negative')),
+  resourceType: z.optional(snakeCase(64)),
+  ioType: z.optional(z.enum(['input', 'output'])),
+  endpoint: z.optional(label(256)),
 });
 
 const refundBody = z.strictObject({
   requestId: identifier,
   orgId: identifier,
   refundOf: identifier,
-  cu: cuAmount.optional(),
+  cu: z.optional(cuAmount),
 });
 
 const checkBody = z.strictObject({

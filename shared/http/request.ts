@@ -2,7 +2,7 @@
 // Every failure is a domain error naming the field; nothing here knows a use case.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import type * as z from 'zod/mini';
 import { InvalidJsonError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -23,7 +23,7 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
 }
 
 /** Validates `input` against `schema`; the first issue becomes a ValidationError naming its field. */
-export function parseInput<T extends z.ZodType>(schema: T, input: unknown, fieldPrefix = ''): z.output<T> {
+export function parseInput<T extends z.ZodMiniType>(schema: T, input: unknown, fieldPrefix = ''): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -33,11 +33,11 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, field
   throw new ValidationError(`${field}: ${issue.message}`, field);
 }
 
-export function pathParameters<T extends z.ZodType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
+export function pathParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
   return parseInput(schema, event.pathParameters ?? {});
 }
 
-export function queryParameters<T extends z.ZodType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
+export function queryParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
   return parseInput(schema, event.queryStringParameters ?? {});
 }
 

@@ -1,6 +1,7 @@
 // The deployment's settings, read once from CDK context (`cdk.json` or `-c key=value`) and checked: a bad value
 // stops the synth with the key at fault instead of producing a half-right template.
 
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -16,7 +17,9 @@ const contextSchema = z.object({
   /** Steady-state requests per second and burst across the whole API stage. */
   apiRateLimit: positiveInt.default(1000),
   apiBurstLimit: positiveInt.default(2000),
-  logRetentionDays: positiveInt.default(30),
+  logRetentionDays: positiveInt
+    .refine((days) => Object.values(RetentionDays).includes(days), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)')
+    .default(30),
   /** How long monthly exports are kept (finance records: seven years by default). */
   exportRetentionDays: positiveInt.default(2557),
   /** Accounts with the default concurrency quota (10) cannot reserve any: set this to false there. */

@@ -1,0 +1,154 @@
+// One Lambda of the service with the defaults fixed once: Node.js 22 on arm64, bundled and minified by the local
+// esbuild, JSON logs into its own log group with retention, X-Ray, and a role that holds only what the function's
+// `needs` name.
+
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { EVENT_LOG_INDEX } from '../../shared/adapters/dynamodb/ledger-table';
+import type { DeployedFunction } from '../api-routes';
+import { bundleSettings, REPOSITORY_ROOT } from '../bundling';
+import type { DeploymentConfig } from '../deployment-config';
+
+/** Everything a function may be granted; `needs` picks from it. */
+export interface LedgerResources {
+  readonly table: ITable;
+  readonly pepper: ISecret;
+  readonly keyStorePrefix: string;
+  readonly eventBus: IEventBus;
+  readonly exportBucket: IBucket;
+}
+
+/** Where exports are written inside the bucket; the only prefix a function may write to. */
+export const EXPORT_PREFIX = 'exports/';
+
+export interface LedgerFunctionProps {
+  readonly spec: DeployedFunction;
+  readonly config: DeploymentConfig;
+  readonly resources: LedgerResources;
+  /** HTTP functions answer inside API Gateway's 30 s; jobs may run longer. */
+  readonly timeout: Duration;
+  /** Asynchronous invocations (schedules, rules) that still fail after the retries land here. */
+  readonly deadLetterQueue?: IQueue;
+}
+
+export class LedgerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly spec: DeployedFunction;
+  /** Invoked asynchronously (schedules, rules), so failures go to a dead-letter queue rather than to a caller. */
+  readonly asynchronous: boolean;
+
+  constructor(scope: Construct, id: string, props: LedgerFunctionProps) {
+    super(scope, id);
+    const { spec, config, resources } = props;
+    this.spec = spec;
+    this.asynchronous = props.deadLetterQueue !== undefined;
+    const functionName = `${config.prefix}-${spec.name}`;
+    const hotPath = spec.hotPath ?? false;
+    const bundle = bundleSettings({ hotPath });
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: config.logRetentionDays as RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `CU Ledger ${spec.name}: only what the function needs`,
+    });
+    this.role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+    for (const statement of grantsFor(spec, resources, Stack.of(this))) this.role.addToPolicy(statement);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      functionName,
+      description: `CU Ledger: ${spec.name}`,
+      entry: join(REPOSITORY_ROOT, spec.entry),
+      handler: 'handler',
+      projectRoot: REPOSITORY_ROOT,
+      depsLockFilePath: join(REPOSITORY_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      // Lambda's CPU grows with memory; the hot path buys the faster cold start and TLS handshakes.
+      memorySize: hotPath ? 1024 : 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      tracing: Tracing.ACTIVE,
+      ...(config.reserveConcurrency && !hotPath && spec.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: spec.reservedConcurrency }
+        : {}),
+      // An on-failure destination rather than a classic DLQ: its record carries the error as well as the event.
+      ...(props.deadLetterQueue
+        ? { onFailure: new SqsDestination(props.deadLetterQueue), retryAttempts: 2, maxEventAge: Duration.hours(6) }
+        : {}),
+      environment: {
+        TABLE_NAME: resources.table.tableName,
+        LOG_LEVEL: 'info',
+        ...(spec.needs.pepper ? { PEPPER_SECRET_ARN: resources.pepper.secretArn } : {}),
+        ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix } : {}),
+        ...(spec.needs.eventBus ? { EVENT_BUS_NAME: resources.eventBus.eventBusName } : {}),
+        ...(spec.needs.exportBucket ? { EXPORT_BUCKET: resources.exportBucket.bucketName, EXPORT_PREFIX } : {}),
+        ...(bundle.sourcemap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+      },
+      bundling: {
+        target: bundle.target,
+        format: OutputFormat.ESM,
+        minify: bundle.minify,
+        sourceMap: bundle.sourcemap,
+        sourcesContent: false,
+        mainFields: [...bundle.mainFields],
+        banner: bundle.banner,
+        externalModules: [...bundle.external],
+        forceDockerBundling: false,
+      },
+    });
+  }
+}
+
+/** The IAM statements for a function's needs: named actions on named resources, never a `*` action. */
+function grantsFor(spec: DeployedFunction, resources: LedgerResources, stack: Stack): PolicyStatement[] {
+  const { needs } = spec;
+  const statements: PolicyStatement[] = [];
+  if (needs.table.length > 0) {
+    statements.push(new PolicyStatement({ actions: [...needs.table], resources: [resources.table.tableArn] }));
+  }
+  if (needs.eventLogIndex) {
+    statements.push(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${resources.table.tableArn}/index/${EVENT_LOG_INDEX}`] }));
+  }
+  if (needs.pepper) {
+    statements.push(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [resources.pepper.secretArn] }));
+  }
+  if (needs.keyStore) {
+    const read = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    const write = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource'];
+    // Secret ARNs end in a random suffix, and the keys are created at run time: the prefix is as narrow as it gets.
+    const keyStoreArn = Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${resources.keyStorePrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+    statements.push(new PolicyStatement({ actions: needs.keyStore === 'write' ? [...read, ...write] : read, resources: [keyStoreArn] }));
+  }
+  if (needs.eventBus) {
+    statements.push(new PolicyStatement({ actions: ['events:PutEvents'], resources: [resources.eventBus.eventBusArn] }));
+  }
+  if (needs.exportBucket) {
+    statements.push(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [resources.exportBucket.arnForObjects(`${EXPORT_PREFIX}*`)],
+      }),
+    );
+  }
+  return statements;
+}

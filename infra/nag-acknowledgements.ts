@@ -1,0 +1,94 @@
+// Every cdk-nag finding we accept, each with the reason it is right for this service, in one file to review.
+// Anything not acknowledged here fails `npx cdk synth` and the infra tests.
+
+import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { StatefulStack } from './stacks/stateful-stack';
+import type { StatelessStack } from './stacks/stateless-stack';
+
+export function acknowledgeNagFindings(stateful: StatefulStack, stateless: StatelessStack): void {
+  acknowledge(stateful.pepper, {
+    'AwsSolutions-SMG4':
+      'The pepper keys every stored analytics-key hash; rotating it would invalidate every issued key at once. Keys are rotated one by one through the keys API instead.',
+  });
+
+  for (const ledgerFunction of stateless.functions.values()) {
+    const { spec } = ledgerFunction;
+    acknowledge(ledgerFunction, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+      'AwsSolutions-L1': 'Node.js 22 is the runtime the service is built and tested on (a fixed project choice); moving on is a tested change of its own.',
+      'Serverless-LambdaLatestVersion':
+        'Node.js 22 is the runtime the service is built and tested on (a fixed project choice); moving on is a tested change of its own.',
+    });
+    if (!ledgerFunction.asynchronous) {
+      acknowledge(ledgerFunction, {
+        'Serverless-LambdaDLQ':
+          'Invoked synchronously by API Gateway: the caller gets the error and retries with the same requestId; a dead-letter queue only ever sees asynchronous invocations.',
+      });
+    }
+    if (ledgerFunction.asynchronous) {
+      acknowledge(ledgerFunction, {
+        'Serverless-LambdaDLQ':
+          'Failed asynchronous runs go to an on-failure destination (the job dead-letter queue), whose record carries the error too; a classic DLQ as well would file each failure twice.',
+      });
+      // The scheduler's invoke role (one per target, made by the Scheduler target construct) names fn and fn:*.
+      acknowledge(stateless, {
+        [`AwsSolutions-IAM5[Resource::<${logicalId(ledgerFunction.function.node.defaultChild as CfnElement)}.Arn>:*]`]:
+          'The scheduler may invoke this one function, any version of it (the `:*` qualifier); nothing else.',
+      });
+    }
+    if (spec.needs.keyStore) {
+      acknowledge(ledgerFunction, {
+        [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${stateful.keyStorePrefix}*]`]:
+          'Analytics-key secrets are created at run time, one per org, and their ARNs end in a random suffix: the key-store prefix is the narrowest resource that names them.',
+      });
+    }
+    if (spec.needs.exportBucket) {
+      acknowledge(ledgerFunction, {
+        [`AwsSolutions-IAM5[Resource::<${crossStackToken(stateful.exportBucket.node.defaultChild as CfnElement, 'Arn')}>/exports/*]`]:
+          'Export object keys are named per org and month when the export runs; writes are confined to the exports/ prefix.',
+      });
+    }
+  }
+
+  for (const queue of stateless.deadLetterQueues) {
+    acknowledge(queue, {
+      'AwsSolutions-SQS3': 'This queue is itself a dead-letter queue (of a background job); it has no consumer to fail.',
+      'Serverless-SQSRedrivePolicy': 'This queue is itself a dead-letter queue (of a background job); it has no consumer to fail.',
+    });
+  }
+
+  if (stateless.analyticsApi) {
+    acknowledge(stateless.analyticsApi, {
+      'AwsSolutions-COG4':
+        'BI tools authenticate with an org analytics key over HTTP Basic, which Cognito cannot check; the Lambda authorizer verifies the key against its stored hash.',
+      'AwsSolutions-APIG3':
+        'The read-only analytics API is authorizer-protected and throttled at its stage; a WAF web ACL is an account-wide choice (and cost) left to the deployer.',
+      'AwsSolutions-APIG6':
+        'JSON access logs are on; execution logging needs the account-wide API Gateway CloudWatch role, which this stack must not change for every API in the account.',
+    });
+  }
+
+  const serviceCaller = stateless.node.tryFindChild('ServiceCallerPolicy');
+  if (serviceCaller) {
+    const api = logicalId(stateless.httpApi.node.defaultChild as CfnElement);
+    acknowledge(serviceCaller, {
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/$default/*/v1/*]`]:
+        'The org ids in the paths are data, unknown at deploy time; only IAM-authorized routes consult this policy, and those are exactly the service routes.',
+    });
+  }
+}
+
+function acknowledge(scope: IConstruct, findings: Record<string, string>): void {
+  for (const [id, reason] of Object.entries(findings)) Validations.of(scope).acknowledge({ id, reason });
+}
+
+function logicalId(element: CfnElement): string {
+  return Stack.of(element).getLogicalId(element);
+}
+
+/** How cdk-nag spells an attribute of a resource in another stack (an imported output). */
+function crossStackToken(element: CfnElement, attribute: string): string {
+  return `${logicalId(element)}.${attribute}`;
+}

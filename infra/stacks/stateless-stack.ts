@@ -1,0 +1,208 @@
+// The code and its wiring, redeployable at will: one Lambda per area behind the HTTP API, the background jobs and
+// their triggers, the event bus, and the alarms that say when any of it misbehaves.
+
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { ApiArea, DeployedFunction } from '../api-routes';
+import { AnalyticsApi } from '../constructs/analytics-api';
+import { BackgroundJobTrigger } from '../constructs/background-job';
+import { LedgerFunction, type LedgerResources } from '../constructs/ledger-function';
+import type { DeploymentConfig } from '../deployment-config';
+import type { BackgroundJob } from '../scheduled-jobs';
+
+export interface StatelessStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  readonly table: ITable;
+  readonly exportBucket: IBucket;
+  readonly pepper: ISecret;
+  readonly keyStorePrefix: string;
+  readonly areas: readonly ApiArea[];
+  readonly jobs: readonly BackgroundJob[];
+  /** Checks analytics keys; required once an area's routes use `analytics` auth. */
+  readonly analyticsAuthorizer?: DeployedFunction;
+}
+
+/** API Gateway gives an integration 30 s; the function stops first so the caller gets our answer, not a gateway 503. */
+const HTTP_FUNCTION_TIMEOUT = Duration.seconds(25);
+const JOB_FUNCTION_TIMEOUT = Duration.minutes(5);
+const ALARM_PERIOD = Duration.minutes(5);
+
+export class StatelessStack extends Stack {
+  readonly httpApi: HttpApi;
+  readonly apiStage: HttpStage;
+  readonly functions = new Map<string, LedgerFunction>();
+  readonly deadLetterQueues: Queue[] = [];
+  analyticsApi: AnalyticsApi | undefined;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const eventBus = new EventBus(this, 'EventBus', { eventBusName: `${config.prefix}-events` });
+    const resources: LedgerResources = {
+      table: props.table,
+      pepper: props.pepper,
+      keyStorePrefix: props.keyStorePrefix,
+      eventBus,
+      exportBucket: props.exportBucket,
+    };
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { topicName: `${config.prefix}-alarms`, enforceSSL: true });
+    if (config.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
+      const created = new Alarm(this, `${name}Alarm`, {
+        alarmName: `${config.prefix}-${name}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new SnsAction(this.alarmTopic));
+    };
+    const deploy = (spec: DeployedFunction, timeout: Duration, deadLetterQueue?: IQueue) => {
+      const ledgerFunction = new LedgerFunction(this, `${pascal(spec.name)}Function`, {
+        spec,
+        config,
+        resources,
+        timeout,
+        ...(deadLetterQueue ? { deadLetterQueue } : {}),
+      });
+      this.functions.set(spec.name, ledgerFunction);
+      const fn = ledgerFunction.function;
+      alarm(`${pascal(spec.name)}Errors`, fn.metricErrors({ period: ALARM_PERIOD }), 1, `${spec.name}: invocations failed (crash or timeout)`);
+      alarm(`${pascal(spec.name)}Throttles`, fn.metricThrottles({ period: ALARM_PERIOD }), 1, `${spec.name}: invocations throttled`);
+      return fn;
+    };
+
+    // The HTTP API: every service and human route; throttled at the stage, access-logged as JSON.
+    this.httpApi = new HttpApi(this, 'HttpApi', { apiName: `${config.prefix}-api`, createDefaultStage: false });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetentionDays as RetentionDays });
+    this.apiStage = new HttpStage(this, 'HttpApiStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: httpAccessLogFormat() },
+    });
+    const authorizers = httpAuthorizers(config, props.areas);
+    const analyticsRoutes: { routeKey: string; handler: ReturnType<typeof deploy> }[] = [];
+    let hasServiceRoutes = false;
+    for (const area of props.areas) {
+      const fn = deploy(area, HTTP_FUNCTION_TIMEOUT);
+      if (area.auth === 'analytics') {
+        analyticsRoutes.push(...area.routeKeys.map((routeKey) => ({ routeKey, handler: fn })));
+        continue;
+      }
+      const integration = new HttpLambdaIntegration(`${pascal(area.name)}Integration`, fn);
+      for (const routeKey of area.routeKeys) {
+        const [method, path] = routeKey.split(' ') as [HttpMethod, string];
+        this.httpApi.addRoutes({ path, methods: [method], integration, authorizer: authorizers[area.auth] });
+        hasServiceRoutes ||= area.auth === 'service';
+      }
+    }
+    alarm('Api5xx', this.apiStage.metricServerError({ period: ALARM_PERIOD }), 1, 'HTTP API answered 5xx');
+
+    if (analyticsRoutes.length > 0) {
+      if (!props.analyticsAuthorizer) throw new Error('Analytics routes need the analytics-key authorizer function (analyticsAuthorizer).');
+      const authorizer = deploy(props.analyticsAuthorizer, Duration.seconds(10));
+      this.analyticsApi = new AnalyticsApi(this, 'AnalyticsApi', { config, authorizer, routes: analyticsRoutes });
+      new CfnOutput(this, 'AnalyticsApiUrl', { value: this.analyticsApi.api.url, description: 'Base URL of the Analytics API (HTTP Basic)' });
+    }
+
+    for (const job of props.jobs) {
+      const deadLetterQueue = new Queue(this, `${pascal(job.name)}DeadLetterQueue`, {
+        queueName: `${config.prefix}-${job.name}-dlq`,
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      this.deadLetterQueues.push(deadLetterQueue);
+      const fn = deploy(job, JOB_FUNCTION_TIMEOUT, deadLetterQueue);
+      new BackgroundJobTrigger(this, `${pascal(job.name)}Trigger`, { job, prefix: config.prefix, handler: fn, deadLetterQueue, eventBus });
+      alarm(
+        `${pascal(job.name)}DeadLetters`,
+        deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' }),
+        1,
+        `${job.name}: runs that failed after retries are waiting in the dead-letter queue`,
+      );
+    }
+
+    // Conflicts are retried by the service; a storm of them means one org is hotter than its items can take.
+    alarm(
+      'TransactionConflicts',
+      props.table.metric('TransactionConflict', { period: ALARM_PERIOD, statistic: 'Sum' }),
+      config.transactionConflictAlarmThreshold,
+      'DynamoDB transaction conflicts on the ledger table (retried, but a sign of a hot org)',
+    );
+
+    // What the platform's backend role needs to call the service routes: attach this policy to it. Only IAM-authorized
+    // routes consult it, so naming all of /v1 grants nothing on routes that take a JWT or an analytics key.
+    if (hasServiceRoutes) {
+      const serviceCaller = new ManagedPolicy(this, 'ServiceCallerPolicy', {
+        managedPolicyName: `${config.prefix}-service-caller`,
+        description: 'Lets the platform backend call the CU Ledger service routes (IAM SigV4)',
+        statements: [new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [this.serviceRoutesArn()] })],
+      });
+      new CfnOutput(this, 'ServiceCallerPolicyArn', { value: serviceCaller.managedPolicyArn, description: 'Attach to the platform backend role' });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe to alarm notifications' });
+    new CfnOutput(this, 'EventBusName', { value: eventBus.eventBusName });
+  }
+
+  /** Every route under /v1 on the stage, for `execute-api:Invoke`. */
+  serviceRoutesArn(): string {
+    return this.httpApi.arnForExecuteApi('*', '/v1/*', '$default');
+  }
+}
+
+/** One authorizer per kind of caller on the HTTP API; JWT settings are required only once a human route exists. */
+function httpAuthorizers(config: DeploymentConfig, areas: readonly ApiArea[]): Record<'service' | 'human', IHttpRouteAuthorizer | undefined> {
+  const needsJwt = areas.some((area) => area.auth === 'human');
+  if (needsJwt && (!config.jwtIssuer || !config.jwtAudience)) {
+    throw new Error('Routes for people need the JWT settings: set the context values jwtIssuer and jwtAudience.');
+  }
+  return {
+    service: new HttpIamAuthorizer(),
+    human: needsJwt ? new HttpJwtAuthorizer('HumanJwtAuthorizer', config.jwtIssuer!, { jwtAudience: [config.jwtAudience!] }) : undefined,
+  };
+}
+
+function httpAccessLogFormat(): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: '$context.requestId',
+      time: '$context.requestTime',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      latencyMs: '$context.responseLatency',
+      integrationLatencyMs: '$context.integrationLatency',
+      sourceIp: '$context.identity.sourceIp',
+      caller: '$context.identity.userArn',
+      integrationError: '$context.integrationErrorMessage',
+      authorizerError: '$context.authorizer.error',
+    }),
+  );
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|[-_])(\w)/g, (_, __, letter: string) => letter.toUpperCase());
+}

@@ -38,13 +38,12 @@ export function buildCuLedger(app: App, registries: CuLedgerRegistries = DEPLOYE
     description: 'CU Ledger: API, functions, schedules, alarms',
     config,
     table: stateful.table,
-    exportBucket: stateful.exportBucket,
     pepper: stateful.pepper,
     keyStorePrefix: stateful.keyStorePrefix,
     ...registries,
   });
   stateless.addStackDependency(stateful);
-  acknowledgeNagFindings(stateful, stateless);
+  acknowledgeNagFindings(config, stateful, stateless);
   return { config, stateful, stateless };
 }
 

@@ -3,10 +3,12 @@
 
 import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { EXPORT_PREFIX } from './constructs/ledger-function';
+import type { DeploymentConfig } from './deployment-config';
 import type { StatefulStack } from './stacks/stateful-stack';
 import type { StatelessStack } from './stacks/stateless-stack';
 
-export function acknowledgeNagFindings(stateful: StatefulStack, stateless: StatelessStack): void {
+export function acknowledgeNagFindings(config: DeploymentConfig, stateful: StatefulStack, stateless: StatelessStack): void {
   acknowledge(stateful.pepper, {
     'AwsSolutions-SMG4':
       'The pepper keys every stored analytics-key hash; rotating it would invalidate every issued key at once. Keys are rotated one by one through the keys API instead.',
@@ -46,7 +48,7 @@ export function acknowledgeNagFindings(stateful: StatefulStack, stateless: State
     }
     if (spec.needs.exportBucket) {
       acknowledge(ledgerFunction, {
-        [`AwsSolutions-IAM5[Resource::<${crossStackToken(stateful.exportBucket.node.defaultChild as CfnElement, 'Arn')}>/exports/*]`]:
+        [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${config.prefix}-exports-<AWS::AccountId>-<AWS::Region>/${EXPORT_PREFIX}*]`]:
           'Export object keys are named per org and month when the export runs; writes are confined to the exports/ prefix.',
       });
     }
@@ -86,9 +88,4 @@ function acknowledge(scope: IConstruct, findings: Record<string, string>): void 
 
 function logicalId(element: CfnElement): string {
   return Stack.of(element).getLogicalId(element);
-}
-
-/** How cdk-nag spells an attribute of a resource in another stack (an imported output). */
-function crossStackToken(element: CfnElement, attribute: string): string {
-  return `${logicalId(element)}.${attribute}`;
 }

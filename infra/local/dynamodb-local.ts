@@ -96,6 +96,29 @@ async function waitUntilReady(client: DynamoDBClient, child: ChildProcess, stder
   }
 }
 
+/** The CreateTable request for the ledger table, from LEDGER_TABLE_DEFINITION (the infra tests hold CDK to it). */
+export function createLedgerTableInput(tableName: string) {
+  const definition = LEDGER_TABLE_DEFINITION;
+  const keyAttributes = [definition.partitionKey, definition.sortKey, ...definition.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey])];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: keyAttributes.map((attribute) => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
+    KeySchema: [
+      { AttributeName: definition.partitionKey.name, KeyType: 'HASH' as const },
+      { AttributeName: definition.sortKey.name, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: definition.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey.name, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: index.projection },
+    })),
+  };
+}
+
 /** Creates the ledger table from LEDGER_TABLE_DEFINITION unless it exists. */
 export async function ensureLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -104,28 +127,11 @@ export async function ensureLedgerTable(client: DynamoDBClient, tableName: strin
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
-  const definition = LEDGER_TABLE_DEFINITION;
-  const keyAttributes = [definition.partitionKey, definition.sortKey, ...definition.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey])];
+  await client.send(new CreateTableCommand(createLedgerTableInput(tableName)));
   await client.send(
-    new CreateTableCommand({
+    new UpdateTimeToLiveCommand({
       TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: keyAttributes.map((attribute) => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
-      KeySchema: [
-        { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
-        { AttributeName: definition.sortKey.name, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: definition.globalSecondaryIndexes.map((index) => ({
-        IndexName: index.indexName,
-        KeySchema: [
-          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: index.projection },
-      })),
+      TimeToLiveSpecification: { AttributeName: LEDGER_TABLE_DEFINITION.timeToLiveAttribute, Enabled: true },
     }),
-  );
-  await client.send(
-    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true } }),
   );
 }

@@ -1,7 +1,7 @@
 // What holds data and must outlive any deployment of code: the ledger table, the export bucket and the secrets.
 // In production all of it is retained when the stack goes, and the table refuses deletion outright.
 
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   BlockPublicAccess,
@@ -18,6 +18,14 @@ import type { DeploymentConfig } from '../deployment-config';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: DeploymentConfig;
+}
+
+/**
+ * The export bucket's name, fixed by stage, account and region: finance can find it, and the stateless stack can
+ * name it (and its `exports/` prefix in IAM) without a cross-stack reference.
+ */
+export function exportBucketName(config: DeploymentConfig): string {
+  return `${config.prefix}-exports-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
 }
 
 export class StatefulStack extends Stack {
@@ -70,6 +78,7 @@ export class StatefulStack extends Stack {
     });
     this.exportBucket = new Bucket(this, 'ExportBucket', {
       ...privateBucket,
+      bucketName: exportBucketName(config),
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'export-bucket/',

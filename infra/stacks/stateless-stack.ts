@@ -12,7 +12,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -23,12 +23,12 @@ import { AnalyticsApi } from '../constructs/analytics-api';
 import { BackgroundJobTrigger } from '../constructs/background-job';
 import { LedgerFunction, type LedgerResources } from '../constructs/ledger-function';
 import type { DeploymentConfig } from '../deployment-config';
+import { exportBucketName } from './stateful-stack';
 import type { BackgroundJob } from '../scheduled-jobs';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: DeploymentConfig;
   readonly table: ITable;
-  readonly exportBucket: IBucket;
   readonly pepper: ISecret;
   readonly keyStorePrefix: string;
   readonly areas: readonly ApiArea[];
@@ -60,7 +60,7 @@ export class StatelessStack extends Stack {
       pepper: props.pepper,
       keyStorePrefix: props.keyStorePrefix,
       eventBus,
-      exportBucket: props.exportBucket,
+      exportBucket: Bucket.fromBucketName(this, 'ExportBucket', exportBucketName(config)),
     };
     this.alarmTopic = new Topic(this, 'AlarmTopic', { topicName: `${config.prefix}-alarms`, enforceSSL: true });
     if (config.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));

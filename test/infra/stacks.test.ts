@@ -1,0 +1,306 @@
+// The synthesized templates hold the deployment's promises: every route behind an authorizer, every function on
+// Node.js 22 arm64 with only the grants its registry entry names, a recoverable table, a private bucket, jobs with
+// retries and dead letters, and alarms. Checked on today's registries and on fixtures that use every kind.
+
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { API_AREAS, type DeployedFunction } from '../../infra/api-routes';
+import { ANALYTICS_AUTHORIZER_CACHE } from '../../infra/constructs/analytics-api';
+import { createLedgerTableInput } from '../../infra/local/dynamodb-local';
+import { LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
+import { onlyResource, resourcesOf, synthesize } from '../support/cdk-app';
+import { EVERY_KIND } from './fixtures/registries';
+
+const JWT = { jwtIssuer: 'https://login.example.com/', jwtAudience: 'cu-ledger-dashboard' };
+const deployed = synthesize();
+const everyKind = synthesize({ registries: EVERY_KIND, context: JWT });
+const production = synthesize({ context: { stage: 'prod' } });
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+}
+
+/** The IAM statements attached to a function's role, found through the role the function runs as. */
+function statementsOf(template: Template, functionName: string): Statement[] {
+  const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(([, resource]) => resource.Properties.FunctionName === functionName)!;
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+  return resourcesOf(template, 'AWS::IAM::Policy')
+    .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const sortBy = (attributes: { AttributeName: string }[]) => [...attributes].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName));
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+/** Each (action, resource) pair a function's role allows; policy minimization may merge statements, this undoes it. */
+function grantsOf(template: Template, functionName: string): { action: string; resource: string }[] {
+  return statementsOf(template, functionName).flatMap((statement) =>
+    actionsOf(statement).flatMap((action) => [statement.Resource].flat().map((resource) => ({ action, resource: JSON.stringify(resource) }))),
+  );
+}
+const isTable = (resource: string) => resource.includes('LedgerTable') && !resource.includes('/index/');
+
+describe('every route', () => {
+  it('has an authorizer: IAM for the service routes of today', () => {
+    const routes = resourcesOf(deployed.statelessTemplate, 'AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(API_AREAS.flatMap((area) => area.routeKeys).sort());
+    for (const [, route] of routes) expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe('AWS_IAM');
+  });
+
+  it('has an authorizer of its kind: IAM for service, JWT for people, the key authorizer for analytics', () => {
+    const routes = resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGatewayV2::Route');
+    expect(routes.length).toBeGreaterThan(0);
+    for (const [, route] of routes) expect(['AWS_IAM', 'JWT'], route.Properties.RouteKey).toContain(route.Properties.AuthorizationType);
+    const human = routes.find(([, route]) => route.Properties.RouteKey === 'GET /v1/orgs/{orgId}/usage/summary')!;
+    expect(human[1].Properties.AuthorizationType).toBe('JWT');
+    everyKind.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: JWT.jwtIssuer, Audience: [JWT.jwtAudience] },
+    });
+    const methods = resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGateway::Method');
+    expect(methods.length).toBeGreaterThan(0);
+    for (const [, method] of methods) expect(method.Properties.AuthorizationType).toBe('CUSTOM');
+  });
+
+  it('refuses to synthesize routes for people without the JWT issuer and audience', () => {
+    expect(() => synthesize({ registries: EVERY_KIND })).toThrow(/jwtIssuer and jwtAudience/);
+  });
+
+  it('refuses to synthesize analytics routes without the key authorizer', () => {
+    const { analyticsAuthorizer: _, ...withoutAuthorizer } = EVERY_KIND;
+    expect(() => synthesize({ registries: withoutAuthorizer, context: JWT })).toThrow(/analytics-key authorizer/);
+  });
+
+  it('answers a refused analytics key with 401 and a Basic challenge, and caches a checked key briefly', () => {
+    everyKind.statelessTemplate.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': Match.stringLikeRegexp("^'Basic realm=") },
+    });
+    const authorizer = onlyResource(everyKind.statelessTemplate, 'AWS::ApiGateway::Authorizer');
+    expect(authorizer.Properties.Type).toBe('REQUEST');
+    expect(authorizer.Properties.IdentitySource).toBe('method.request.header.Authorization');
+    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(ANALYTICS_AUTHORIZER_CACHE.toSeconds());
+    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBeLessThanOrEqual(300);
+  });
+
+  it('sits behind stage throttling and JSON access logs', () => {
+    deployed.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+    });
+    everyKind.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() })]),
+    });
+  });
+});
+
+describe('every function', () => {
+  const cases = [
+    ['today', deployed],
+    ['every kind', everyKind],
+  ] as const;
+
+  it.each(cases)('runs Node.js 22 on arm64 with JSON logs into a log group with retention (%s)', (_, synthesized) => {
+    const functions = resourcesOf(synthesized.statelessTemplate, 'AWS::Lambda::Function');
+    expect(functions.length).toBe(synthesized.stateless.functions.size);
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Runtime, fn.Properties.FunctionName).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: expect.anything() });
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    for (const [, group] of resourcesOf(synthesized.statelessTemplate, 'AWS::Logs::LogGroup')) {
+      expect(group.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('keeps source maps off the metering hot path only', () => {
+    const environment = (name: string) =>
+      resourcesOf(deployed.statelessTemplate, 'AWS::Lambda::Function').find(([, fn]) => fn.Properties.FunctionName === name)![1].Properties
+        .Environment.Variables;
+    expect(environment('cu-ledger-dev-meter').NODE_OPTIONS).toBeUndefined();
+    expect(environment('cu-ledger-dev-admin').NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('reserves concurrency where a runaway would cost money, never on the hot path, and not at all when told', () => {
+    const reserved = (synthesized: typeof deployed, name: string) =>
+      resourcesOf(synthesized.statelessTemplate, 'AWS::Lambda::Function').find(([, fn]) => fn.Properties.FunctionName === name)![1].Properties
+        .ReservedConcurrentExecutions;
+    expect(reserved(deployed, 'cu-ledger-dev-admin')).toBe(20);
+    expect(reserved(deployed, 'cu-ledger-dev-meter')).toBeUndefined();
+    const smallAccount = synthesize({ context: { reserveConcurrency: 'false' } });
+    expect(reserved(smallAccount, 'cu-ledger-dev-admin')).toBeUndefined();
+  });
+
+  it.each(cases)('has no IAM statement with a * action anywhere (%s)', (_, synthesized) => {
+    const documents = [
+      ...resourcesOf(synthesized.statelessTemplate, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties.PolicyDocument),
+      ...resourcesOf(synthesized.statelessTemplate, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties.PolicyDocument),
+      ...resourcesOf(synthesized.statelessTemplate, 'AWS::IAM::Role').flatMap(([, role]) => (role.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)),
+    ];
+    expect(documents.length).toBeGreaterThan(0);
+    for (const statement of documents.flatMap((document) => document.Statement as Statement[])) {
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+    }
+  });
+
+  it.each([...everyKind.stateless.functions.values()].map((ledgerFunction) => [ledgerFunction.spec.name, ledgerFunction.spec] as const))(
+    'grants %s exactly the table actions, secrets, bus and bucket its entry needs',
+    (name, spec: DeployedFunction) => {
+      const grants = grantsOf(everyKind.statelessTemplate, `cu-ledger-dev-${name}`);
+      const actionsOn = (matches: (resource: string) => boolean) => grants.filter((grant) => matches(grant.resource)).map((grant) => grant.action).sort();
+      const actions = grants.map((grant) => grant.action);
+      expect(actionsOn(isTable)).toEqual([...spec.needs.table].sort());
+      expect(actionsOn((resource) => resource.includes('/index/gsi1'))).toEqual(spec.needs.eventLogIndex ? ['dynamodb:Query'] : []);
+      expect(actions.some((action) => action.startsWith('secretsmanager:'))).toBe(Boolean(spec.needs.pepper || spec.needs.keyStore));
+      expect(actions.includes('secretsmanager:CreateSecret')).toBe(spec.needs.keyStore === 'write');
+      expect(actions.includes('events:PutEvents')).toBe(spec.needs.eventBus ?? false);
+      expect(actions.includes('s3:PutObject')).toBe(spec.needs.exportBucket ?? false);
+      expect(actions.some((action) => action.startsWith('sqs:'))).toBe(EVERY_KIND.jobs.some((job) => job.name === name));
+      for (const action of actions) expect(action).toMatch(/^(logs|dynamodb|secretsmanager|events|s3|sqs|xray):[A-Za-z]+$/);
+    },
+  );
+});
+
+describe('the table', () => {
+  it('is on demand with point-in-time recovery, with exactly the keys and index the local runner creates', () => {
+    const local = createLedgerTableInput('any');
+    const table = onlyResource(deployed.statefulTemplate, 'AWS::DynamoDB::Table').Properties;
+    expect(table.BillingMode).toBe(local.BillingMode);
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.KeySchema).toEqual(local.KeySchema);
+    expect(table.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
+    expect(sortBy(table.AttributeDefinitions)).toEqual(sortBy(local.AttributeDefinitions));
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: LEDGER_TABLE_DEFINITION.timeToLiveAttribute, Enabled: true });
+  });
+
+  it('is retained and protected from deletion in production, and disposable in dev', () => {
+    const prodTable = onlyResource(production.statefulTemplate, 'AWS::DynamoDB::Table');
+    expect(prodTable.DeletionPolicy).toBe('Retain');
+    expect(prodTable.Properties.DeletionProtectionEnabled).toBe(true);
+    const devTable = onlyResource(deployed.statefulTemplate, 'AWS::DynamoDB::Table');
+    expect(devTable.DeletionPolicy).toBe('Delete');
+    expect(devTable.Properties.DeletionProtectionEnabled).toBe(false);
+    for (const [, resource] of [
+      ...resourcesOf(production.statefulTemplate, 'AWS::S3::Bucket'),
+      ...resourcesOf(production.statefulTemplate, 'AWS::SecretsManager::Secret'),
+    ]) {
+      expect(resource.DeletionPolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('the export bucket', () => {
+  it('is encrypted, blocks every public access and expires old exports', () => {
+    const buckets = resourcesOf(deployed.statefulTemplate, 'AWS::S3::Bucket');
+    expect(buckets).toHaveLength(2); // exports and their access logs
+    for (const [, bucket] of buckets) {
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      expect(bucket.Properties.LifecycleConfiguration.Rules.length).toBeGreaterThan(0);
+    }
+    deployed.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'export-bucket/' }),
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 2557, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } })]) },
+    });
+  });
+
+  it('refuses every request that is not over TLS', () => {
+    const policies = resourcesOf(deployed.statefulTemplate, 'AWS::S3::BucketPolicy');
+    expect(policies).toHaveLength(2);
+    for (const [, policy] of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('generates the pepper in Secrets Manager and never puts a secret value in a template', () => {
+    deployed.statefulTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'cu-ledger/dev/pepper',
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+    });
+    expect(JSON.stringify(deployed.statefulTemplate.toJSON())).not.toMatch(/"SecretString"/);
+  });
+
+  it('confines the key-store grants to the key-store prefix', () => {
+    const keyStore = grantsOf(everyKind.statelessTemplate, 'cu-ledger-dev-authorizer').filter((grant) => grant.resource.includes('analytics-keys/'));
+    for (const grant of keyStore) expect(grant.resource).toContain(':secret:cu-ledger/dev/analytics-keys/*');
+    expect(keyStore.map((grant) => grant.action).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+  });
+});
+
+describe('background jobs', () => {
+  it('runs each schedule with retries and a dead-letter queue, in UTC', () => {
+    const schedules = resourcesOf(everyKind.statelessTemplate, 'AWS::Scheduler::Schedule');
+    expect(schedules.map(([, schedule]) => schedule.Properties.Name).sort()).toEqual(['cu-ledger-dev-monthly-export', 'cu-ledger-dev-rollover']);
+    for (const [, schedule] of schedules) {
+      expect(schedule.Properties.Target.DeadLetterConfig.Arn).toBeDefined();
+      expect(schedule.Properties.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+      expect(schedule.Properties.ScheduleExpressionTimezone ?? 'Etc/UTC').toBe('Etc/UTC');
+    }
+  });
+
+  it('runs each bus rule with retries and a dead-letter queue', () => {
+    const rule = onlyResource(everyKind.statelessTemplate, 'AWS::Events::Rule');
+    expect(rule.Properties.EventPattern).toEqual({ 'detail-type': ['usage.threshold_crossed'] });
+    expect(rule.Properties.Targets[0].DeadLetterConfig.Arn).toBeDefined();
+    expect(rule.Properties.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+  });
+
+  it('sends a failed run to its dead-letter queue after retrying', () => {
+    const configs = resourcesOf(everyKind.statelessTemplate, 'AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(EVERY_KIND.jobs.length);
+    for (const [, config] of configs) {
+      expect(config.Properties.MaximumRetryAttempts).toBe(2);
+      expect(config.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+    }
+  });
+});
+
+describe('alarms', () => {
+  const alarmNames = (template: Template) => resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties.AlarmName as string);
+
+  it('watches errors and throttles of every function, API 5xx, DLQ depth and transaction conflicts', () => {
+    const names = alarmNames(everyKind.statelessTemplate);
+    for (const ledgerFunction of everyKind.stateless.functions.values()) {
+      const pascal = ledgerFunction.node.id.replace(/Function$/, '');
+      expect(names).toContain(`cu-ledger-dev-${pascal}Errors`);
+      expect(names).toContain(`cu-ledger-dev-${pascal}Throttles`);
+    }
+    expect(names).toEqual(expect.arrayContaining(['cu-ledger-dev-Api5xx', 'cu-ledger-dev-TransactionConflicts', 'cu-ledger-dev-RolloverDeadLetters']));
+    everyKind.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'cu-ledger-dev-TransactionConflicts',
+      MetricName: 'TransactionConflict',
+      Namespace: 'AWS/DynamoDB',
+      Threshold: 100,
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmTopic') })],
+    });
+  });
+});
+
+describe('context', () => {
+  it('stops the synth on a bad value and names the key', () => {
+    expect(() => synthesize({ context: { stage: 'staging' } })).toThrow(/context "stage"/);
+    expect(() => synthesize({ context: { logRetentionDays: 31 } })).toThrow(/context "logRetentionDays"/);
+    expect(() => synthesize({ context: { alarmEmail: 'not-an-address' } })).toThrow(/context "alarmEmail"/);
+  });
+
+  it('subscribes the alarm address when one is given', () => {
+    const withEmail = synthesize({ context: { alarmEmail: 'oncall@example.com' } });
+    withEmail.statelessTemplate.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    expect(resourcesOf(deployed.statelessTemplate, 'AWS::SNS::Subscription')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,41 @@
+// The CDK app as the CLI builds it (cdk.json's context), for assertions: bundling is skipped, since the templates do
+// not depend on the bundle and the synth test runs the real CLI with bundling.
+
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCuLedger, type CuLedgerRegistries, type CuLedgerStacks } from '../../infra/cu-ledger-app';
+import { REPOSITORY_ROOT } from '../../infra/bundling';
+
+export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')).context;
+
+export interface SynthesizedApp extends CuLedgerStacks {
+  readonly app: App;
+  readonly stateful: CuLedgerStacks['stateful'];
+  readonly statefulTemplate: Template;
+  readonly statelessTemplate: Template;
+}
+
+export function synthesize(options: { context?: Record<string, unknown>; registries?: CuLedgerRegistries } = {}): SynthesizedApp {
+  const app = new App({ context: { ...CDK_CONTEXT, ...options.context, 'aws:cdk:bundling-stacks': [] } });
+  const stacks = buildCuLedger(app, options.registries);
+  return {
+    app,
+    ...stacks,
+    statefulTemplate: Template.fromStack(stacks.stateful),
+    statelessTemplate: Template.fromStack(stacks.stateless),
+  };
+}
+
+/** Every resource of a type in a template, as `[logicalId, resource]`. */
+export function resourcesOf(template: Template, type: string): [string, { Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string }][] {
+  return Object.entries(template.findResources(type)) as any;
+}
+
+/** The one resource of a type in a template; fails when there is not exactly one. */
+export function onlyResource(template: Template, type: string): { Properties: any; DeletionPolicy?: string } {
+  const resources = resourcesOf(template, type);
+  if (resources.length !== 1) throw new Error(`Expected one ${type}, found ${resources.length}.`);
+  return resources[0]![1];
+}

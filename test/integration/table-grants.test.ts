@@ -1,0 +1,68 @@
+// Least privilege that still works: every route of each area, run against DynamoDB Local, needs exactly the table
+// actions that area's registry entry declares, which are the actions the stack grants its Lambda (test/infra).
+// Too few and the function fails on AWS with AccessDenied; too many and the grant is wider than the code.
+
+import { describe, expect, it } from 'vitest';
+import { API_AREAS, type ApiArea } from '../../infra/api-routes';
+import { EVENT_LOG_INDEX } from '../../shared/adapters/dynamodb/ledger-table';
+import { areaHandler, type Routes } from '../../shared/http/lambda';
+import { adminRoutes } from '../../functions/admin/admin.handler';
+import { meterRoutes } from '../../functions/meter/meter.handler';
+import type { LedgerDependencies } from '../../shared/composition';
+import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
+import { buildLedgerDependencies } from '../../shared/composition';
+import { lambdaContext } from '../../infra/local/api-gateway';
+import { createTestLedger, serviceEvent } from '../support/ledger-fixture';
+import { recordIamActions } from '../support/iam-recorder';
+
+const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes };
+
+/** A valid call of every route, in an order that makes each one succeed. */
+function session(orgId: string): { routeKey: string; pathParameters?: Record<string, string>; body?: unknown }[] {
+  const org = { orgId };
+  return [
+    { routeKey: 'PUT /v1/orgs/{orgId}', pathParameters: org, body: { plan: { name: 'pro', allowanceCu: 100 }, billingAnchor: '2026-01-15' } },
+    { routeKey: 'PUT /v1/orgs/{orgId}/default-limit', pathParameters: org, body: { capCu: 50 } },
+    { routeKey: 'PUT /v1/orgs/{orgId}/projects/{projectId}', pathParameters: { ...org, projectId: 'web' }, body: { capCu: 40 } },
+    { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}', pathParameters: { ...org, userId: 'alice' }, body: { role: 'contributor', capCu: 30 } },
+    { routeKey: 'PUT /v1/orgs/{orgId}/api-keys/{keyId}', pathParameters: { ...org, keyId: 'apiu_1' }, body: { projectId: 'web', capCu: 20 } },
+    { routeKey: 'POST /v1/meter/check', body: { orgId, projectId: 'web', userId: 'alice', cu: 1 } },
+    { routeKey: 'POST /v1/meter/consume', body: { requestId: 'job-1', orgId, projectId: 'web', userId: 'alice', jobType: 'image_generation', cu: 2 } },
+    { routeKey: 'POST /v1/meter/consume', body: { requestId: 'job-1', orgId, projectId: 'web', userId: 'alice', jobType: 'image_generation', cu: 2 } },
+    { routeKey: 'POST /v1/meter/refund', body: { requestId: 'refund-1', orgId, refundOf: 'job-1' } },
+    { routeKey: 'GET /v1/orgs/{orgId}/members', pathParameters: org },
+    { routeKey: 'GET /v1/orgs/{orgId}/projects', pathParameters: org },
+    { routeKey: 'GET /v1/orgs/{orgId}/api-keys', pathParameters: org },
+    { routeKey: 'GET /v1/orgs/{orgId}/balance', pathParameters: org },
+    { routeKey: 'GET /v1/orgs/{orgId}/events', pathParameters: org },
+  ];
+}
+
+/** How the stack spells the same grants: table actions, and Query on the event-log index. */
+function declared(area: ApiArea): string[] {
+  return [...area.needs.table, ...(area.needs.eventLogIndex ? [`dynamodb:Query@${EVENT_LOG_INDEX}`] : [])].sort();
+}
+
+describe('table grants', () => {
+  it('the session calls every route of every area', () => {
+    const called = new Set(session('any').map((call) => call.routeKey));
+    expect([...called].sort()).toEqual(API_AREAS.flatMap((area) => area.routeKeys).sort());
+  });
+
+  it.each(API_AREAS.map((area) => [area.name, area] as const))('%s needs exactly the actions its entry declares', async (name, area) => {
+    const ledger = await createTestLedger();
+    // Each area is its own Lambda with its own client: record only what this area's routes call.
+    const client = createDynamoDbClient({ endpoint: ledger.endpoint });
+    const recorder = recordIamActions(client);
+    const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client });
+    const handlers = Object.fromEntries(
+      Object.entries(ROUTES).map(([areaName, routes]) => [areaName, areaHandler(routes, () => (areaName === name ? own : ledger.deps))]),
+    );
+    const areaOf = (routeKey: string) => API_AREAS.find((candidate) => candidate.routeKeys.includes(routeKey))!.name;
+    for (const call of session(`grants-${name}-${Date.now()}`)) {
+      const response = await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)));
+      expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBeLessThan(300);
+    }
+    expect([...recorder.actions].sort()).toEqual(declared(area));
+  });
+});

@@ -25,6 +25,11 @@ export interface LocalApiOptions {
 }
 
 export function createLocalApi(options: LocalApiOptions): Server {
+  // Only the service principal has a local stand-in so far; serving other routes with its token would hide that.
+  const unsupported = options.areas.filter((area) => area.auth !== 'service');
+  if (unsupported.length > 0) {
+    throw new Error(`The local gateway has no stand-in for ${unsupported.map((area) => `${area.auth} auth (${area.name})`).join(', ')} yet.`);
+  }
   const routes = options.areas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area)));
   const expectedToken = Buffer.from(`Bearer ${options.serviceToken}`);
   return createServer((request, response) => {

@@ -54,6 +54,11 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
     }
   }
 
+  acknowledge(stateless.alarmTopic, {
+    'Serverless-SNSRedrivePolicy':
+      'The only subscription is the on-call email; SNS retries its delivery, and a lost email loses no alarm: the alarm stays in ALARM in CloudWatch.',
+  });
+
   for (const queue of stateless.deadLetterQueues) {
     acknowledge(queue, {
       'AwsSolutions-SQS3': 'This queue is itself a dead-letter queue (of a background job); it has no consumer to fail.',

@@ -30,7 +30,7 @@ function acknowledgements(root: IConstruct): { id: string; reason: unknown }[] {
 describe('cdk-nag', () => {
   it.each([
     ['the deployed service (dev)', () => synthesize()],
-    ['the deployed service (prod)', () => synthesize({ context: { stage: 'prod' } })],
+    ['the deployed service (prod, with an alarm address)', () => synthesize({ context: { stage: 'prod', alarmEmail: 'oncall@example.com' } })],
     ['every kind of route, job and grant', () => synthesize({ registries: EVERY_KIND, context: JWT })],
   ])('finds nothing unacknowledged in %s', (_, build) => {
     expect(findings(build())).toEqual([]);

@@ -1,11 +1,14 @@
 // Every HTTP route of the service and the area Lambda that serves it: the one list the local runner serves and
 // the CDK stack wires to API Gateway, with what each area may touch (the stack grants exactly that).
 
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { adminRoutes, handler as adminHandler } from '../functions/admin/admin.handler';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
 
+/** HTTP API routes (service, human) hand the Lambda payload v2 events, routed on `routeKey`. */
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+/** Analytics routes live on a REST API, which hands payload v1 events: route on `${httpMethod} ${resource}`. */
+export type LambdaRestHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /**
  * Who may call an area's routes:
@@ -52,11 +55,13 @@ export interface DeployedFunction {
   readonly reservedConcurrency?: number;
 }
 
-export interface ApiArea extends DeployedFunction {
-  readonly handler: LambdaHttpHandler;
+interface AreaRoutes extends DeployedFunction {
   readonly routeKeys: readonly string[];
-  readonly auth: RouteAuth;
 }
+
+export type ApiArea =
+  | (AreaRoutes & { readonly auth: 'service' | 'human'; readonly handler: LambdaHttpHandler })
+  | (AreaRoutes & { readonly auth: 'analytics'; readonly handler: LambdaRestHandler });
 
 export const API_AREAS: readonly ApiArea[] = [
   {

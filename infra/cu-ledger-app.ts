@@ -42,7 +42,6 @@ export function buildCuLedger(app: App, registries: CuLedgerRegistries = DEPLOYE
     keyStorePrefix: stateful.keyStorePrefix,
     ...registries,
   });
-  stateless.addStackDependency(stateful);
   acknowledgeNagFindings(config, stateful, stateless);
   return { config, stateful, stateless };
 }

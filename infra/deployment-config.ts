@@ -21,7 +21,7 @@ const contextSchema = z.object({
     .refine((days) => Object.values(RetentionDays).includes(days), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)')
     .default(30),
   /** How long monthly exports are kept (finance records: seven years by default). */
-  exportRetentionDays: positiveInt.default(2557),
+  exportRetentionDays: positiveInt.refine((days) => days > 365, 'must be more than 365 (exports move to Glacier Instant Retrieval after a year)').default(2557),
   /** Accounts with the default concurrency quota (10) cannot reserve any: set this to false there. */
   reserveConcurrency: z.preprocess((value) => (value === 'false' ? false : value === 'true' ? true : value), z.boolean()).default(true),
   /** Transaction conflicts per 5 minutes that raise the alarm (the service retries them; a storm means a hot org). */

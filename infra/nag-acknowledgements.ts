@@ -23,21 +23,22 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
       'Serverless-LambdaLatestVersion':
         'Node.js 22 is the runtime the service is built and tested on (a fixed project choice); moving on is a tested change of its own.',
     });
-    if (!ledgerFunction.asynchronous) {
-      acknowledge(ledgerFunction, {
-        'Serverless-LambdaDLQ':
-          'Invoked synchronously by API Gateway: the caller gets the error and retries with the same requestId; a dead-letter queue only ever sees asynchronous invocations.',
-      });
-    }
     if (ledgerFunction.asynchronous) {
       acknowledge(ledgerFunction, {
         'Serverless-LambdaDLQ':
           'Failed asynchronous runs go to an on-failure destination (the job dead-letter queue), whose record carries the error too; a classic DLQ as well would file each failure twice.',
       });
-      // The scheduler's invoke role (one per target, made by the Scheduler target construct) names fn and fn:*.
-      acknowledge(stateless, {
-        [`AwsSolutions-IAM5[Resource::<${logicalId(ledgerFunction.function.node.defaultChild as CfnElement)}.Arn>:*]`]:
-          'The scheduler may invoke this one function, any version of it (the `:*` qualifier); nothing else.',
+      // The scheduler's invoke role (made by the Scheduler target construct, one per stack) names fn and fn:*.
+      for (const schedulerRole of stateless.node.children.filter((child) => child.node.id.startsWith('SchedulerRoleForTarget'))) {
+        acknowledge(schedulerRole, {
+          [`AwsSolutions-IAM5[Resource::<${logicalId(ledgerFunction.function.node.defaultChild as CfnElement)}.Arn>:*]`]:
+            'The scheduler may invoke this one function, any version of it (the `:*` qualifier); nothing else.',
+        });
+      }
+    } else {
+      acknowledge(ledgerFunction, {
+        'Serverless-LambdaDLQ':
+          'Invoked synchronously by API Gateway: the caller gets the error and retries with the same requestId; a dead-letter queue only ever sees asynchronous invocations.',
       });
     }
     if (spec.needs.keyStore) {
@@ -72,8 +73,8 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
         'BI tools authenticate with an org analytics key over HTTP Basic, which Cognito cannot check; the Lambda authorizer verifies the key against its stored hash.',
       'AwsSolutions-APIG3':
         'The read-only analytics API is authorizer-protected and throttled at its stage; a WAF web ACL is an account-wide choice (and cost) left to the deployer.',
-      'AwsSolutions-APIG6':
-        'JSON access logs are on; execution logging needs the account-wide API Gateway CloudWatch role, which this stack must not change for every API in the account.',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
+        "API Gateway's account-wide logging role, with the AWS policy made for exactly that role; REST API stages cannot log without it.",
     });
   }
 

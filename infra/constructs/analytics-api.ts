@@ -4,8 +4,12 @@
 // It is a REST API, not part of the HTTP API: only REST APIs have gateway responses, and a 401 without
 // `WWW-Authenticate: Basic` leaves browsers and BI connectors that wait for the challenge without a way to ask for
 // credentials. REST APIs hand the Lambda the payload v1 event, so analytics handlers read that shape.
+//
+// The authorizer's contract: throw `Unauthorized` for a missing or wrong key (the gateway answers the challenge),
+// and on success allow the whole API (`arn:...:<apiId>/<stage>/*`), not just `methodArn`, because its answer is
+// cached per Authorization header and reused for every analytics route.
 
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -43,23 +47,28 @@ export class AnalyticsApi extends Construct {
   constructor(scope: Construct, id: string, props: AnalyticsApiProps) {
     super(scope, id);
     const { config } = props;
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetentionDays as RetentionDays });
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetentionDays as RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
     this.api = new RestApi(this, 'Api', {
       restApiName: `${config.prefix}-analytics`,
       description: 'CU Ledger Analytics API (HTTP Basic with an org analytics key, read-only)',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      cloudWatchRole: false,
+      // REST API stages can log (access or execution) only once the region's API Gateway account settings name a
+      // CloudWatch role; this sets it, and keeps it when the stack goes since other APIs may rely on it.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
         stageName: 'api',
         throttlingRateLimit: Math.max(1, Math.floor(config.apiRateLimit / 10)),
         throttlingBurstLimit: Math.max(1, Math.floor(config.apiBurstLimit / 10)),
         tracingEnabled: true,
-        loggingLevel: MethodLoggingLevel.OFF,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
       },
     });
-    // The handler checks every field (and names the one at fault); the gateway only turns away malformed requests.
+    // The handler checks every field and names the one at fault. The validator checks whatever parameters a method
+    // declares (none yet), so the gateway can turn away malformed requests once they do.
     const validator = this.api.addRequestValidator('Validator', { validateRequestParameters: true, validateRequestBody: true });
     const authorizer = new RequestAuthorizer(this, 'AnalyticsKeyAuthorizer', {
       handler: props.authorizer,

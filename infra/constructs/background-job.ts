@@ -11,7 +11,9 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BackgroundJob } from '../scheduled-jobs';
 
+/** Attempts to deliver a trigger to the function, and to re-run a run that failed, within the same event age. */
 export const JOB_DELIVERY_RETRIES = 3;
+export const JOB_RUN_RETRIES = 2;
 export const JOB_MAX_EVENT_AGE = Duration.hours(6);
 
 export interface BackgroundJobTriggerProps {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { EVENT_LOG_INDEX } from '../../shared/adapters/dynamodb/ledger-table';
 import type { DeployedFunction } from '../api-routes';
 import { bundleSettings, REPOSITORY_ROOT } from '../bundling';
+import { JOB_MAX_EVENT_AGE, JOB_RUN_RETRIES } from './background-job';
 import type { DeploymentConfig } from '../deployment-config';
 
 /** Everything a function may be granted; `needs` picks from it. */
@@ -93,11 +94,10 @@ export class LedgerFunction extends Construct {
         : {}),
       // An on-failure destination rather than a classic DLQ: its record carries the error as well as the event.
       ...(props.deadLetterQueue
-        ? { onFailure: new SqsDestination(props.deadLetterQueue), retryAttempts: 2, maxEventAge: Duration.hours(6) }
+        ? { onFailure: new SqsDestination(props.deadLetterQueue), retryAttempts: JOB_RUN_RETRIES, maxEventAge: JOB_MAX_EVENT_AGE }
         : {}),
       environment: {
         TABLE_NAME: resources.table.tableName,
-        LOG_LEVEL: 'info',
         ...(spec.needs.pepper ? { PEPPER_SECRET_ARN: resources.pepper.secretArn } : {}),
         ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix } : {}),
         ...(spec.needs.eventBus ? { EVENT_BUS_NAME: resources.eventBus.eventBusName } : {}),

@@ -30,7 +30,8 @@ export function createLocalApi(options: LocalApiOptions): Server {
   if (unsupported.length > 0) {
     throw new Error(`The local gateway has no stand-in for ${unsupported.map((area) => `${area.auth} auth (${area.name})`).join(', ')} yet.`);
   }
-  const routes = options.areas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area)));
+  const serviceAreas = options.areas.filter((area): area is ApiArea & { auth: 'service' } => area.auth === 'service');
+  const routes = serviceAreas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area)));
   const expectedToken = Buffer.from(`Bearer ${options.serviceToken}`);
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -57,7 +58,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
   }
 }
 
-function compileRoute(routeKey: string, area: ApiArea): CompiledRoute {
+function compileRoute(routeKey: string, area: ApiArea & { auth: 'service' }): CompiledRoute {
   const [method, path] = routeKey.split(' ') as [string, string];
   const parameterNames: string[] = [];
   const source = path

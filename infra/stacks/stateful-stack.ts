@@ -71,6 +71,8 @@ export class StatefulStack extends Stack {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       removalPolicy,
+      // A dev stack goes away whole; in production the buckets are retained with what they hold.
+      autoDeleteObjects: !production,
     };
     const accessLogs = new Bucket(this, 'AccessLogBucket', {
       ...privateBucket,

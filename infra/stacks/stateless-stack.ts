@@ -1,7 +1,7 @@
 // The code and its wiring, redeployable at will: one Lambda per area behind the HTTP API, the background jobs and
 // their triggers, the event bus, and the alarms that say when any of it misbehaves.
 
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -76,7 +76,9 @@ export class StatelessStack extends Stack {
       });
       created.addAlarmAction(new SnsAction(this.alarmTopic));
     };
-    const deploy = (spec: DeployedFunction, timeout: Duration, deadLetterQueue?: IQueue) => {
+    // An authorizer refuses a wrong key by failing the invocation: its Errors metric counts refusals, not faults.
+    const deploy = (spec: DeployedFunction, timeout: Duration, options: { deadLetterQueue?: IQueue; alarmOnErrors?: boolean } = {}) => {
+      const { deadLetterQueue, alarmOnErrors = true } = options;
       const ledgerFunction = new LedgerFunction(this, `${pascal(spec.name)}Function`, {
         spec,
         config,
@@ -86,14 +88,14 @@ export class StatelessStack extends Stack {
       });
       this.functions.set(spec.name, ledgerFunction);
       const fn = ledgerFunction.function;
-      alarm(`${pascal(spec.name)}Errors`, fn.metricErrors({ period: ALARM_PERIOD }), 1, `${spec.name}: invocations failed (crash or timeout)`);
+      if (alarmOnErrors) alarm(`${pascal(spec.name)}Errors`, fn.metricErrors({ period: ALARM_PERIOD }), 1, `${spec.name}: invocations failed (crash or timeout)`);
       alarm(`${pascal(spec.name)}Throttles`, fn.metricThrottles({ period: ALARM_PERIOD }), 1, `${spec.name}: invocations throttled`);
       return fn;
     };
 
     // The HTTP API: every service and human route; throttled at the stage, access-logged as JSON.
     this.httpApi = new HttpApi(this, 'HttpApi', { apiName: `${config.prefix}-api`, createDefaultStage: false });
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetentionDays as RetentionDays });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetentionDays as RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
     this.apiStage = new HttpStage(this, 'HttpApiStage', {
       httpApi: this.httpApi,
       stageName: '$default',
@@ -110,7 +112,8 @@ export class StatelessStack extends Stack {
         analyticsRoutes.push(...area.routeKeys.map((routeKey) => ({ routeKey, handler: fn })));
         continue;
       }
-      const integration = new HttpLambdaIntegration(`${pascal(area.name)}Integration`, fn);
+      // One invoke permission per function rather than per route: the resource policy stays small as routes grow.
+      const integration = new HttpLambdaIntegration(`${pascal(area.name)}Integration`, fn, { scopePermissionToRoute: false });
       for (const routeKey of area.routeKeys) {
         const [method, path] = routeKey.split(' ') as [HttpMethod, string];
         this.httpApi.addRoutes({ path, methods: [method], integration, authorizer: authorizers[area.auth] });
@@ -121,9 +124,9 @@ export class StatelessStack extends Stack {
 
     if (analyticsRoutes.length > 0) {
       if (!props.analyticsAuthorizer) throw new Error('Analytics routes need the analytics-key authorizer function (analyticsAuthorizer).');
-      const authorizer = deploy(props.analyticsAuthorizer, Duration.seconds(10));
+      const authorizer = deploy(props.analyticsAuthorizer, Duration.seconds(10), { alarmOnErrors: false });
       this.analyticsApi = new AnalyticsApi(this, 'AnalyticsApi', { config, authorizer, routes: analyticsRoutes });
-      new CfnOutput(this, 'AnalyticsApiUrl', { value: this.analyticsApi.api.url, description: 'Base URL of the Analytics API (HTTP Basic)' });
+      alarm('AnalyticsApi5xx', this.analyticsApi.api.metricServerError({ period: ALARM_PERIOD }), 1, 'Analytics API answered 5xx (the authorizer or a handler failed)');
     }
 
     for (const job of props.jobs) {
@@ -134,7 +137,7 @@ export class StatelessStack extends Stack {
         retentionPeriod: Duration.days(14),
       });
       this.deadLetterQueues.push(deadLetterQueue);
-      const fn = deploy(job, JOB_FUNCTION_TIMEOUT, deadLetterQueue);
+      const fn = deploy(job, JOB_FUNCTION_TIMEOUT, { deadLetterQueue });
       new BackgroundJobTrigger(this, `${pascal(job.name)}Trigger`, { job, prefix: config.prefix, handler: fn, deadLetterQueue, eventBus });
       alarm(
         `${pascal(job.name)}DeadLetters`,

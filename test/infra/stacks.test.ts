@@ -49,19 +49,35 @@ describe('every route', () => {
     for (const [, route] of routes) expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe('AWS_IAM');
   });
 
-  it('has an authorizer of its kind: IAM for service, JWT for people, the key authorizer for analytics', () => {
-    const routes = resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGatewayV2::Route');
-    expect(routes.length).toBeGreaterThan(0);
-    for (const [, route] of routes) expect(['AWS_IAM', 'JWT'], route.Properties.RouteKey).toContain(route.Properties.AuthorizationType);
-    const human = routes.find(([, route]) => route.Properties.RouteKey === 'GET /v1/orgs/{orgId}/usage/summary')!;
-    expect(human[1].Properties.AuthorizationType).toBe('JWT');
+  it('has the authorizer of its area: IAM for service, JWT for people, the key authorizer for analytics', () => {
+    const expected = { service: 'AWS_IAM', human: 'JWT' } as const;
+    const routes = new Map(resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, route]) => [route.Properties.RouteKey, route.Properties]));
+    const [jwtAuthorizerId] = Object.keys(everyKind.statelessTemplate.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { AuthorizerType: 'JWT' } }));
+    const [keyAuthorizerId] = Object.keys(everyKind.statelessTemplate.findResources('AWS::ApiGateway::Authorizer'));
+    const methods = resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGateway::Method');
+    for (const area of EVERY_KIND.areas) {
+      for (const routeKey of area.routeKeys) {
+        if (area.auth === 'analytics') {
+          const [method] = routeKey.split(' ');
+          const onRestApi = methods.filter(([, resource]) => resource.Properties.HttpMethod === method);
+          expect(onRestApi.length, routeKey).toBeGreaterThan(0);
+          for (const [, resource] of onRestApi) {
+            expect(resource.Properties.AuthorizationType).toBe('CUSTOM');
+            expect(resource.Properties.AuthorizerId).toEqual({ Ref: keyAuthorizerId });
+          }
+          expect(routes.has(routeKey), `${routeKey} must not be on the HTTP API`).toBe(false);
+          continue;
+        }
+        const route = routes.get(routeKey);
+        expect(route?.AuthorizationType, routeKey).toBe(expected[area.auth]);
+        if (area.auth === 'human') expect(route.AuthorizerId).toEqual({ Ref: jwtAuthorizerId });
+      }
+    }
+    expect(routes.size).toBe(EVERY_KIND.areas.filter((area) => area.auth !== 'analytics').flatMap((area) => area.routeKeys).length);
     everyKind.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: JWT.jwtIssuer, Audience: [JWT.jwtAudience] },
     });
-    const methods = resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGateway::Method');
-    expect(methods.length).toBeGreaterThan(0);
-    for (const [, method] of methods) expect(method.Properties.AuthorizationType).toBe('CUSTOM');
   });
 
   it('refuses to synthesize routes for people without the JWT issuer and audience', () => {
@@ -137,11 +153,11 @@ describe('every function', () => {
   });
 
   it.each(cases)('has no IAM statement with a * action anywhere (%s)', (_, synthesized) => {
-    const documents = [
-      ...resourcesOf(synthesized.statelessTemplate, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties.PolicyDocument),
-      ...resourcesOf(synthesized.statelessTemplate, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties.PolicyDocument),
-      ...resourcesOf(synthesized.statelessTemplate, 'AWS::IAM::Role').flatMap(([, role]) => (role.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)),
-    ];
+    const documents = [synthesized.statefulTemplate, synthesized.statelessTemplate].flatMap((template) => [
+      ...resourcesOf(template, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties.PolicyDocument),
+      ...resourcesOf(template, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties.PolicyDocument),
+      ...resourcesOf(template, 'AWS::IAM::Role').flatMap(([, role]) => (role.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)),
+    ]);
     expect(documents.length).toBeGreaterThan(0);
     for (const statement of documents.flatMap((document) => document.Statement as Statement[])) {
       for (const action of actionsOf(statement)) expect(action).not.toContain('*');
@@ -156,11 +172,23 @@ describe('every function', () => {
       const actions = grants.map((grant) => grant.action);
       expect(actionsOn(isTable)).toEqual([...spec.needs.table].sort());
       expect(actionsOn((resource) => resource.includes('/index/gsi1'))).toEqual(spec.needs.eventLogIndex ? ['dynamodb:Query'] : []);
-      expect(actions.some((action) => action.startsWith('secretsmanager:'))).toBe(Boolean(spec.needs.pepper || spec.needs.keyStore));
-      expect(actions.includes('secretsmanager:CreateSecret')).toBe(spec.needs.keyStore === 'write');
-      expect(actions.includes('events:PutEvents')).toBe(spec.needs.eventBus ?? false);
-      expect(actions.includes('s3:PutObject')).toBe(spec.needs.exportBucket ?? false);
-      expect(actions.some((action) => action.startsWith('sqs:'))).toBe(EVERY_KIND.jobs.some((job) => job.name === name));
+      const resourcesFor = (prefix: string) => [...new Set(grants.filter((grant) => grant.action.startsWith(prefix)).map((grant) => grant.resource))];
+      expect(actionsOn((resource) => resource.includes('KeyPepper'))).toEqual(spec.needs.pepper ? ['secretsmanager:GetSecretValue'] : []);
+      expect(actionsOn((resource) => resource.includes(':secret:cu-ledger/dev/analytics-keys/*'))).toEqual(
+        spec.needs.keyStore === 'write'
+          ? ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']
+          : spec.needs.keyStore === 'read'
+            ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']
+            : [],
+      );
+      expect(resourcesFor('secretsmanager:').length).toBe(Number(Boolean(spec.needs.pepper)) + Number(Boolean(spec.needs.keyStore)));
+      expect(resourcesFor('events:')).toEqual(spec.needs.eventBus ? ['{"Fn::GetAtt":["EventBus7B8748AA","Arn"]}'] : []);
+      expect(resourcesFor('s3:')).toEqual(
+        spec.needs.exportBucket ? [expect.stringMatching(/:s3:::cu-ledger-dev-exports-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\},"\/exports\/\*"/)] : [],
+      );
+      expect(actionsOn(() => true).filter((action) => action.startsWith('s3:'))).toEqual(spec.needs.exportBucket ? ['s3:AbortMultipartUpload', 's3:PutObject'] : []);
+      const ownQueue = EVERY_KIND.jobs.some((job) => job.name === name);
+      expect(resourcesFor('sqs:')).toEqual(ownQueue ? [expect.stringContaining('DeadLetterQueue')] : []);
       for (const action of actions) expect(action).toMatch(/^(logs|dynamodb|secretsmanager|events|s3|sqs|xray):[A-Za-z]+$/);
     },
   );
@@ -195,6 +223,11 @@ describe('the table', () => {
 });
 
 describe('the export bucket', () => {
+  it('empties itself when a dev stack is destroyed, and never in production', () => {
+    expect(resourcesOf(deployed.statefulTemplate, 'Custom::S3AutoDeleteObjects')).toHaveLength(2);
+    expect(resourcesOf(production.statefulTemplate, 'Custom::S3AutoDeleteObjects')).toHaveLength(0);
+  });
+
   it('is encrypted, blocks every public access and expires old exports', () => {
     const buckets = resourcesOf(deployed.statefulTemplate, 'AWS::S3::Bucket');
     expect(buckets).toHaveLength(2); // exports and their access logs
@@ -271,23 +304,37 @@ describe('background jobs', () => {
 });
 
 describe('alarms', () => {
-  const alarmNames = (template: Template) => resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties.AlarmName as string);
-
   it('watches errors and throttles of every function, API 5xx, DLQ depth and transaction conflicts', () => {
-    const names = alarmNames(everyKind.statelessTemplate);
-    for (const ledgerFunction of everyKind.stateless.functions.values()) {
-      const pascal = ledgerFunction.node.id.replace(/Function$/, '');
-      expect(names).toContain(`cu-ledger-dev-${pascal}Errors`);
-      expect(names).toContain(`cu-ledger-dev-${pascal}Throttles`);
+    const template = everyKind.statelessTemplate;
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const on = (metric: string, dimension: string, ref: string) =>
+      alarms.filter((alarm) => alarm.MetricName === metric && alarm.Dimensions?.some((d: any) => d.Name === dimension && d.Value?.Ref === ref));
+    for (const [id, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      const isAuthorizer = fn.Properties.FunctionName === 'cu-ledger-dev-authorizer';
+      // The authorizer refuses a wrong key by failing; its Errors would page on every typo.
+      expect(on('Errors', 'FunctionName', id), fn.Properties.FunctionName).toHaveLength(isAuthorizer ? 0 : 1);
+      expect(on('Throttles', 'FunctionName', id), fn.Properties.FunctionName).toHaveLength(1);
     }
-    expect(names).toEqual(expect.arrayContaining(['cu-ledger-dev-Api5xx', 'cu-ledger-dev-TransactionConflicts', 'cu-ledger-dev-RolloverDeadLetters']));
-    everyKind.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'cu-ledger-dev-TransactionConflicts',
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    expect(queues).toHaveLength(EVERY_KIND.jobs.length);
+    for (const [id] of queues) {
+      const depth = alarms.filter(
+        (alarm) =>
+          alarm.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          alarm.Dimensions.some((d: any) => d.Name === 'QueueName' && JSON.stringify(d.Value).includes(id)),
+      );
+      expect(depth, id).toHaveLength(1);
+      expect(depth[0].Threshold).toBe(1);
+    }
+    expect(alarms.filter((alarm) => alarm.Namespace === 'AWS/ApiGateway' && alarm.MetricName === '5xx')).toHaveLength(1);
+    expect(alarms.filter((alarm) => alarm.Namespace === 'AWS/ApiGateway' && alarm.MetricName === '5XXError')).toHaveLength(1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'TransactionConflict',
       Namespace: 'AWS/DynamoDB',
+      Dimensions: [{ Name: 'TableName', Value: Match.anyValue() }],
       Threshold: 100,
-      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmTopic') })],
     });
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
   });
 });
 
@@ -296,6 +343,7 @@ describe('context', () => {
     expect(() => synthesize({ context: { stage: 'staging' } })).toThrow(/context "stage"/);
     expect(() => synthesize({ context: { logRetentionDays: 31 } })).toThrow(/context "logRetentionDays"/);
     expect(() => synthesize({ context: { alarmEmail: 'not-an-address' } })).toThrow(/context "alarmEmail"/);
+    expect(() => synthesize({ context: { exportRetentionDays: 100 } })).toThrow(/context "exportRetentionDays": must be more than 365/);
   });
 
   it('subscribes the alarm address when one is given', () => {

@@ -47,7 +47,7 @@ export class StatelessStack extends Stack {
   readonly apiStage: HttpStage;
   readonly functions = new Map<string, LedgerFunction>();
   readonly deadLetterQueues: Queue[] = [];
-  analyticsApi: AnalyticsApi | undefined;
+  readonly analyticsApi: AnalyticsApi | undefined;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {

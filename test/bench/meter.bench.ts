@@ -24,7 +24,7 @@ import { handler as adminHandler, putMemberRoute, putOrgRoute, putProjectRoute }
 import { handler as meterHandler } from '../../functions/meter/meter.handler';
 import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
 import { startLocalRunner, type LocalRunner } from '../../infra/local/start';
-import { probeClient, type SdkProbe } from '../support/sdk-faults';
+import { probeClient } from '../support/sdk-faults';
 import { scanAll } from '../support/table-scan';
 import { auditLedger } from '../support/ledger-audit';
 import {

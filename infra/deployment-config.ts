@@ -33,7 +33,7 @@ export type DeploymentConfig = z.infer<typeof contextSchema> & {
   readonly prefix: string;
 };
 
-export const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof typeof contextSchema.shape)[];
+const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof typeof contextSchema.shape)[];
 
 /** Reads every setting through `read` (a construct's `tryGetContext`) and validates them together. */
 export function deploymentConfig(read: (key: string) => unknown): DeploymentConfig {

@@ -8,6 +8,9 @@ import type { DeploymentConfig } from './deployment-config';
 import type { StatefulStack } from './stacks/stateful-stack';
 import type { StatelessStack } from './stacks/stateless-stack';
 
+const FIXED_RUNTIME =
+  'Node.js 22 is the runtime the service is built and tested on (a fixed project choice); moving on is a tested change of its own.';
+
 export function acknowledgeNagFindings(config: DeploymentConfig, stateful: StatefulStack, stateless: StatelessStack): void {
   acknowledge(stateful.pepper, {
     'AwsSolutions-SMG4':
@@ -19,9 +22,8 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
     acknowledge(ledgerFunction, {
       'AwsSolutions-IAM5[Resource::*]':
         'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
-      'AwsSolutions-L1': 'Node.js 22 is the runtime the service is built and tested on (a fixed project choice); moving on is a tested change of its own.',
-      'Serverless-LambdaLatestVersion':
-        'Node.js 22 is the runtime the service is built and tested on (a fixed project choice); moving on is a tested change of its own.',
+      'AwsSolutions-L1': FIXED_RUNTIME,
+      'Serverless-LambdaLatestVersion': FIXED_RUNTIME,
     });
     if (ledgerFunction.asynchronous) {
       acknowledge(ledgerFunction, {

@@ -105,7 +105,6 @@ export class StatelessStack extends Stack {
     });
     const authorizers = httpAuthorizers(config, props.areas);
     const analyticsRoutes: { routeKey: string; handler: ReturnType<typeof deploy> }[] = [];
-    let hasServiceRoutes = false;
     for (const area of props.areas) {
       const fn = deploy(area, HTTP_FUNCTION_TIMEOUT);
       if (area.auth === 'analytics') {
@@ -117,7 +116,6 @@ export class StatelessStack extends Stack {
       for (const routeKey of area.routeKeys) {
         const [method, path] = routeKey.split(' ') as [HttpMethod, string];
         this.httpApi.addRoutes({ path, methods: [method], integration, authorizer: authorizers[area.auth] });
-        hasServiceRoutes ||= area.auth === 'service';
       }
     }
     alarm('Api5xx', this.apiStage.metricServerError({ period: ALARM_PERIOD }), 1, 'HTTP API answered 5xx');
@@ -157,7 +155,7 @@ export class StatelessStack extends Stack {
 
     // What the platform's backend role needs to call the service routes: attach this policy to it. Only IAM-authorized
     // routes consult it, so naming all of /v1 grants nothing on routes that take a JWT or an analytics key.
-    if (hasServiceRoutes) {
+    if (props.areas.some((area) => area.auth === 'service')) {
       const serviceCaller = new ManagedPolicy(this, 'ServiceCallerPolicy', {
         managedPolicyName: `${config.prefix}-service-caller`,
         description: 'Lets the platform backend call the CU Ledger service routes (IAM SigV4)',

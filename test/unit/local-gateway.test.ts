@@ -5,8 +5,7 @@ import { EVERY_KIND } from '../infra/fixtures/registries';
 
 describe('local gateway', () => {
   it('serves the service routes of today', () => {
-    const server = createLocalApi({ areas: API_AREAS, serviceToken: 'token' });
-    expect(server.listening).toBe(false);
+    expect(() => createLocalApi({ areas: API_AREAS, serviceToken: 'token' })).not.toThrow();
   });
 
   it('refuses routes whose auth it cannot stand in for, instead of serving them with the service token', () => {

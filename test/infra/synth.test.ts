@@ -24,7 +24,8 @@ const cfnLint = await run('sh', ['-c', 'command -v cfn-lint']).then(
   () => false,
 );
 if (!cfnLint) console.warn('cfn-lint is not installed: the synth test skips linting the templates.');
-let stderr = '';
+/** What the CLI printed. It writes to stdout when CI=true and to stderr otherwise, so both are kept. */
+let printed = '';
 
 beforeAll(async () => {
   // No Docker on PATH and no AWS credentials: bundling must be local and nothing may need an account.
@@ -33,7 +34,7 @@ beforeAll(async () => {
     env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', CDK_DOCKER: 'docker-is-not-here' },
     maxBuffer: 16 * 1024 * 1024,
   });
-  stderr = result.stderr;
+  printed = result.stdout + result.stderr;
 }, 180_000);
 
 afterAll(() => {
@@ -47,7 +48,7 @@ function template(stack: string): any {
 
 describe('npx cdk synth', () => {
   it('writes both stacks', () => {
-    expect(stderr).toContain('Successfully synthesized');
+    expect(printed).toContain('Successfully synthesized');
     expect(existsSync(join(output, 'CuLedger-dev-Stateful.template.json'))).toBe(true);
     expect(existsSync(join(output, 'CuLedger-dev-Stateless.template.json'))).toBe(true);
   });

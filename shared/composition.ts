@@ -29,10 +29,15 @@ export function buildLedgerDependencies(
   };
 }
 
+/** `deps` for one request: its store calls end when `signal` aborts (middy aborts it when it answers early). */
+export function forRequest(deps: LedgerDependencies, signal: AbortSignal): LedgerDependencies {
+  return { ...deps, store: deps.store.forRequest(signal) };
+}
+
 let fromEnvironment: LedgerDependencies | undefined;
 
-/** The process-wide dependencies, from TABLE_NAME and DYNAMODB_ENDPOINT. */
-export function ledgerDependencies(): LedgerDependencies {
+/** The dependencies for one request, built on the process-wide ones from TABLE_NAME and DYNAMODB_ENDPOINT. */
+export function ledgerDependencies(signal: AbortSignal): LedgerDependencies {
   fromEnvironment ??= buildLedgerDependencies(dynamoDbSettingsFromEnv());
-  return fromEnvironment;
+  return forRequest(fromEnvironment, signal);
 }

@@ -1,20 +1,36 @@
-// The middy stack every area Lambda shares: dispatch on the API Gateway route key, map errors once.
+// The middy stack every area Lambda shares: dispatch on the API Gateway route key, map errors once, and answer
+// before Lambda's own timeout would.
 
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { RouteNotFoundError } from '../domain/errors';
+import { RouteNotFoundError, StoreUnavailableError } from '../domain/errors';
 import { errorResponse } from './error-response';
 
 export type RouteHandler<Deps> = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
 export type Routes<Deps> = Readonly<Record<string, RouteHandler<Deps>>>;
 
-/** Wraps an area's routes as one Lambda handler; `deps` is built once per process, on first use. */
-export function areaHandler<Deps>(routes: Routes<Deps>, deps: () => Deps) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+/**
+ * How long before the function's timeout a request still in progress is answered with 503 store_unavailable.
+ * Only waiting on DynamoDB (retries against a hung or throttled store) takes that long, and a timed-out Lambda
+ * would reach the caller as a bare 500 instead.
+ */
+export const ANSWER_BEFORE_TIMEOUT_MS = 500;
+
+/**
+ * Wraps an area's routes as one Lambda handler. `deps` is called per request with middy's abort signal, which
+ * fires when the request is answered early: the store calls still in flight for it end there.
+ */
+export function areaHandler<Deps>(routes: Routes<Deps>, deps: (signal: AbortSignal) => Deps) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
+    timeoutEarlyInMillis: ANSWER_BEFORE_TIMEOUT_MS,
+    timeoutEarlyResponse: () => {
+      throw new StoreUnavailableError('The ledger did not answer in time. Retry; a consume or refund retried with the same requestId is charged at most once.');
+    },
+  })
     .use({ onError: (request) => void (request.response = errorResponse(request.error)) })
-    .handler(async (event) => {
+    .handler(async (event, _context, { signal }) => {
       const route = routes[event.routeKey];
       if (!route) throw new RouteNotFoundError(`No route ${event.routeKey}.`);
-      return route(event, deps());
+      return route(event, deps(signal));
     });
 }

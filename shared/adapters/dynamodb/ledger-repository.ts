@@ -75,7 +75,14 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Cancels this repository's calls in flight and refuses new ones: the request they serve was answered. */
+    private readonly abortSignal?: AbortSignal,
   ) {}
+
+  /** The same table and client, for one request: its calls end when `signal` aborts. */
+  forRequest(signal: AbortSignal): DynamoDbLedgerRepository {
+    return new DynamoDbLedgerRepository(this.db, this.tableName, signal);
+  }
 
   async loadSnapshot(orgId: string, projectId: string, actor: ScopeRef, requestId: string | null): Promise<MeterSnapshot> {
     const keys = [orgKey(orgId), scopeKey(orgId, 'project', projectId), scopeKey(orgId, actor.kind, actor.id)];
@@ -109,7 +116,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
         ? { '#projectId': ['projectId', command.apiKeyProjectId ?? event.projectId] }
         : { '#role': ['role', 'contributor'] };
     try {
-      await this.db.send(
+      await this.send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: newEventPut(this.tableName, event) },
@@ -179,7 +186,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
     const { event, original } = command;
     const used = usageAttribute(original.periodStart);
     try {
-      await this.db.send(
+      await this.send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: newEventPut(this.tableName, event) },
@@ -220,7 +227,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
   }
 
   async getOrg(orgId: string): Promise<OrgRecord | undefined> {
-    const result = await this.call(() => this.db.send(new GetCommand({ TableName: this.tableName, Key: orgKey(orgId), ConsistentRead: true })));
+    const result = await this.call(() => this.send(new GetCommand({ TableName: this.tableName, Key: orgKey(orgId), ConsistentRead: true })));
     return toOrgRecord(result.Item);
   }
 
@@ -238,7 +245,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
     if (settings.highCostMilli === null) update.remove('highCostMilli');
     else if (settings.highCostMilli !== undefined) update.set('highCostMilli', settings.highCostMilli);
     const result = await this.call(() =>
-      this.db.send(new UpdateCommand({ TableName: this.tableName, Key: orgKey(settings.orgId), ...update.build(), ReturnValues: 'ALL_NEW' })),
+      this.send(new UpdateCommand({ TableName: this.tableName, Key: orgKey(settings.orgId), ...update.build(), ReturnValues: 'ALL_NEW' })),
     );
     return toOrgRecord(result.Attributes)!;
   }
@@ -249,7 +256,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
     else update.set('defaultCapMilli', capMilli);
     try {
       const result = await this.call(() =>
-        this.db.send(
+        this.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: orgKey(orgId),
@@ -282,7 +289,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
     const key = scopeKey(orgId, scope.kind, scope.id);
     try {
       await this.call(() =>
-        this.db.send(
+        this.send(
           new TransactWriteCommand({
             TransactItems: [
               { ConditionCheck: { TableName: this.tableName, Key: orgKey(orgId), ConditionExpression: 'attribute_exists(pk)' } },
@@ -296,14 +303,14 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
       if (reasons && failedCondition(reasons[0])) return undefined;
       throw translate(error);
     }
-    const result = await this.call(() => this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    const result = await this.call(() => this.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
     return toScopeRecord(scope.kind, scope.id, result.Item);
   }
 
   async listScopes(orgId: string, kind: ScopeKind, limit: number, cursor: string | null): Promise<Page<ScopeRecord>> {
     const { pk, skPrefix } = scopeQuery(orgId, kind);
     const result = await this.call(() =>
-      this.db.send(
+      this.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -320,7 +327,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
 
   async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<MeterEventRecord>> {
     const result = await this.call(() =>
-      this.db.send(
+      this.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: EVENT_LOG_INDEX,
@@ -345,13 +352,15 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** round)));
       if (round > 8) throw new TransientStoreError('BatchGetItem left keys unprocessed');
       const result = await this.call(() =>
-        this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } })),
+        this.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } })),
       );
       found.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
       pending = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
     }
     return found;
   }
+
+  private send: DynamoDBDocumentClient['send'] = (command: never) => this.db.send(command, { abortSignal: this.abortSignal });
 
   private async call<T>(send: () => Promise<T>): Promise<T> {
     try {

@@ -360,6 +360,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
     return found;
   }
 
+  /** Every call of this repository goes through here, so the request's abort signal reaches each one. */
   private send: DynamoDBDocumentClient['send'] = (command: never) => this.db.send(command, { abortSignal: this.abortSignal });
 
   private async call<T>(send: () => Promise<T>): Promise<T> {

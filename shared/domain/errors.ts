@@ -1,8 +1,29 @@
 // Domain errors carry a stable machine `code` (and the field at fault where there is one), never an HTTP status:
-// the one mapping to HTTP lives at the edge (shared/http/error-response.ts).
+// the one mapping to HTTP lives at the edge (shared/http/error-response.ts), a Record over `ErrorCode`.
+
+import { toCu, type MilliCu } from './compute-units';
+import { limitCode, limitMessage, type CapLevel } from './limits';
+
+/** A limit that stops a charge, named by its level. */
+export type LimitCode = 'team_balance_exhausted' | 'member_cap_reached' | 'project_cap_reached' | 'api_key_cap_reached';
+
+/** Every machine code the API answers with. Adding one fails the type-check until the HTTP mapping names it. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'invalid_json'
+  | 'invalid_cursor'
+  | 'unauthorized'
+  | LimitCode
+  | 'org_not_found'
+  | 'consume_not_found'
+  | 'route_not_found'
+  | 'idempotency_key_reused'
+  | 'refund_exceeds_charge'
+  | 'payload_too_large'
+  | 'store_unavailable';
 
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   readonly field: string | undefined;
   /** Extra machine-readable facts for the client (e.g. the cap that was reached). */
   readonly details: Readonly<Record<string, unknown>>;
@@ -16,8 +37,8 @@ export abstract class DomainError extends Error {
 }
 
 export class ValidationError extends DomainError {
-  readonly code: string;
-  constructor(message: string, field?: string, code = 'validation_failed') {
+  readonly code: 'validation_failed' | 'invalid_cursor';
+  constructor(message: string, field?: string, code: 'validation_failed' | 'invalid_cursor' = 'validation_failed') {
     super(message, field);
     this.code = code;
   }
@@ -40,16 +61,16 @@ export class RouteNotFoundError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  readonly code: string;
-  constructor(code: string, message: string, field?: string) {
+  readonly code: 'org_not_found' | 'consume_not_found';
+  constructor(code: 'org_not_found' | 'consume_not_found', message: string, field?: string) {
     super(message, field);
     this.code = code;
   }
 }
 
 export class ConflictError extends DomainError {
-  readonly code: string;
-  constructor(code: string, message: string, field?: string, details: Record<string, unknown> = {}) {
+  readonly code: 'idempotency_key_reused' | 'refund_exceeds_charge';
+  constructor(code: 'idempotency_key_reused' | 'refund_exceeds_charge', message: string, field?: string, details: Record<string, unknown> = {}) {
     super(message, field, details);
     this.code = code;
   }
@@ -57,8 +78,8 @@ export class ConflictError extends DomainError {
 
 /** A limit stops the charge. `code` names the level: team_balance_exhausted, member_cap_reached, ... */
 export class LimitReachedError extends DomainError {
-  readonly code: string;
-  constructor(code: string, message: string, details: Record<string, unknown>) {
+  readonly code: LimitCode;
+  constructor(code: LimitCode, message: string, details: Record<string, unknown>) {
     super(message, undefined, details);
     this.code = code;
   }
@@ -67,4 +88,49 @@ export class LimitReachedError extends DomainError {
 /** The store stayed busy (transaction conflicts, throttling, an unreachable endpoint) after our retries. */
 export class StoreUnavailableError extends DomainError {
   readonly code = 'store_unavailable';
+}
+
+// Named constructors: each error the use cases raise is spelled once, here.
+
+export function orgNotFound(orgId: string): NotFoundError {
+  return new NotFoundError('org_not_found', `Org ${orgId} is not provisioned.`, 'orgId');
+}
+
+export function consumeNotFound(refundOf: string): NotFoundError {
+  return new NotFoundError('consume_not_found', `No consume with requestId ${refundOf} in this org.`, 'refundOf');
+}
+
+export function idempotencyKeyReused(): ConflictError {
+  return new ConflictError(
+    'idempotency_key_reused',
+    'This requestId was already used in this org with a different request body.',
+    'requestId',
+  );
+}
+
+/** `byAmount`: the caller named an amount (field `cu`); otherwise it asked for all that is left (field `refundOf`). */
+export function refundExceedsCharge(refundableMilli: MilliCu, byAmount: boolean): ConflictError {
+  return new ConflictError(
+    'refund_exceeds_charge',
+    `Only ${toCu(refundableMilli)} CU of that charge is left to refund.`,
+    byAmount ? 'cu' : 'refundOf',
+    { refundableCu: toCu(refundableMilli) },
+  );
+}
+
+export function limitReached(limit: { level: CapLevel; capMilli: MilliCu | null; usedMilli: MilliCu }, requestedMilli: MilliCu): LimitReachedError {
+  return new LimitReachedError(limitCode(limit.level), limitMessage(limit.level), {
+    level: limit.level,
+    capCu: toCu(limit.capMilli ?? 0),
+    usedCu: toCu(limit.usedMilli),
+    requestedCu: toCu(requestedMilli),
+  });
+}
+
+export function invalidCursor(): ValidationError {
+  return new ValidationError('cursor: not a cursor this API gave out for this list', 'cursor', 'invalid_cursor');
+}
+
+export function routeNotFound(routeKey: string): RouteNotFoundError {
+  return new RouteNotFoundError(`No route ${routeKey}.`);
 }

@@ -2,6 +2,7 @@
 // (a member's or an API key's, falling back to the org's default limit). Caps only restrict; they never grant.
 
 import type { MilliCu } from './compute-units';
+import type { LimitCode } from './errors';
 
 export type CapLevel = 'team' | 'project' | 'member' | 'api_key';
 export type ActorKind = 'member' | 'api_key';
@@ -71,7 +72,7 @@ export function evaluateCharge(limits: readonly LimitUsage[], cuMilli: MilliCu):
   return { allowed: true, availableMilli };
 }
 
-const LIMIT_CODES: Record<CapLevel, string> = {
+const LIMIT_CODES: Record<CapLevel, LimitCode> = {
   team: 'team_balance_exhausted',
   member: 'member_cap_reached',
   project: 'project_cap_reached',
@@ -85,7 +86,7 @@ const LIMIT_ADVICE: Record<CapLevel, string> = {
   api_key: "This API key's usage cap was reached. A team admin can raise or remove it in API keys settings.",
 };
 
-export function limitCode(level: CapLevel): string {
+export function limitCode(level: CapLevel): LimitCode {
   return LIMIT_CODES[level];
 }
 

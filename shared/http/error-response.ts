@@ -2,45 +2,43 @@
 // generic body and one log line (never the error's text, which could carry data).
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import {
-  ConflictError,
-  DomainError,
-  InvalidJsonError,
-  LimitReachedError,
-  NotFoundError,
-  PayloadTooLargeError,
-  RouteNotFoundError,
-  StoreUnavailableError,
-  UnauthorizedError,
-  ValidationError,
-} from '../domain/errors';
+import { DomainError, type ErrorCode } from '../domain/errors';
 import { log } from './log';
 
-const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => DomainError, number]> = [
-  [ValidationError, 400],
-  [InvalidJsonError, 400],
-  [UnauthorizedError, 401],
-  [LimitReachedError, 402],
-  [NotFoundError, 404],
-  [RouteNotFoundError, 404],
-  [ConflictError, 409],
-  [PayloadTooLargeError, 413],
-  [StoreUnavailableError, 503],
-];
+/** Every error code's HTTP status. A Record over the union: a new code fails the type-check until it is listed. */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  validation_failed: 400,
+  invalid_json: 400,
+  invalid_cursor: 400,
+  unauthorized: 401,
+  team_balance_exhausted: 402,
+  member_cap_reached: 402,
+  project_cap_reached: 402,
+  api_key_cap_reached: 402,
+  org_not_found: 404,
+  consume_not_found: 404,
+  route_not_found: 404,
+  idempotency_key_reused: 409,
+  refund_exceeds_charge: 409,
+  payload_too_large: 413,
+  store_unavailable: 503,
+};
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string } & Record<string, unknown>;
 }
 
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
-  if (error instanceof DomainError) {
-    const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 400;
+  const status = error instanceof DomainError && Object.hasOwn(STATUS_BY_CODE, error.code) ? STATUS_BY_CODE[error.code] : undefined;
+  if (error instanceof DomainError && status !== undefined) {
     const body: ErrorBody = { error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), ...error.details } };
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (status === 503) headers['retry-after'] = '1';
     return { statusCode: status, headers, body: JSON.stringify(body) };
   }
-  log('error', 'unhandled error', { errorName: (error as Error | undefined)?.name ?? typeof error });
+  // An error no mapping names (a domain error with a code outside the union, or anything else) is our fault.
+  const code = error instanceof DomainError ? { errorCode: String(error.code) } : {};
+  log('error', 'unhandled error', { errorName: (error as Error | undefined)?.name ?? typeof error, ...code });
   return jsonResponse(500, { error: { code: 'internal_error', message: 'Something went wrong on our side; nothing was charged unless a retry says so.' } });
 }
 

@@ -3,7 +3,7 @@
 
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { RouteNotFoundError, StoreUnavailableError } from '../domain/errors';
+import { StoreUnavailableError, routeNotFound } from '../domain/errors';
 import { errorResponse } from './error-response';
 
 export type RouteHandler<Deps> = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -30,7 +30,7 @@ export function areaHandler<Deps>(routes: Routes<Deps>, deps: (signal: AbortSign
     .use({ onError: (request) => void (request.response = errorResponse(request.error)) })
     .handler(async (event, _context, { signal }) => {
       const route = routes[event.routeKey];
-      if (!route) throw new RouteNotFoundError(`No route ${event.routeKey}.`);
+      if (!route) throw routeNotFound(event.routeKey);
       return route(event, deps(signal));
     });
 }

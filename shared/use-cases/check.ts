@@ -6,7 +6,7 @@ import { DEFAULT_HIGH_COST_MILLI, actorKindOf, evaluateCharge, limitCode, type C
 import type { MeterStore } from '../ports/ledger-store';
 import type { Clock } from '../ports/runtime';
 import { chargeLimits } from './charge-limits';
-import { orgNotFound } from './consume';
+import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';
 
 export interface CheckRequest {

@@ -1,16 +1,17 @@
 // Meter a job before it runs: charge its CU against the team pool, the actor's cap and the project's cap in one
 // atomic step, or refuse it naming the limit. Idempotent per (org, requestId).
 
-import { toCu, type MilliCu } from '../domain/compute-units';
-import { ConflictError, LimitReachedError, NotFoundError } from '../domain/errors';
+import type { MilliCu } from '../domain/compute-units';
+import { idempotencyKeyReused, limitReached, orgNotFound } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
 import { billingPeriodAt } from '../domain/billing-period';
-import { actorKindOf, evaluateCharge, limitCode, limitMessage, type LimitUsage, type PoolCategory } from '../domain/limits';
+import { actorKindOf, evaluateCharge, type LimitUsage, type PoolCategory } from '../domain/limits';
 import { counterName, type CounterRef, type JobDetails, type MeterEventRecord, type MeterStore, type OrgRecord, type ScopeRecord, type ScopeRef } from '../ports/ledger-store';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { LimitCache } from './limit-cache';
 import { chargeLimits } from './charge-limits';
-import { DEFAULT_RETRY_POLICY, backoff, isTransient, unavailable, withStoreRetries, type RetryPolicy } from './store-retry';
+import { AGAIN, retryRounds } from './retry-rounds';
+import { DEFAULT_RETRY_POLICY, withStoreRetries, type RetryPolicy } from './store-retry';
 
 export interface MeterDependencies {
   readonly store: MeterStore;
@@ -64,9 +65,7 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
   const actorRef: ScopeRef = { kind: actorKind, id: request.userId };
   let state = cachedState(deps.cache, request.orgId, request.projectId, actorRef);
 
-  let transientFailures = 0;
-  // Each round either answers or learns something new (fresh state, a concurrent refund): a handful suffice.
-  for (let round = 0; round < policy.attempts + 4; round++) {
+  return retryRounds(async () => {
     if (!state) {
       const snapshot = await withStoreRetries(
         () => deps.store.loadSnapshot(request.orgId, request.projectId, actorRef, request.requestId),
@@ -87,7 +86,7 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
         throw limitReached(decision.blockedBy, request.cuMilli);
       }
       state = undefined;
-      continue;
+      return AGAIN;
     }
 
     const maxUsedBefore = (limit: LimitUsage | undefined) =>
@@ -119,9 +118,7 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
       availableAfterMilli: decision.availableMilli === null ? null : Math.max(0, decision.availableMilli - request.cuMilli),
     };
 
-    let outcome;
-    try {
-      outcome = await deps.store.commitCharge({
+    const outcome = await deps.store.commitCharge({
         event,
         apiKeyProjectId: state.actor.projectId,
         expectedConfigVersion: state.org.configVersion,
@@ -129,12 +126,6 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
         expectedActorCapMilli: state.actor.capMilli,
         maxUsedBefore: { team: maxUsedBefore(limits[0])!, actor: maxUsedBefore(limits[1]), project: maxUsedBefore(limits[2]) },
       });
-    } catch (error) {
-      if (!isTransient(error)) throw error;
-      if (++transientFailures >= policy.attempts) throw unavailable();
-      await backoff(transientFailures, policy);
-      continue;
-    }
 
     switch (outcome.status) {
       case 'charged':
@@ -158,11 +149,10 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
           fresh,
         };
         remember(deps.cache, state);
-        continue;
+        return AGAIN;
       }
     }
-  }
-  throw unavailable();
+  }, policy);
 }
 
 function cachedState(cache: LimitCache, orgId: string, projectId: string, actor: ScopeRef): LimitState | undefined {
@@ -201,25 +191,4 @@ function replay(existing: MeterEventRecord, fingerprint: string, attemptId: stri
   if (existing.kind !== 'consume' || existing.fingerprint !== fingerprint) throw idempotencyKeyReused();
   // Our own write whose response was lost and retried is the first answer, not a replay.
   return answer(existing, existing.attemptId !== attemptId);
-}
-
-export function idempotencyKeyReused(): ConflictError {
-  return new ConflictError(
-    'idempotency_key_reused',
-    'This requestId was already used in this org with a different request body.',
-    'requestId',
-  );
-}
-
-export function orgNotFound(orgId: string): NotFoundError {
-  return new NotFoundError('org_not_found', `Org ${orgId} is not provisioned.`, 'orgId');
-}
-
-function limitReached(limit: LimitUsage, requestedMilli: MilliCu): LimitReachedError {
-  return new LimitReachedError(limitCode(limit.level), limitMessage(limit.level), {
-    level: limit.level,
-    capCu: toCu(limit.capMilli ?? 0),
-    usedCu: toCu(limit.usedMilli),
-    requestedCu: toCu(requestedMilli),
-  });
 }

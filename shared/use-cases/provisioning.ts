@@ -6,7 +6,7 @@ import { ValidationError } from '../domain/errors';
 import { API_KEY_ACTOR_PREFIX } from '../domain/limits';
 import type { AdminStore, MemberRole, OrgRecord, OrgSettings, ScopeKind, ScopeSettings } from '../ports/ledger-store';
 import type { Clock } from '../ports/runtime';
-import { orgNotFound } from './consume';
+import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';
 import { scopeView, type ScopeView } from './usage-views';
 

@@ -1,12 +1,13 @@
 // Give back all or part of a consume's charge to every counter it moved. Idempotent per (org, requestId);
 // never more than was charged.
 
-import { toCu, type MilliCu } from '../domain/compute-units';
-import { ConflictError, NotFoundError } from '../domain/errors';
+import type { MilliCu } from '../domain/compute-units';
+import { consumeNotFound, idempotencyKeyReused, refundExceedsCharge } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
 import { parseCounter, type MeterEventRecord } from '../ports/ledger-store';
-import { idempotencyKeyReused, type MeterDependencies } from './consume';
-import { DEFAULT_RETRY_POLICY, backoff, isTransient, unavailable, withStoreRetries } from './store-retry';
+import type { MeterDependencies } from './consume';
+import { AGAIN, retryRounds } from './retry-rounds';
+import { DEFAULT_RETRY_POLICY, withStoreRetries } from './store-retry';
 
 export interface RefundRequest {
   readonly requestId: string;
@@ -37,26 +38,15 @@ export async function refund(request: RefundRequest, deps: MeterDependencies): P
   const fingerprint = requestFingerprint('refund', { ...request });
   const attemptId = deps.ids.attemptId();
 
-  let transientFailures = 0;
-  // Each round either answers or learns something new (fresh state, a concurrent refund): a handful suffice.
-  for (let round = 0; round < policy.attempts + 4; round++) {
+  return retryRounds(async () => {
     const events = await withStoreRetries(() => deps.store.getEvents(request.orgId, [request.requestId, request.refundOf]), policy);
     const existing = events.find((event) => event.requestId === request.requestId);
     if (existing) return replay(existing, fingerprint, attemptId);
     const original = events.find((event) => event.requestId === request.refundOf);
-    if (!original || original.kind !== 'consume') {
-      throw new NotFoundError('consume_not_found', `No consume with requestId ${request.refundOf} in this org.`, 'refundOf');
-    }
+    if (!original || original.kind !== 'consume') throw consumeNotFound(request.refundOf);
     const refundableMilli = original.cuMilli - (original.refundedMilli ?? 0);
     const amount = request.cuMilli ?? refundableMilli;
-    if (amount <= 0 || amount > refundableMilli) {
-      throw new ConflictError(
-        'refund_exceeds_charge',
-        `Only ${toCu(refundableMilli)} CU of that charge is left to refund.`,
-        request.cuMilli === undefined ? 'refundOf' : 'cu',
-        { refundableCu: toCu(refundableMilli) },
-      );
-    }
+    if (amount <= 0 || amount > refundableMilli) throw refundExceedsCharge(refundableMilli, request.cuMilli !== undefined);
 
     const event: MeterEventRecord = {
       ...copyJob(original),
@@ -69,21 +59,12 @@ export async function refund(request: RefundRequest, deps: MeterDependencies): P
       attemptId,
       refundOf: original.requestId,
     };
-    let outcome;
-    try {
-      outcome = await deps.store.commitRefund({ event, original, maxRefundedBefore: original.cuMilli - amount });
-    } catch (error) {
-      if (!isTransient(error)) throw error;
-      if (++transientFailures >= policy.attempts) throw unavailable();
-      await backoff(transientFailures, policy);
-      continue;
-    }
+    const outcome = await deps.store.commitRefund({ event, original, maxRefundedBefore: original.cuMilli - amount });
     if (outcome.status === 'duplicate') return replay(outcome.existing, fingerprint, attemptId);
-    if (outcome.status === 'rejected') continue;
+    if (outcome.status === 'rejected') return AGAIN;
     deps.cache.addUsage(request.orgId, original.counters.map(parseCounter), original.periodStart, -amount);
     return answer(event, false);
-  }
-  throw unavailable();
+  }, policy);
 }
 
 /** The refund event repeats the consume's facts, so the activity log reads on its own. */

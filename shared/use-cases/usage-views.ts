@@ -6,7 +6,7 @@ import { effectiveActorCap, projectCap, usageStatus, type CapSource, type UsageS
 import type { AdminStore, MeterEventRecord, OrgRecord, Page, ScopeKind, ScopeRecord } from '../ports/ledger-store';
 import type { Clock } from '../ports/runtime';
 import { usedIn } from './charge-limits';
-import { orgNotFound } from './consume';
+import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';
 
 export interface ScopeView {

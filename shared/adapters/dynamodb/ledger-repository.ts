@@ -11,7 +11,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ValidationError } from '../../domain/errors';
+import { invalidCursor } from '../../domain/errors';
 import {
   parseCounter,
   TransientStoreError,
@@ -549,7 +549,7 @@ function decodeCursor(cursor: string | null, belongsHere: (key: Record<string, s
     Object.keys(key).length === attributes.length &&
     attributes.every((attribute) => isKeyValue((key as Record<string, unknown>)[attribute])) &&
     belongsHere(key as Record<string, string>);
-  if (!valid) throw new ValidationError('cursor: not a cursor this API gave out for this list', 'cursor', 'invalid_cursor');
+  if (!valid) throw invalidCursor();
   return key as Record<string, unknown>;
 }
 

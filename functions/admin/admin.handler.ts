@@ -3,9 +3,9 @@
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { billingPeriodAt } from '../../shared/domain/billing-period';
+import { termsAt, type BillingTerms } from '../../shared/domain/billing-terms';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
-import { DEFAULT_HIGH_COST_MILLI } from '../../shared/domain/limits';
+import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
@@ -26,7 +26,7 @@ const orgBody = z.strictObject({
 });
 const projectBody = z.strictObject({ name: z.optional(label(200)), capCu: z.optional(capCu) });
 const memberBody = z.strictObject({
-  role: z.enum(['org_admin', 'project_admin', 'contributor', 'viewer']),
+  role: z.enum(MEMBER_ROLES),
   adminOfProjectIds: z.optional(z.array(identifier).check(z.maxLength(500, 'must list at most 500 projects'))),
   capCu: z.optional(capCu),
 });
@@ -37,16 +37,18 @@ const milliOrNull = (cu: number | null | undefined): MilliCu | null | undefined 
   cu === null || cu === undefined ? cu : toMilli(cu);
 const cuOrNull = (milli: MilliCu | null): number | null => (milli === null ? null : toCu(milli));
 
+const planView = (terms: BillingTerms) => ({ name: terms.planName, allowanceCu: toCu(terms.allowanceMilli) });
+
 function orgView(org: OrgRecord, now: Date) {
-  const period = billingPeriodAt(org.billingAnchor, now);
+  const terms = termsAt(org, now);
   return {
     orgId: org.orgId,
     name: org.name,
-    plan: { name: org.planName, allowanceCu: toCu(org.allowanceMilli) },
+    plan: planView(terms),
     billingAnchor: org.billingAnchor,
     defaultLimitCu: cuOrNull(org.defaultCapMilli),
-    highCostThresholdCu: toCu(org.highCostMilli ?? DEFAULT_HIGH_COST_MILLI),
-    currentPeriod: { start: period.start, resetsAt: period.resetsAt.toISOString() },
+    highCostThresholdCu: toCu(terms.highCostMilli),
+    currentPeriod: { start: terms.period.startDate, resetsAt: terms.period.resetsAt.toISOString() },
   };
 }
 
@@ -67,7 +69,7 @@ function scopeRow(view: ScopeView) {
 }
 
 function eventRow(event: MeterEventRecord) {
-  const { fingerprint: _fingerprint, attemptId: _attemptId, cuMilli, refundedMilli, availableAfterMilli: _available, ...rest } = event;
+  const { fingerprint: _fingerprint, attemptId: _attemptId, periodId: _periodId, cuMilli, refundedMilli, availableAfterMilli: _available, ...rest } = event;
   return { ...rest, cu: toCu(cuMilli), ...(event.kind === 'consume' ? { refundedCu: toCu(refundedMilli ?? 0) } : {}) };
 }
 
@@ -143,7 +145,7 @@ export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: Ledge
   const balance = await getBalance(orgId, deps);
   return jsonResponse(200, {
     orgId,
-    plan: { name: balance.org.planName, allowanceCu: toCu(balance.org.allowanceMilli) },
+    plan: planView(balance.terms),
     usedCu: toCu(balance.usedMilli),
     availableCu: toCu(balance.availableMilli),
     periodStart: balance.periodStart,

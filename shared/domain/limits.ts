@@ -6,6 +6,8 @@ import type { LimitCode } from './errors';
 
 export type CapLevel = 'team' | 'project' | 'member' | 'api_key';
 export type ActorKind = 'member' | 'api_key';
+/** What can carry a cap of its own: a project, or an actor (member or API key). */
+export type ScopeKind = 'project' | ActorKind;
 export type CapSource = 'individual' | 'default' | 'none';
 export type UsageStatus = 'ok' | 'warning' | 'reached';
 /** Where a charge is drawn from. Only the plan allowance exists until top-ups land; the union is the API's. */
@@ -24,15 +26,19 @@ export interface EffectiveCap {
   readonly capSource: CapSource;
 }
 
-/** Members and API keys without a cap of their own follow the org's default limit, live. */
+/**
+ * The cap in force for a project, member or API key: its own; for members and API keys without one, the org's
+ * default limit (live: changing the default changes all of them); otherwise none. Projects have no default.
+ */
+export function capFor(scope: { readonly kind: ScopeKind; readonly capMilli: MilliCu | null }, org: { readonly defaultCapMilli: MilliCu | null }): EffectiveCap {
+  return effectiveActorCap(scope.capMilli, scope.kind === 'project' ? null : org.defaultCapMilli);
+}
+
+/** Own cap first, then the default, then none. */
 export function effectiveActorCap(ownCapMilli: MilliCu | null, defaultCapMilli: MilliCu | null): EffectiveCap {
   if (ownCapMilli !== null) return { capMilli: ownCapMilli, capSource: 'individual' };
   if (defaultCapMilli !== null) return { capMilli: defaultCapMilli, capSource: 'default' };
   return { capMilli: null, capSource: 'none' };
-}
-
-export function projectCap(ownCapMilli: MilliCu | null): EffectiveCap {
-  return ownCapMilli === null ? { capMilli: null, capSource: 'none' } : { capMilli: ownCapMilli, capSource: 'individual' };
 }
 
 /** The usage bar: amber from 80 % of the cap, red at 100 %; no cap, no bar. */
@@ -93,6 +99,3 @@ export function limitCode(level: CapLevel): LimitCode {
 export function limitMessage(level: CapLevel): string {
   return LIMIT_ADVICE[level];
 }
-
-/** A job at or above this many milli-CU is flagged "High cost" unless the org sets its own threshold (100 CU). */
-export const DEFAULT_HIGH_COST_MILLI = 100_000;

@@ -1,13 +1,11 @@
 // The ports the use cases need from storage. The DynamoDB adapter implements them; use cases never see the SDK.
 
 import type { MilliCu } from '../domain/compute-units';
-import type { ActorKind, PoolCategory } from '../domain/limits';
+import type { PeriodUsage } from '../domain/charge-limits';
+import type { ActorKind, PoolCategory, ScopeKind } from '../domain/limits';
+import type { MemberRole } from '../domain/permissions';
 
-export type ScopeKind = 'project' | 'member' | 'api_key';
-export type MemberRole = 'org_admin' | 'project_admin' | 'contributor' | 'viewer';
-
-/** Usage counters keyed by billing-period start (`YYYY-MM-DD`). A period nobody charged in has no entry: zero. */
-export type PeriodUsage = Readonly<Record<string, MilliCu>>;
+export type { MemberRole, PeriodUsage, ScopeKind };
 
 export interface OrgRecord {
   readonly orgId: string;
@@ -58,7 +56,9 @@ export interface MeterEventRecord extends JobDetails {
   readonly requestId: string;
   readonly eventId: string;
   readonly createdAt: string;
-  /** The billing period whose counters the event moved. */
+  /** The billing period whose counters the event moved: its id (first instant), which keys the counters. */
+  readonly periodId: string;
+  /** The same period's first day, `YYYY-MM-DD`, as the activity log shows it. */
   readonly periodStart: string;
   readonly projectId: string;
   readonly userId: string;

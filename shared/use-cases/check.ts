@@ -1,11 +1,11 @@
 // A dry run of a consume: would this actor's job of `cu` fit right now, and is it "High cost"? Changes nothing.
 
 import { toCu, type MilliCu } from '../domain/compute-units';
-import { billingPeriodAt } from '../domain/billing-period';
-import { DEFAULT_HIGH_COST_MILLI, actorKindOf, evaluateCharge, limitCode, type CapLevel } from '../domain/limits';
+import { termsAt } from '../domain/billing-terms';
+import { chargeLimits } from '../domain/charge-limits';
+import { actorKindOf, evaluateCharge, limitCode, type CapLevel } from '../domain/limits';
 import type { MeterStore } from '../ports/ledger-store';
 import type { Clock } from '../ports/runtime';
-import { chargeLimits } from './charge-limits';
 import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';
 
@@ -32,10 +32,10 @@ export async function check(request: CheckRequest, deps: { store: MeterStore; cl
   const actor = { kind: actorKindOf(request.userId), id: request.userId };
   const snapshot = await withStoreRetries(() => deps.store.loadSnapshot(request.orgId, request.projectId, actor, null));
   if (!snapshot.org) throw orgNotFound(request.orgId);
-  const period = billingPeriodAt(snapshot.org.billingAnchor, deps.clock.now());
-  const { limits } = chargeLimits(snapshot.org, snapshot.project, snapshot.actor, period.start);
-  const decision = evaluateCharge(limits, request.cuMilli);
-  const highCost = request.cuMilli >= (snapshot.org.highCostMilli ?? DEFAULT_HIGH_COST_MILLI);
+  const terms = termsAt(snapshot.org, deps.clock.now());
+  const { inReportingOrder } = chargeLimits(terms, snapshot.org, snapshot.project, snapshot.actor);
+  const decision = evaluateCharge(inReportingOrder, request.cuMilli);
+  const highCost = request.cuMilli >= terms.highCostMilli;
   if (decision.allowed) return { allowed: true, availableMilli: decision.availableMilli, highCost };
   const { level, capMilli, usedMilli } = decision.blockedBy;
   return {

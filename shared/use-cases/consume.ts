@@ -4,12 +4,12 @@
 import type { MilliCu } from '../domain/compute-units';
 import { idempotencyKeyReused, limitReached, orgNotFound } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
-import { billingPeriodAt } from '../domain/billing-period';
-import { actorKindOf, evaluateCharge, type LimitUsage, type PoolCategory } from '../domain/limits';
+import { termsAt, type Period } from '../domain/billing-terms';
+import { chargeLimits } from '../domain/charge-limits';
+import { actorKindOf, evaluateCharge, type CapSource, type LimitUsage, type PoolCategory } from '../domain/limits';
 import { counterName, type CounterRef, type JobDetails, type MeterEventRecord, type MeterStore, type OrgRecord, type ScopeRecord, type ScopeRef } from '../ports/ledger-store';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { LimitCache } from './limit-cache';
-import { chargeLimits } from './charge-limits';
 import { AGAIN, retryRounds } from './retry-rounds';
 import { DEFAULT_RETRY_POLICY, withStoreRetries, type RetryPolicy } from './store-retry';
 
@@ -78,58 +78,33 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
     }
 
     const now = deps.clock.now();
-    const period = billingPeriodAt(state.org.billingAnchor, now);
-    const { limits, actorCap, projectCap } = chargeLimits(state.org, state.project, state.actor, period.start);
-    const decision = evaluateCharge(limits, request.cuMilli);
+    const terms = termsAt(state.org, now);
+    const limits = chargeLimits(terms, state.org, state.project, state.actor);
+    const decision = evaluateCharge(limits.inReportingOrder, request.cuMilli);
     if (!decision.allowed) {
-      if (recordsBehind(decision.blockedBy, actorCap.capSource).every((name) => state!.fresh.has(name))) {
+      if (recordsBehind(decision.blockedBy, limits.actorCap.capSource).every((name) => state!.fresh.has(name))) {
         throw limitReached(decision.blockedBy, request.cuMilli);
       }
       state = undefined;
       return AGAIN;
     }
 
-    const maxUsedBefore = (limit: LimitUsage | undefined) =>
-      limit?.capMilli === null || limit === undefined ? null : limit.capMilli - request.cuMilli;
     const counters: CounterRef[] = [{ kind: 'team', id: '' }, { kind: 'project', id: request.projectId }, actorRef];
-    const event: MeterEventRecord = {
-      kind: 'consume',
-      orgId: request.orgId,
-      requestId: request.requestId,
-      eventId: deps.ids.eventId(),
-      createdAt: now.toISOString(),
-      periodStart: period.start,
-      projectId: request.projectId,
-      userId: request.userId,
-      actorKind,
-      jobType: request.jobType,
-      modelId: request.modelId,
-      modelName: request.modelName,
-      assetKind: request.assetKind,
-      assetCount: request.assetCount,
-      resourceType: request.resourceType,
-      ioType: request.ioType,
-      endpoint: request.endpoint,
-      cuMilli: request.cuMilli,
-      poolCategory: 'allowance',
-      counters: counters.map(counterName),
-      fingerprint,
-      attemptId,
-      availableAfterMilli: decision.availableMilli === null ? null : Math.max(0, decision.availableMilli - request.cuMilli),
-    };
-
+    const availableAfterMilli = decision.availableMilli === null ? null : Math.max(0, decision.availableMilli - request.cuMilli);
+    const event = consumeEvent(request, { eventId: deps.ids.eventId(), now, period: terms.period, counters, fingerprint, attemptId, availableAfterMilli });
+    const maxUsedBefore = (limit: LimitUsage) => (limit.capMilli === null ? null : limit.capMilli - request.cuMilli);
     const outcome = await deps.store.commitCharge({
-        event,
-        apiKeyProjectId: state.actor.projectId,
-        expectedConfigVersion: state.org.configVersion,
-        expectedProjectCapMilli: projectCap.capMilli,
-        expectedActorCapMilli: state.actor.capMilli,
-        maxUsedBefore: { team: maxUsedBefore(limits[0])!, actor: maxUsedBefore(limits[1]), project: maxUsedBefore(limits[2]) },
-      });
+      event,
+      apiKeyProjectId: state.actor.projectId,
+      expectedConfigVersion: state.org.configVersion,
+      expectedProjectCapMilli: limits.projectCap.capMilli,
+      expectedActorCapMilli: state.actor.capMilli,
+      maxUsedBefore: { team: terms.allowanceMilli - request.cuMilli, actor: maxUsedBefore(limits.actor), project: maxUsedBefore(limits.project) },
+    });
 
     switch (outcome.status) {
       case 'charged':
-        deps.cache.addUsage(request.orgId, counters, period.start, request.cuMilli);
+        deps.cache.addUsage(request.orgId, counters, terms.period.id, request.cuMilli);
         return answer(event, false);
       case 'duplicate':
         return replay(outcome.existing, fingerprint, attemptId);
@@ -169,10 +144,50 @@ function remember(cache: LimitCache, state: LimitState): void {
   cache.rememberScope(state.org.orgId, state.actor);
 }
 
-function recordsBehind(limit: LimitUsage, actorCapSource: string): RecordName[] {
+function recordsBehind(limit: LimitUsage, actorCapSource: CapSource): RecordName[] {
   if (limit.level === 'team') return ['org'];
   if (limit.level === 'project') return ['project'];
   return actorCapSource === 'default' ? ['actor', 'org'] : ['actor'];
+}
+
+interface EventFacts {
+  readonly eventId: string;
+  readonly now: Date;
+  readonly period: Period;
+  readonly counters: readonly CounterRef[];
+  readonly fingerprint: string;
+  readonly attemptId: string;
+  readonly availableAfterMilli: MilliCu | null;
+}
+
+/** The consume's line in the activity log: the request's job, and the period and counters it moves. */
+function consumeEvent(request: ConsumeRequest, facts: EventFacts): MeterEventRecord {
+  return {
+    kind: 'consume',
+    orgId: request.orgId,
+    requestId: request.requestId,
+    eventId: facts.eventId,
+    createdAt: facts.now.toISOString(),
+    periodId: facts.period.id,
+    periodStart: facts.period.startDate,
+    projectId: request.projectId,
+    userId: request.userId,
+    actorKind: actorKindOf(request.userId),
+    jobType: request.jobType,
+    modelId: request.modelId,
+    modelName: request.modelName,
+    assetKind: request.assetKind,
+    assetCount: request.assetCount,
+    resourceType: request.resourceType,
+    ioType: request.ioType,
+    endpoint: request.endpoint,
+    cuMilli: request.cuMilli,
+    poolCategory: 'allowance',
+    counters: facts.counters.map(counterName),
+    fingerprint: facts.fingerprint,
+    attemptId: facts.attemptId,
+    availableAfterMilli: facts.availableAfterMilli,
+  };
 }
 
 function answer(event: MeterEventRecord, replayed: boolean): ConsumeResult {

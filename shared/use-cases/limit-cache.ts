@@ -44,13 +44,13 @@ export class LimitCache {
   }
 
   /** After our own charge or refund: move the cached estimates without resetting their age. */
-  addUsage(orgId: string, counters: readonly CounterRef[], periodStart: string, deltaMilli: number): void {
+  addUsage(orgId: string, counters: readonly CounterRef[], periodId: string, deltaMilli: number): void {
     for (const { kind, id } of counters) {
       const key = kind === 'team' ? orgCacheKey(orgId) : scopeCacheKey(orgId, kind, id);
       const cached = this.records.get(key, { updateAgeOnGet: false });
       if (!cached) continue;
       const usage = 'org' in cached ? cached.org.usage : cached.scope.usage;
-      const moved = { ...usage, [periodStart]: (usage[periodStart] ?? 0) + deltaMilli };
+      const moved = { ...usage, [periodId]: (usage[periodId] ?? 0) + deltaMilli };
       const next: CachedRecord = 'org' in cached ? { org: { ...cached.org, usage: moved } } : { scope: { ...cached.scope, usage: moved } };
       this.records.set(key, next, { ttl: this.records.getRemainingTTL(key) });
     }

@@ -62,7 +62,7 @@ export async function refund(request: RefundRequest, deps: MeterDependencies): P
     const outcome = await deps.store.commitRefund({ event, original, maxRefundedBefore: original.cuMilli - amount });
     if (outcome.status === 'duplicate') return replay(outcome.existing, fingerprint, attemptId);
     if (outcome.status === 'rejected') return AGAIN;
-    deps.cache.addUsage(request.orgId, original.counters.map(parseCounter), original.periodStart, -amount);
+    deps.cache.addUsage(request.orgId, original.counters.map(parseCounter), original.periodId, -amount);
     return answer(event, false);
   }, policy);
 }

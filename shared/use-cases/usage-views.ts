@@ -1,11 +1,11 @@
 // Read models for admins: usage bars per member, project and API key, the team balance, the activity log.
 
-import { billingPeriodAt } from '../domain/billing-period';
+import { termsAt, type BillingTerms } from '../domain/billing-terms';
+import { usedIn } from '../domain/charge-limits';
 import type { MilliCu } from '../domain/compute-units';
-import { effectiveActorCap, projectCap, usageStatus, type CapSource, type UsageStatus } from '../domain/limits';
+import { capFor, usageStatus, type CapSource, type UsageStatus } from '../domain/limits';
 import type { AdminStore, MeterEventRecord, OrgRecord, Page, ScopeKind, ScopeRecord } from '../ports/ledger-store';
 import type { Clock } from '../ports/runtime';
-import { usedIn } from './charge-limits';
 import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';
 
@@ -19,16 +19,17 @@ export interface ScopeView {
 
 export interface BalanceView {
   readonly org: OrgRecord;
+  readonly terms: BillingTerms;
   readonly usedMilli: MilliCu;
   readonly availableMilli: MilliCu;
+  /** The period's first day, `YYYY-MM-DD`. */
   readonly periodStart: string;
   readonly resetsAt: Date;
 }
 
 export function scopeView(org: OrgRecord, scope: ScopeRecord, at: Date): ScopeView {
-  const period = billingPeriodAt(org.billingAnchor, at);
-  const cap = scope.kind === 'project' ? projectCap(scope.capMilli) : effectiveActorCap(scope.capMilli, org.defaultCapMilli);
-  const usedMilli = usedIn(scope, period.start);
+  const cap = capFor(scope, org);
+  const usedMilli = usedIn(scope, termsAt(org, at).period);
   return { record: scope, usedMilli, capMilli: cap.capMilli, capSource: cap.capSource, status: usageStatus(usedMilli, cap.capMilli) };
 }
 
@@ -54,9 +55,10 @@ export async function listScopes(
 /** The team pool for the current billing period. */
 export async function getBalance(orgId: string, deps: { store: AdminStore; clock: Clock }): Promise<BalanceView> {
   const org = await requireOrg(orgId, deps.store);
-  const period = billingPeriodAt(org.billingAnchor, deps.clock.now());
-  const usedMilli = usedIn(org, period.start);
-  return { org, usedMilli, availableMilli: Math.max(0, org.allowanceMilli - usedMilli), periodStart: period.start, resetsAt: period.resetsAt };
+  const terms = termsAt(org, deps.clock.now());
+  const usedMilli = usedIn(org, terms.period);
+  const { period } = terms;
+  return { org, terms, usedMilli, availableMilli: Math.max(0, terms.allowanceMilli - usedMilli), periodStart: period.startDate, resetsAt: period.resetsAt };
 }
 
 /** The org's activity log, newest first. */

@@ -16,7 +16,7 @@ import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { eventKey, eventLogKey, orgKey, scopeKey, usageAttribute, type ItemKey } from '../../shared/adapters/dynamodb/ledger-table';
 import { buildLedgerDependencies, type LedgerDependencies } from '../../shared/composition';
-import { billingPeriodAt } from '../../shared/domain/billing-period';
+import { termsAt } from '../../shared/domain/billing-terms';
 import { LimitReachedError } from '../../shared/domain/errors';
 import { counterName } from '../../shared/ports/ledger-store';
 import { consume, type ConsumeRequest } from '../../shared/use-cases/consume';
@@ -219,6 +219,7 @@ interface BareSetup {
   readonly orgId: string;
   readonly projectId: string;
   readonly members: readonly string[];
+  readonly periodId: string;
   readonly periodStart: string;
   readonly configVersion: number;
   readonly allowanceMilli: number;
@@ -227,7 +228,7 @@ interface BareSetup {
 }
 
 function bareCounterUpdate(setup: BareSetup, key: ItemKey, entity: string, scopeId: string, now: string, amount: number, capMilli: number, extra?: [string, string]) {
-  const names: Record<string, string> = { '#used': usageAttribute(setup.periodStart), '#capMilli': 'capMilli', '#entity': 'entity', '#scopeId': 'scopeId', '#createdAt': 'createdAt' };
+  const names: Record<string, string> = { '#used': usageAttribute(setup.periodId), '#capMilli': 'capMilli', '#entity': 'entity', '#scopeId': 'scopeId', '#createdAt': 'createdAt' };
   const values: Record<string, unknown> = { ':amount': amount, ':entity': entity, ':scopeId': scopeId, ':now': now, ':cap': capMilli, ':max': capMilli - amount };
   const sets = ['#entity = :entity', '#scopeId = :scopeId', '#createdAt = if_not_exists(#createdAt, :now)'];
   if (extra) {
@@ -262,6 +263,7 @@ function bareTransaction(setup: BareSetup, requestId: string, userId: string) {
     requestId,
     eventId,
     createdAt: now,
+    periodId: setup.periodId,
     periodStart: setup.periodStart,
     projectId: setup.projectId,
     userId,
@@ -283,7 +285,7 @@ function bareTransaction(setup: BareSetup, requestId: string, userId: string) {
           Key: orgKey(setup.orgId),
           UpdateExpression: 'ADD #used :amount',
           ConditionExpression: ORG_UNCHANGED_AND_POOL_FITS,
-          ExpressionAttributeNames: { '#used': usageAttribute(setup.periodStart), '#configVersion': 'configVersion' },
+          ExpressionAttributeNames: { '#used': usageAttribute(setup.periodId), '#configVersion': 'configVersion' },
           ExpressionAttributeValues: { ':amount': amount, ':configVersion': setup.configVersion, ':max': setup.allowanceMilli - amount },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -420,7 +422,7 @@ async function overspendCheck(endpoint: string) {
 
   // Read everything back: the counters, and the events they must add up to.
   const items = await scanAll(createDocumentClient(client), TABLES.tight);
-  const periodStart = billingPeriodAt(BILLING_ANCHOR, new Date()).start;
+  const periodStart = termsAt((await admin.store.getOrg(TIGHT.orgId))!, new Date()).period.startDate;
   const audit = auditLedger(items, TIGHT.orgId);
   const events = audit.consumes;
   const counters = [
@@ -465,7 +467,6 @@ async function main(): Promise<void> {
     const jvmPid = findDynamoDbLocalPid(runner.dynamoDb.port);
     if (jvmPid !== undefined) ownPids.push(jvmPid);
     const cpuAtStart = cpuSample(ownPids);
-    const periodStart = billingPeriodAt(BILLING_ANCHOR, new Date()).start;
     const stderr = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
     // Our side: a probed client, dependencies built the way the composition root builds them.
@@ -488,12 +489,14 @@ async function main(): Promise<void> {
     const bareAdmin = buildLedgerDependencies({ tableName: TABLES.bare, endpoint }, { client: bareClient });
     await provision(bareAdmin, fastPlan);
     const bareOrg = (await bareAdmin.store.getOrg(FAST.orgId))!;
+    const { period } = termsAt(bareOrg, new Date());
     const bareSetup: BareSetup = {
       tableName: TABLES.bare,
       orgId: FAST.orgId,
       projectId: FAST.projectId,
       members: FAST.members,
-      periodStart,
+      periodId: period.id,
+      periodStart: period.startDate,
       configVersion: bareOrg.configVersion,
       allowanceMilli: bareOrg.allowanceMilli,
       projectCapMilli: (MAX_CU / 2) * 1000,

@@ -3,7 +3,10 @@
 import { USAGE_PREFIX } from '../../shared/adapters/dynamodb/ledger-table';
 
 export interface LedgerAudit {
-  /** counter name (`team`, `project:p1`, ...) @ period -> milli-CU held by the counter item. */
+  /**
+   * counter name (`team`, `project:p1`, ...) @ period start date -> milli-CU held by the counter item. Counters are
+   * keyed by the period's first instant; two periods starting on one date would be a collision, and throw.
+   */
   readonly counters: Map<string, number>;
   /** The same, recomputed from consume and refund events. */
   readonly fromEvents: Map<string, number>;
@@ -16,13 +19,14 @@ export function auditLedger(items: Record<string, unknown>[], orgId: string): Le
   const fromEvents = new Map<string, number>();
   const consumes: Record<string, unknown>[] = [];
   const refunds: Record<string, unknown>[] = [];
+  const periodDates = new Map<string, string>();
   for (const item of items) {
     if (item.entity === 'event') {
       if (item.orgId !== orgId) continue;
       (item.kind === 'consume' ? consumes : refunds).push(item);
       const sign = item.kind === 'consume' ? 1 : -1;
       for (const counter of item.counters as string[]) {
-        const key = `${counter}@${String(item.periodStart)}`;
+        const key = `${counter}@${periodDate(String(item.periodId), periodDates)}`;
         fromEvents.set(key, (fromEvents.get(key) ?? 0) + sign * Number(item.cuMilli));
       }
       continue;
@@ -30,10 +34,21 @@ export function auditLedger(items: Record<string, unknown>[], orgId: string): Le
     if (item.pk !== `ORG#${orgId}`) continue;
     const counter = item.entity === 'org' ? 'team' : `${String(item.entity)}:${String(item.scopeId)}`;
     for (const [attribute, value] of Object.entries(item)) {
-      if (attribute.startsWith(USAGE_PREFIX)) counters.set(`${counter}@${attribute.slice(USAGE_PREFIX.length)}`, Number(value));
+      if (attribute.startsWith(USAGE_PREFIX)) counters.set(`${counter}@${periodDate(attribute.slice(USAGE_PREFIX.length), periodDates)}`, Number(value));
     }
   }
   return { counters, fromEvents, consumes, refunds };
+}
+
+/** The date a period id (its first instant) falls on; refuses anything but an ISO instant, and two ids on one date. */
+function periodDate(periodId: string, seen: Map<string, string>): string {
+  const date = new Date(periodId);
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== periodId) throw new Error(`not a period id: ${periodId}`);
+  const day = periodId.slice(0, 10);
+  const other = seen.get(day);
+  if (other !== undefined && other !== periodId) throw new Error(`two periods start on ${day}: ${other}, ${periodId}`);
+  seen.set(day, periodId);
+  return day;
 }
 
 /** Counters without zero entries, for comparing with recomputed sums. */

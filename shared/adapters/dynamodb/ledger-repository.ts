@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { invalidCursor } from '../../domain/errors';
+import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import {
   parseCounter,
   TransientStoreError,
@@ -106,7 +107,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
   // Consume: the event (idempotency record), the team pool, the project and the actor, all or nothing.
   async commitCharge(command: ChargeCommand): Promise<ChargeOutcome> {
     const { event } = command;
-    const used = usageAttribute(event.periodStart);
+    const used = usageAttribute(event.periodId);
     const amount = event.cuMilli;
     const actorKind = event.actorKind;
     const actorCondition = chargeCondition(command.expectedActorCapMilli, command.maxUsedBefore.actor);
@@ -114,7 +115,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
     const actorSets: Record<string, [string, unknown]> =
       actorKind === 'api_key'
         ? { '#projectId': ['projectId', command.apiKeyProjectId ?? event.projectId] }
-        : { '#role': ['role', 'contributor'] };
+        : { '#role': ['role', DEFAULT_MEMBER_ROLE] };
     try {
       await this.send(
         new TransactWriteCommand({
@@ -184,7 +185,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
   // Refund: the refund event, the original's refunded total, and every counter the original moved, all or nothing.
   async commitRefund(command: RefundCommand): Promise<RefundOutcome> {
     const { event, original } = command;
-    const used = usageAttribute(original.periodStart);
+    const used = usageAttribute(original.periodId);
     try {
       await this.send(
         new TransactWriteCommand({
@@ -281,7 +282,7 @@ export class DynamoDbLedgerRepository implements MeterStore, AdminStore {
       .setIfNotExists('createdAt', now);
     if (settings.name !== undefined) update.set('name', settings.name);
     if (settings.role !== undefined) update.set('role', settings.role);
-    else if (scope.kind === 'member') update.setIfNotExists('role', 'contributor');
+    else if (scope.kind === 'member') update.setIfNotExists('role', DEFAULT_MEMBER_ROLE);
     if (settings.adminOfProjectIds !== undefined) update.set('adminOfProjectIds', [...settings.adminOfProjectIds]);
     if (settings.projectId !== undefined) update.set('projectId', settings.projectId);
     if (settings.capMilli === null) update.remove('capMilli');
@@ -474,7 +475,7 @@ function toScopeRecord(kind: ScopeKind, id: string, item: Item | undefined): Sco
     capMilli: optionalNumber(item?.capMilli),
     usage: item ? usageOf(item) : {},
     name: optionalString(item?.name),
-    role: (optionalString(item?.role) as MemberRole | null) ?? (kind === 'member' ? 'contributor' : null),
+    role: (optionalString(item?.role) as MemberRole | null) ?? (kind === 'member' ? DEFAULT_MEMBER_ROLE : null),
     adminOfProjectIds: Array.isArray(item?.adminOfProjectIds) ? (item.adminOfProjectIds as string[]) : [],
     projectId: optionalString(item?.projectId),
     createdAt: optionalString(item?.createdAt),

@@ -62,9 +62,9 @@ export function eventLogPartition(orgId: string): string {
   return `ORG#${orgId}#LOG`;
 }
 
-/** The attribute that counts a scope's usage in one billing period: a new period starts at zero by itself. */
-export function usageAttribute(periodStart: string): string {
-  return `${USAGE_PREFIX}${periodStart}`;
+/** The attribute that counts a scope's usage in one billing period (by its id, the first instant): a new period starts at zero by itself. */
+export function usageAttribute(periodId: string): string {
+  return `${USAGE_PREFIX}${periodId}`;
 }
 
 export const USAGE_PREFIX = 'used@';

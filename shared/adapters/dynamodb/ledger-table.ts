@@ -1,5 +1,5 @@
-// The single table's shape: its key and index definition (used by CDK and by the local runner alike) and every
-// key this service writes. Nothing else in the codebase spells a pk.
+// The single table's shape: its key and index definition (used by CDK and by the local runner alike), every key
+// this service writes, the queries it runs and the named conditions its writes carry. Nothing else spells a pk.
 
 import type { ScopeKind } from '../../ports/ledger-store';
 
@@ -68,3 +68,86 @@ export function usageAttribute(periodId: string): string {
 }
 
 export const USAGE_PREFIX = 'used@';
+
+/** The key attributes of an item read back (a cursor, a batch answer): the key it was stored under. */
+export function keyOf(item: Readonly<Record<string, unknown>>): string {
+  return `${String(item[PARTITION_KEY])}\u0000${String(item[SORT_KEY])}`;
+}
+
+/** The same key as `keyOf` gives, from an ItemKey. */
+export function keyIdentity(key: ItemKey): string {
+  return `${key.pk}\u0000${key.sk}`;
+}
+
+/** An item without its table keys (primary and event-log index): the entity's own attributes. */
+export function withoutKeys(item: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { [PARTITION_KEY]: _pk, [SORT_KEY]: _sk, [EVENT_LOG_PARTITION_KEY]: _logPk, [EVENT_LOG_SORT_KEY]: _logSk, ...rest } = item;
+  return rest;
+}
+
+/** A query and the key attributes a page cursor of it must hold, and where such a cursor may point. */
+export interface TableQuery {
+  readonly IndexName?: string;
+  readonly KeyConditionExpression: string;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
+  /** The attributes of this query's LastEvaluatedKey. */
+  readonly cursorAttributes: readonly string[];
+  /** Whether a cursor's key stays inside this query's partition (and range). */
+  readonly cursorBelongs: (key: Readonly<Record<string, string>>) => boolean;
+}
+
+/** Every project, member or API key of one kind in an org, in id order. */
+export function scopesQuery(orgId: string, kind: ScopeKind): TableQuery {
+  const { pk, skPrefix } = scopeQuery(orgId, kind);
+  return {
+    KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY],
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(skPrefix),
+  };
+}
+
+/** The org's activity log (the event-log index), in time order. */
+export function eventLogQuery(orgId: string): TableQuery {
+  const partition = eventLogPartition(orgId);
+  return {
+    IndexName: EVENT_LOG_INDEX,
+    KeyConditionExpression: `${EVENT_LOG_PARTITION_KEY} = :log`,
+    ExpressionAttributeValues: { ':log': partition },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY, EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY],
+    cursorBelongs: (key) => key[EVENT_LOG_PARTITION_KEY] === partition,
+  };
+}
+
+// Condition expressions, named. `#used` is the counter of the charge's period; `:max` the largest usage the counter
+// may hold before the charge (limit minus amount): DynamoDB conditions have no arithmetic.
+const USAGE_FITS = '(attribute_not_exists(#used) OR #used <= :max)';
+export const CONDITIONS = {
+  /** The item is new: the request id was never used (the idempotency check of consume and refund). */
+  itemIsNew: 'attribute_not_exists(#pk)',
+  /** The item exists (the org of a scope being provisioned, a counter being refunded). */
+  itemExists: 'attribute_exists(#pk)',
+  /** The org's limits are the version the charge was evaluated on, and the pool has room. */
+  orgUnchangedAndPoolFits: `#configVersion = :configVersion AND ${USAGE_FITS}`,
+  /** The scope's own cap is the one evaluated, and its usage has room. */
+  capUnchangedAndUsageFits: `#capMilli = :cap AND ${USAGE_FITS}`,
+  /** The scope still has no cap of its own, and its usage has room under the limit that applies (the default). */
+  noOwnCapAndUsageFits: `attribute_not_exists(#capMilli) AND ${USAGE_FITS}`,
+  /** The scope still has no cap of its own, and no limit applies to it. */
+  noOwnCap: 'attribute_not_exists(#capMilli)',
+  /** The original is a consume, and its refunded total leaves room for this refund. */
+  refundFits: '#kind = :consume AND (attribute_not_exists(#refundedMilli) OR #refundedMilli <= :maxRefunded)',
+} as const;
+
+export type ConditionName = keyof typeof CONDITIONS;
+
+/** The attribute names a condition refers to, besides the ones its caller supplies (`#used`). */
+export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
+  itemIsNew: { '#pk': PARTITION_KEY },
+  itemExists: { '#pk': PARTITION_KEY },
+  orgUnchangedAndPoolFits: { '#configVersion': 'configVersion' },
+  capUnchangedAndUsageFits: { '#capMilli': 'capMilli' },
+  noOwnCapAndUsageFits: { '#capMilli': 'capMilli' },
+  noOwnCap: { '#capMilli': 'capMilli' },
+  refundFits: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
+};

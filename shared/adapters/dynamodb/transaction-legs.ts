@@ -1,0 +1,100 @@
+// A transaction as a list of named legs: each leg has a role, the key it writes, its write (a new item, an update,
+// or only a check) and a named condition. A cancelled transaction's reasons are read back by role, never by position.
+
+import type { CancellationReason } from '@aws-sdk/client-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { CONDITIONS, CONDITION_NAMES, type ConditionName, type ItemKey } from './ledger-table';
+import { failedCondition, isTransientReason } from './sdk-errors';
+import type { UpdateExpressionParts } from './update-expression';
+
+type Item = Record<string, unknown>;
+
+export interface NamedCondition {
+  readonly name: ConditionName;
+  /** Names and values the condition needs beyond its fixed ones (`#used`, `:max`, ...). */
+  readonly names?: Readonly<Record<string, string>>;
+  readonly values?: Readonly<Record<string, unknown>>;
+}
+
+export type LegWrite = { readonly put: Item } | { readonly update: UpdateExpressionParts } | { readonly check: true };
+
+export interface TransactionLeg<Role extends string> {
+  readonly role: Role;
+  readonly key: ItemKey;
+  readonly write: LegWrite;
+  /** None: the write goes through whatever the item holds (an upsert). */
+  readonly condition?: NamedCondition;
+  /** On a failed condition, hand back the item as it was, so the caller can re-evaluate on it. */
+  readonly returnItemOnFailure?: boolean;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The TransactItems of the legs, in their order. */
+export function transactItems(tableName: string, legs: readonly TransactionLeg<string>[]): TransactItem[] {
+  return legs.map((leg) => {
+    const names = leg.condition ? { ...CONDITION_NAMES[leg.condition.name], ...leg.condition.names } : {};
+    const values = { ...leg.condition?.values };
+    const common = {
+      TableName: tableName,
+      ...(leg.condition ? { ConditionExpression: CONDITIONS[leg.condition.name] } : {}),
+      ...(leg.returnItemOnFailure ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+    };
+    if ('put' in leg.write) {
+      return { Put: { ...common, Item: { ...leg.key, ...leg.write.put }, ...namesPart(names), ...valuesPart(values) } };
+    }
+    if ('check' in leg.write) {
+      if (!leg.condition) throw new Error(`leg ${leg.role}: a check needs a condition`);
+      const check = { ...common, ConditionExpression: CONDITIONS[leg.condition.name], Key: { ...leg.key }, ExpressionAttributeNames: names };
+      return { ConditionCheck: { ...check, ...valuesPart(values) } };
+    }
+    const { UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues } = leg.write.update;
+    return {
+      Update: {
+        ...common,
+        Key: { ...leg.key },
+        UpdateExpression,
+        ExpressionAttributeNames: { ...ExpressionAttributeNames, ...names },
+        ...valuesPart({ ...ExpressionAttributeValues, ...values }),
+      },
+    };
+  });
+}
+
+function namesPart(names: Record<string, string>) {
+  return Object.keys(names).length ? { ExpressionAttributeNames: names } : {};
+}
+
+function valuesPart(values: Record<string, unknown>) {
+  return Object.keys(values).length ? { ExpressionAttributeValues: values } : {};
+}
+
+/** Why a transaction of these legs was cancelled, read by role. */
+export class CancelledLegs<Role extends string> {
+  private readonly byRole: ReadonlyMap<Role, CancellationReason>;
+
+  constructor(legs: readonly TransactionLeg<Role>[], reasons: readonly CancellationReason[]) {
+    this.byRole = new Map(legs.map((leg, index) => [leg.role, reasons[index] ?? {}]));
+  }
+
+  /** The leg's condition failed. */
+  failed(role: Role): boolean {
+    return failedCondition(this.byRole.get(role));
+  }
+
+  /** The leg's item as the failed condition saw it (undefined: there was none, or it was not asked for). */
+  item(role: Role): Item | undefined {
+    const reason = this.byRole.get(role);
+    return failedCondition(reason) && reason?.Item ? (unmarshall(reason.Item) as Item) : undefined;
+  }
+
+  /** A conflict or throttle on any leg: the whole transaction may be retried. */
+  anyTransient(): boolean {
+    return [...this.byRole.values()].some(isTransientReason);
+  }
+
+  anyFailed(): boolean {
+    return [...this.byRole.values()].some(failedCondition);
+  }
+}

@@ -2,13 +2,14 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createDynamoDbClient, dynamoDbSettingsFromEnv, type DynamoDbSettings } from './adapters/dynamodb/client';
-import { DynamoDbLedgerRepository } from './adapters/dynamodb/ledger-repository';
+import { dynamoDbLedgerStore, type DynamoDbLedgerStore } from './adapters/dynamodb/ledger-store';
+import { LedgerTableAccess } from './adapters/dynamodb/table-access';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
 import { LimitCache } from './use-cases/limit-cache';
 import type { RetryPolicy } from './use-cases/store-retry';
 
 export interface LedgerDependencies {
-  readonly store: DynamoDbLedgerRepository;
+  readonly store: DynamoDbLedgerStore;
   readonly cache: LimitCache;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -21,7 +22,7 @@ export function buildLedgerDependencies(
 ): LedgerDependencies {
   const client = overrides.client ?? createDynamoDbClient(settings);
   return {
-    store: new DynamoDbLedgerRepository(createDocumentClient(client), settings.tableName),
+    store: dynamoDbLedgerStore(new LedgerTableAccess(settings.tableName, createDocumentClient(client))),
     cache: new LimitCache(),
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,

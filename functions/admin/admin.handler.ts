@@ -11,7 +11,7 @@ import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { parseInput, pathParameters, queryParameters, readJsonBody, requireServicePrincipal } from '../../shared/http/request';
 import { cuLimit, identifier, isoDate, label, pageQuery } from '../../shared/http/schemas';
-import type { MeterEventRecord, OrgRecord, ScopeKind } from '../../shared/ports/ledger-store';
+import type { MeterEventRecord, OrgRecord, ScopeKind } from '../../shared/ports/ledger-records';
 import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { getBalance, listEvents, listScopes, type ScopeView } from '../../shared/use-cases/usage-views';
 

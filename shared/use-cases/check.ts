@@ -4,7 +4,7 @@ import { toCu, type MilliCu } from '../domain/compute-units';
 import { termsAt } from '../domain/billing-terms';
 import { chargeLimits } from '../domain/charge-limits';
 import { actorKindOf, evaluateCharge, limitCode, type CapLevel } from '../domain/limits';
-import type { MeterStore } from '../ports/ledger-store';
+import type { MeterStore } from '../ports/meter-store';
 import type { Clock } from '../ports/runtime';
 import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';

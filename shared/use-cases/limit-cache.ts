@@ -3,7 +3,7 @@
 // answered from state read in the same request. Counts in it are estimates that feed the reported `availableCu`.
 
 import { LRUCache } from 'lru-cache';
-import type { CounterRef, OrgRecord, ScopeKind, ScopeRecord } from '../ports/ledger-store';
+import type { CounterRef, OrgRecord, ScopeKind, ScopeRecord } from '../ports/ledger-records';
 
 export interface LimitCacheOptions {
   /** How many records to keep (orgs and scopes together). */

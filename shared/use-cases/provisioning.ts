@@ -4,7 +4,8 @@
 import type { MilliCu } from '../domain/compute-units';
 import { ValidationError } from '../domain/errors';
 import { API_KEY_ACTOR_PREFIX } from '../domain/limits';
-import type { AdminStore, MemberRole, OrgRecord, OrgSettings, ScopeKind, ScopeSettings } from '../ports/ledger-store';
+import type { AdminStore, OrgSettings, ScopeSettings } from '../ports/admin-store';
+import type { MemberRole, OrgRecord, ScopeKind } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
 import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';

@@ -4,7 +4,7 @@
 import type { MilliCu } from '../domain/compute-units';
 import { consumeNotFound, idempotencyKeyReused, refundExceedsCharge } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
-import { parseCounter, type MeterEventRecord } from '../ports/ledger-store';
+import { parseCounter, type MeterEventRecord } from '../ports/ledger-records';
 import type { MeterDependencies } from './consume';
 import { AGAIN, retryRounds } from './retry-rounds';
 import { DEFAULT_RETRY_POLICY, withStoreRetries } from './store-retry';

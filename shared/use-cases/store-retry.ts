@@ -2,7 +2,7 @@
 // every write is keyed by its request id. Full-jitter backoff keeps racing writers from retrying in lockstep.
 
 import { StoreUnavailableError } from '../domain/errors';
-import { TransientStoreError } from '../ports/ledger-store';
+import { TransientStoreError } from '../ports/ledger-records';
 
 export interface RetryPolicy {
   readonly attempts: number;

@@ -18,7 +18,7 @@ import { eventKey, eventLogKey, orgKey, scopeKey, usageAttribute, type ItemKey }
 import { buildLedgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { termsAt } from '../../shared/domain/billing-terms';
 import { LimitReachedError } from '../../shared/domain/errors';
-import { counterName } from '../../shared/ports/ledger-store';
+import { counterName } from '../../shared/ports/ledger-records';
 import { consume, type ConsumeRequest } from '../../shared/use-cases/consume';
 import { handler as adminHandler, putMemberRoute, putOrgRoute, putProjectRoute } from '../../functions/admin/admin.handler';
 import { handler as meterHandler } from '../../functions/meter/meter.handler';

@@ -3,8 +3,10 @@
 // the original's refunded total, and each counter the original moved, in the original's period.
 
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
-import { parseCounter, type ChargeCommand, type MeterEventRecord, type RefundCommand, type ScopeKind } from '../../ports/ledger-store';
-import { eventKey, eventLogKey, orgKey, scopeKey, usageAttribute } from './ledger-table';
+import { parseCounter, type MeterEventRecord, type ScopeKind } from '../../ports/ledger-records';
+import { type ChargeCommand, type RefundCommand } from '../../ports/meter-store';
+import { toEventItem } from './item-mapping';
+import { eventKey, orgKey, scopeKey, usageAttribute } from './ledger-table';
 import type { NamedCondition, TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
@@ -80,14 +82,10 @@ function newEventLeg(event: MeterEventRecord): TransactionLeg<'event'> {
   return {
     role: 'event',
     key: eventKey(event.orgId, event.requestId),
-    write: { put: eventItem(event) },
+    write: { put: toEventItem(event) },
     condition: { name: 'itemIsNew' },
     returnItemOnFailure: true,
   };
-}
-
-export function eventItem(event: MeterEventRecord): Record<string, unknown> {
-  return { ...eventLogKey(event.orgId, event.createdAt, event.eventId), entity: 'event', ...event };
 }
 
 /** A project or actor counter: its cap is still the one evaluated, and the charge fits under the limit that applies. */

@@ -1,7 +1,7 @@
 // The single table's shape: its key and index definition (used by CDK and by the local runner alike), every key
 // this service writes, the queries it runs and the named conditions its writes carry. Nothing else spells a pk.
 
-import type { ScopeKind } from '../../ports/ledger-store';
+import type { ScopeKind } from '../../ports/ledger-records';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';

@@ -2,7 +2,7 @@
 // cases retry; a cancelled transaction's reasons are read per leg (transaction-legs.ts).
 
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { TransientStoreError } from '../../ports/ledger-store';
+import { TransientStoreError } from '../../ports/ledger-records';
 
 const TRANSIENT_ERROR_NAMES = new Set([
   'ProvisionedThroughputExceededException',

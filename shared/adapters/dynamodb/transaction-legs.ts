@@ -5,7 +5,7 @@ import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CONDITIONS, CONDITION_NAMES, type ConditionName, type ItemKey } from './ledger-table';
-import { failedCondition, isTransientReason } from './sdk-errors';
+import { failedCondition, isTransientReason, translate } from './sdk-errors';
 import type { UpdateExpressionParts } from './update-expression';
 
 type Item = Record<string, unknown>;
@@ -74,7 +74,12 @@ function valuesPart(values: Record<string, unknown>) {
 export class CancelledLegs<Role extends string> {
   private readonly byRole: ReadonlyMap<Role, CancellationReason>;
 
-  constructor(legs: readonly TransactionLeg<Role>[], reasons: readonly CancellationReason[]) {
+  constructor(
+    legs: readonly TransactionLeg<Role>[],
+    reasons: readonly CancellationReason[],
+    /** The SDK's exception, kept as the cause of whatever the caller throws. */
+    readonly error: unknown,
+  ) {
     this.byRole = new Map(legs.map((leg, index) => [leg.role, reasons[index] ?? {}]));
   }
 
@@ -96,5 +101,10 @@ export class CancelledLegs<Role extends string> {
 
   anyFailed(): boolean {
     return [...this.byRole.values()].some(failedCondition);
+  }
+
+  /** The error to throw when no leg's outcome answers the call: transient faults become TransientStoreError. */
+  asError(): unknown {
+    return translate(this.error);
   }
 }

@@ -1,0 +1,62 @@
+// Who is calling, read from what API Gateway verified before the Lambda ran, for HTTP API (payload v2) and REST API
+// (payload v1) events alike: the service (IAM SigV4), a person (JWT claims), or an analytics key (the Lambda
+// authorizer's context). Nothing here checks a signature: the gateway did, and the local runner stands in for it.
+
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { UnauthorizedError } from '../domain/errors';
+import { MEMBER_ROLES, type MemberRole, type Principal, type PrincipalKind } from '../domain/permissions';
+
+export type GatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+
+type Claims = Readonly<Record<string, unknown>>;
+
+interface AuthorizerContext {
+  /** HTTP API, IAM authorization. */
+  readonly iam?: { readonly userArn?: string };
+  /** HTTP API, JWT authorizer. */
+  readonly jwt?: { readonly claims?: Claims };
+  /** HTTP API, Lambda authorizer (simple responses put the context here). */
+  readonly lambda?: Claims;
+  /** REST API, Cognito or JWT authorizer. */
+  readonly claims?: Claims;
+  /** REST API, Lambda authorizer: its context's keys sit on the authorizer itself. */
+  readonly [key: string]: unknown;
+}
+
+/** The principal the gateway verified, or undefined when it verified none. */
+export function resolvePrincipal(event: GatewayEvent): Principal | undefined {
+  const context = event.requestContext as { authorizer?: AuthorizerContext | null; identity?: { userArn?: string | null } };
+  const authorizer = context.authorizer ?? undefined;
+  const serviceArn = authorizer?.iam?.userArn ?? context.identity?.userArn ?? undefined;
+  if (serviceArn) return { kind: 'service', id: serviceArn };
+  const claims = authorizer?.jwt?.claims ?? authorizer?.claims;
+  if (claims) return personFrom(claims);
+  const keyContext = authorizer?.lambda ?? authorizer;
+  if (keyContext && typeof keyContext.orgId === 'string' && typeof keyContext.keyId === 'string') {
+    return { kind: 'analytics_key', orgId: keyContext.orgId, keyId: keyContext.keyId };
+  }
+  return undefined;
+}
+
+/** A signed-in person: the org, user and role claims the platform's identity provider puts in the token. */
+function personFrom(claims: Claims): Principal | undefined {
+  const orgId = claims.org_id;
+  const userId = claims.sub;
+  const role = claims.role;
+  if (typeof orgId !== 'string' || typeof userId !== 'string' || !MEMBER_ROLES.includes(role as MemberRole)) return undefined;
+  const projects = typeof claims.admin_of_projects === 'string' ? claims.admin_of_projects.split(/[ ,]+/).filter(Boolean) : [];
+  return { kind: 'person', orgId, userId, role: role as MemberRole, adminOfProjectIds: projects };
+}
+
+const NEEDS: Record<PrincipalKind, string> = {
+  service: 'the service principal (IAM, or the local SERVICE_TOKEN)',
+  person: 'a signed-in member of the org',
+  analytics_key: "an org's analytics key",
+};
+
+/** The caller, if it is one of the principals the route accepts; otherwise 401 naming what the route needs. */
+export function requirePrincipal(event: GatewayEvent, accepts: readonly PrincipalKind[]): Principal {
+  const principal = resolvePrincipal(event);
+  if (principal && accepts.includes(principal.kind)) return principal;
+  throw new UnauthorizedError(`This route needs ${accepts.map((kind) => NEEDS[kind]).join(' or ')}.`);
+}

@@ -1,0 +1,106 @@
+// The records the ledger's ports speak: an org, a scope (project, member, API key), an event of the activity log.
+
+import type { MilliCu } from '../domain/compute-units';
+import type { PeriodUsage } from '../domain/charge-limits';
+import type { ActorKind, PoolCategory, ScopeKind } from '../domain/limits';
+import type { MemberRole } from '../domain/permissions';
+
+export type { MemberRole, PeriodUsage, ScopeKind };
+
+export interface OrgRecord {
+  readonly orgId: string;
+  readonly name: string | null;
+  readonly planName: string;
+  readonly allowanceMilli: MilliCu;
+  readonly billingAnchor: string;
+  readonly defaultCapMilli: MilliCu | null;
+  readonly highCostMilli: MilliCu | null;
+  /** Bumped by every change to the org's limits; a consume conditions its pool write on the version it used. */
+  readonly configVersion: number;
+  readonly usage: PeriodUsage;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ScopeRecord {
+  readonly kind: ScopeKind;
+  readonly id: string;
+  /** false: never provisioned nor charged; the record is the implicit default. */
+  readonly exists: boolean;
+  readonly capMilli: MilliCu | null;
+  readonly usage: PeriodUsage;
+  readonly name: string | null;
+  readonly role: MemberRole | null;
+  readonly adminOfProjectIds: readonly string[];
+  /** API keys only: the project the key belongs to. */
+  readonly projectId: string | null;
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+}
+
+export interface JobDetails {
+  readonly jobType: string;
+  readonly modelId?: string | undefined;
+  readonly modelName?: string | undefined;
+  readonly assetKind?: 'image' | 'video' | '3d' | 'audio' | undefined;
+  readonly assetCount?: number | undefined;
+  readonly resourceType?: string | undefined;
+  readonly ioType?: 'input' | 'output' | undefined;
+  readonly endpoint?: string | undefined;
+}
+
+/** One line of the org's activity log: a consume or a refund, with everything needed to answer it again. */
+export interface MeterEventRecord extends JobDetails {
+  readonly kind: 'consume' | 'refund';
+  readonly orgId: string;
+  readonly requestId: string;
+  readonly eventId: string;
+  readonly createdAt: string;
+  /** The billing period whose counters the event moved: its id (first instant), which keys the counters. */
+  readonly periodId: string;
+  /** The same period's first day, `YYYY-MM-DD`, as the activity log shows it. */
+  readonly periodStart: string;
+  readonly projectId: string;
+  readonly userId: string;
+  readonly actorKind: ActorKind;
+  readonly cuMilli: MilliCu;
+  readonly poolCategory: PoolCategory;
+  /** The counters the event moved, e.g. `team`, `project:p1`, `member:u1`. */
+  readonly counters: readonly string[];
+  /** Hash of the validated request: the same requestId with another body is refused. */
+  readonly fingerprint: string;
+  /** Random per processing attempt: tells our own lost-response retry from a client's replay. */
+  readonly attemptId: string;
+  /** consume: the headroom reported in the first answer. */
+  readonly availableAfterMilli?: MilliCu | null | undefined;
+  /** consume: how much of the charge was refunded so far. */
+  readonly refundedMilli?: MilliCu | undefined;
+  /** refund: the requestId of the consume it reverses. */
+  readonly refundOf?: string | undefined;
+}
+
+export interface ScopeRef {
+  readonly kind: ScopeKind;
+  readonly id: string;
+}
+
+export type CounterRef = { readonly kind: 'team'; readonly id: '' } | ScopeRef;
+
+/** How an event names a counter it moved: `team`, or `<kind>:<id>`. */
+export function counterName(counter: CounterRef): string {
+  return counter.kind === 'team' ? 'team' : `${counter.kind}:${counter.id}`;
+}
+
+export function parseCounter(name: string): CounterRef {
+  if (name === 'team') return { kind: 'team', id: '' };
+  const separator = name.indexOf(':');
+  return { kind: name.slice(0, separator) as ScopeKind, id: name.slice(separator + 1) };
+}
+
+/** A fault the store expects to pass (conflict, throttling, a lost connection): safe to retry, the writes are idempotent. */
+export class TransientStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientStoreError';
+  }
+}

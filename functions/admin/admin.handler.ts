@@ -9,7 +9,8 @@ import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
-import { parseInput, pathParameters, queryParameters, readJsonBody, requireServicePrincipal } from '../../shared/http/request';
+import { serviceRoute } from '../../shared/http/routes';
+import { parseInput, pathParameters, queryParameters, readJsonBody } from '../../shared/http/request';
 import { cuLimit, identifier, isoDate, label, pageQuery } from '../../shared/http/schemas';
 import type { MeterEventRecord, OrgRecord, ScopeKind } from '../../shared/ports/ledger-records';
 import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
@@ -74,7 +75,6 @@ function eventRow(event: MeterEventRecord) {
 }
 
 export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { orgId } = pathParameters(event, orgPath);
   const body = parseInput(orgBody, readJsonBody(event));
   const org = await putOrg(
@@ -92,7 +92,6 @@ export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDep
 }
 
 export async function putDefaultLimitRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { orgId } = pathParameters(event, orgPath);
   const { capCu: cap } = parseInput(defaultLimitBody, readJsonBody(event));
   const org = await setDefaultLimit(orgId, milliOrNull(cap) ?? null, deps);
@@ -100,7 +99,6 @@ export async function putDefaultLimitRoute(event: APIGatewayProxyEventV2, deps: 
 }
 
 export async function putProjectRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { orgId, projectId } = pathParameters(event, z.extend(orgPath, { projectId: identifier }));
   const body = parseInput(projectBody, readJsonBody(event));
   const view = await putProject({ orgId, id: projectId, name: body.name, capMilli: milliOrNull(body.capCu) }, deps);
@@ -108,7 +106,6 @@ export async function putProjectRoute(event: APIGatewayProxyEventV2, deps: Ledge
 }
 
 export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { orgId, userId } = pathParameters(event, z.extend(orgPath, { userId: identifier }));
   const body = parseInput(memberBody, readJsonBody(event));
   const view = await putMember(
@@ -119,7 +116,6 @@ export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: Ledger
 }
 
 export async function putApiKeyRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { orgId, keyId } = pathParameters(event, z.extend(orgPath, { keyId: identifier }));
   const body = parseInput(apiKeyBody, readJsonBody(event));
   const view = await putApiKey(
@@ -131,8 +127,7 @@ export async function putApiKeyRoute(event: APIGatewayProxyEventV2, deps: Ledger
 
 function listScopesRoute(kind: ScopeKind) {
   return async (event: APIGatewayProxyEventV2, deps: LedgerDependencies) => {
-    requireServicePrincipal(event);
-    const { orgId } = pathParameters(event, orgPath);
+      const { orgId } = pathParameters(event, orgPath);
     const page = queryParameters(event, pageQuery);
     const result = await listScopes(orgId, kind, { limit: page.limit, cursor: page.cursor ?? null }, deps);
     return jsonResponse(200, { items: result.items.map(scopeRow), nextCursor: result.nextCursor });
@@ -140,7 +135,6 @@ function listScopesRoute(kind: ScopeKind) {
 }
 
 export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { orgId } = pathParameters(event, orgPath);
   const balance = await getBalance(orgId, deps);
   return jsonResponse(200, {
@@ -154,7 +148,6 @@ export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: Ledge
 }
 
 export async function listEventsRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { orgId } = pathParameters(event, orgPath);
   const page = queryParameters(event, pageQuery);
   const result = await listEvents(orgId, { limit: page.limit, cursor: page.cursor ?? null }, deps);
@@ -162,16 +155,16 @@ export async function listEventsRoute(event: APIGatewayProxyEventV2, deps: Ledge
 }
 
 export const adminRoutes: Routes<LedgerDependencies> = {
-  'PUT /v1/orgs/{orgId}': putOrgRoute,
-  'PUT /v1/orgs/{orgId}/default-limit': putDefaultLimitRoute,
-  'PUT /v1/orgs/{orgId}/projects/{projectId}': putProjectRoute,
-  'PUT /v1/orgs/{orgId}/members/{userId}': putMemberRoute,
-  'PUT /v1/orgs/{orgId}/api-keys/{keyId}': putApiKeyRoute,
-  'GET /v1/orgs/{orgId}/projects': listScopesRoute('project'),
-  'GET /v1/orgs/{orgId}/members': listScopesRoute('member'),
-  'GET /v1/orgs/{orgId}/api-keys': listScopesRoute('api_key'),
-  'GET /v1/orgs/{orgId}/balance': getBalanceRoute,
-  'GET /v1/orgs/{orgId}/events': listEventsRoute,
+  'PUT /v1/orgs/{orgId}': serviceRoute(putOrgRoute),
+  'PUT /v1/orgs/{orgId}/default-limit': serviceRoute(putDefaultLimitRoute),
+  'PUT /v1/orgs/{orgId}/projects/{projectId}': serviceRoute(putProjectRoute),
+  'PUT /v1/orgs/{orgId}/members/{userId}': serviceRoute(putMemberRoute),
+  'PUT /v1/orgs/{orgId}/api-keys/{keyId}': serviceRoute(putApiKeyRoute),
+  'GET /v1/orgs/{orgId}/projects': serviceRoute(listScopesRoute('project')),
+  'GET /v1/orgs/{orgId}/members': serviceRoute(listScopesRoute('member')),
+  'GET /v1/orgs/{orgId}/api-keys': serviceRoute(listScopesRoute('api_key')),
+  'GET /v1/orgs/{orgId}/balance': serviceRoute(getBalanceRoute),
+  'GET /v1/orgs/{orgId}/events': serviceRoute(listEventsRoute),
 };
 
 export const handler = areaHandler(adminRoutes, ledgerDependencies);

@@ -6,7 +6,8 @@ import { toCu, toMilli } from '../../shared/domain/compute-units';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
-import { parseInput, readJsonBody, requireServicePrincipal } from '../../shared/http/request';
+import { serviceRoute } from '../../shared/http/routes';
+import { parseInput, readJsonBody } from '../../shared/http/request';
 import { cuAmount, identifier, integer, label, snakeCase } from '../../shared/http/schemas';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
@@ -43,7 +44,6 @@ const checkBody = z.strictObject({
 });
 
 export async function consumeRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { cu, ...body } = parseInput(consumeBody, readJsonBody(event));
   const result = await consume({ ...body, cuMilli: toMilli(cu) }, deps);
   return jsonResponse(200, {
@@ -57,7 +57,6 @@ export async function consumeRoute(event: APIGatewayProxyEventV2, deps: LedgerDe
 }
 
 export async function refundRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { cu, ...body } = parseInput(refundBody, readJsonBody(event));
   const result = await refund({ ...body, cuMilli: cu === undefined ? undefined : toMilli(cu) }, deps);
   return jsonResponse(200, {
@@ -70,7 +69,6 @@ export async function refundRoute(event: APIGatewayProxyEventV2, deps: LedgerDep
 }
 
 export async function checkRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  requireServicePrincipal(event);
   const { cu, ...body } = parseInput(checkBody, readJsonBody(event));
   const result = await check({ ...body, cuMilli: toMilli(cu) }, deps);
   return jsonResponse(200, {
@@ -82,9 +80,9 @@ export async function checkRoute(event: APIGatewayProxyEventV2, deps: LedgerDepe
 }
 
 export const meterRoutes: Routes<LedgerDependencies> = {
-  'POST /v1/meter/consume': consumeRoute,
-  'POST /v1/meter/refund': refundRoute,
-  'POST /v1/meter/check': checkRoute,
+  'POST /v1/meter/consume': serviceRoute(consumeRoute),
+  'POST /v1/meter/refund': serviceRoute(refundRoute),
+  'POST /v1/meter/check': serviceRoute(checkRoute),
 };
 
 export const handler = areaHandler(meterRoutes, ledgerDependencies);

@@ -1,13 +1,14 @@
-// The middy stack every area Lambda shares: dispatch on the API Gateway route key, map errors once, and answer
-// before Lambda's own timeout would.
+// The middy stack every area Lambda shares: resolve the caller and dispatch on the API Gateway route key, map
+// errors once, and answer before Lambda's own timeout would.
 
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { StoreUnavailableError, routeNotFound } from '../domain/errors';
 import { errorResponse } from './error-response';
+import { requirePrincipal } from './principal';
+import type { Routes } from './routes';
 
-export type RouteHandler<Deps> = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
-export type Routes<Deps> = Readonly<Record<string, RouteHandler<Deps>>>;
+export type { RouteHandler, Routes } from './routes';
 
 /**
  * How long before the function's timeout a request still in progress is answered with 503 store_unavailable.
@@ -31,6 +32,6 @@ export function areaHandler<Deps>(routes: Routes<Deps>, deps: (signal: AbortSign
     .handler(async (event, _context, { signal }) => {
       const route = routes[event.routeKey];
       if (!route) throw routeNotFound(event.routeKey);
-      return route(event, deps(signal));
+      return route.handle(event, deps(signal), requirePrincipal(event, route.accepts));
     });
 }

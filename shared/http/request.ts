@@ -1,9 +1,9 @@
-// Reading API Gateway HTTP API (v2) requests at the edge: JSON bodies, path and query parameters, the principal.
+// Reading API Gateway HTTP API (v2) requests at the edge: JSON bodies, path and query parameters.
 // Every failure is a domain error naming the field; nothing here knows a use case.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { InvalidJsonError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
+import { InvalidJsonError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -39,17 +39,4 @@ export function pathParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEv
 
 export function queryParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
   return parseInput(schema, event.queryStringParameters ?? {});
-}
-
-/**
- * The platform's backend: on AWS the gateway has verified its SigV4 signature (IAM auth) before we run; the local
- * runner puts the same context in after checking the bearer token. The service principal acts for every org.
- */
-export function requireServicePrincipal(event: APIGatewayProxyEventV2): { principalId: string } {
-  const context = event.requestContext as APIGatewayProxyEventV2['requestContext'] & {
-    authorizer?: { iam?: { userArn?: string; userId?: string } };
-  };
-  const iam = context.authorizer?.iam;
-  if (!iam?.userArn) throw new UnauthorizedError('This route needs the service principal (IAM, or the local SERVICE_TOKEN).');
-  return { principalId: iam.userArn };
 }

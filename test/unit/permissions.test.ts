@@ -1,0 +1,83 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { API_AREAS, type RouteAuth } from '../../infra/api-routes';
+import { adminRoutes } from '../../functions/admin/admin.handler';
+import { meterRoutes } from '../../functions/meter/meter.handler';
+import { mayAccess, type Principal, type PrincipalKind } from '../../shared/domain/permissions';
+import { requirePrincipal, resolvePrincipal } from '../../shared/http/principal';
+import { serviceEvent } from '../support/api-events';
+
+const service: Principal = { kind: 'service', id: 'arn:aws:iam::000000000000:role/platform-backend' };
+const person = (role: 'org_admin' | 'project_admin' | 'contributor' | 'viewer', adminOfProjectIds: string[] = []): Principal => ({
+  kind: 'person',
+  orgId: 'acme',
+  userId: 'alice',
+  role,
+  adminOfProjectIds,
+});
+const analyticsKey: Principal = { kind: 'analytics_key', orgId: 'acme', keyId: 'ak_1' };
+
+describe('who may reach what (seed 000)', () => {
+  // principal, target, allowed
+  it.each([
+    ['service, any org', service, { orgId: 'other' }, true],
+    ['service, a project of any org', service, { orgId: 'other', projectId: 'web' }, true],
+    ['org admin, the org', person('org_admin'), { orgId: 'acme' }, true],
+    ['org admin, a project of the org', person('org_admin'), { orgId: 'acme', projectId: 'web' }, true],
+    ['org admin, another org', person('org_admin'), { orgId: 'other' }, false],
+    ['project admin, their project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'web' }, true],
+    ['project admin, another project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'app' }, false],
+    ['project admin, the org as a whole', person('project_admin', ['web']), { orgId: 'acme' }, false],
+    ['project admin, their project id in another org', person('project_admin', ['web']), { orgId: 'other', projectId: 'web' }, false],
+    ['contributor, the org', person('contributor'), { orgId: 'acme' }, false],
+    ['contributor, a project', person('contributor'), { orgId: 'acme', projectId: 'web' }, false],
+    ['viewer, the org', person('viewer'), { orgId: 'acme' }, false],
+    ['analytics key, its org', analyticsKey, { orgId: 'acme' }, true],
+    ['analytics key, another org', analyticsKey, { orgId: 'other' }, false],
+  ] as const)('%s: %s', (_name, principal, target, allowed) => {
+    expect(mayAccess(principal, target)).toBe(allowed);
+  });
+});
+
+function v2(authorizer: unknown): APIGatewayProxyEventV2 {
+  const event = serviceEvent('GET /v1/x', { principal: false });
+  return { ...event, requestContext: { ...event.requestContext, ...(authorizer ? { authorizer } : {}) } } as APIGatewayProxyEventV2;
+}
+
+function v1(requestContext: Record<string, unknown>): APIGatewayProxyEvent {
+  return { httpMethod: 'GET', resource: '/v1/usage', requestContext: { identity: { userArn: null }, ...requestContext } } as unknown as APIGatewayProxyEvent;
+}
+
+describe('the principal, from what the gateway verified', () => {
+  const claims = { sub: 'alice', org_id: 'acme', role: 'project_admin', admin_of_projects: 'web app' };
+  const alice = { kind: 'person', orgId: 'acme', userId: 'alice', role: 'project_admin', adminOfProjectIds: ['web', 'app'] };
+
+  it.each([
+    ['HTTP API, IAM', v2({ iam: { userArn: service.id } }), service],
+    ['HTTP API, JWT', v2({ jwt: { claims } }), alice],
+    ['HTTP API, Lambda authorizer', v2({ lambda: { orgId: 'acme', keyId: 'ak_1' } }), analyticsKey],
+    ['REST API, IAM', v1({ identity: { userArn: service.id } }), service],
+    ['REST API, JWT claims', v1({ authorizer: { claims } }), alice],
+    ['REST API, Lambda authorizer', v1({ authorizer: { orgId: 'acme', keyId: 'ak_1', principalId: 'ak_1' } }), analyticsKey],
+    ['nothing verified', v2(undefined), undefined],
+    ['a token without an org', v2({ jwt: { claims: { sub: 'alice', role: 'org_admin' } } }), undefined],
+    ['a token with an unknown role', v2({ jwt: { claims: { ...claims, role: 'owner' } } }), undefined],
+  ] as const)('%s', (_name, event, expected) => {
+    expect(resolvePrincipal(event)).toEqual(expected);
+  });
+
+  it('refuses a principal the route does not accept with 401, naming what it needs', () => {
+    expect(() => requirePrincipal(v2({ jwt: { claims } }), ['service'])).toThrow(
+      expect.objectContaining({ code: 'unauthorized', message: 'This route needs the service principal (IAM, or the local SERVICE_TOKEN).' }),
+    );
+    expect(requirePrincipal(v2({ jwt: { claims } }), ['service', 'person'])).toEqual(alice);
+  });
+
+  it("declares on every route exactly the principal its area's authorizer lets through", () => {
+    const byAuth: Record<RouteAuth, PrincipalKind> = { service: 'service', human: 'person', analytics: 'analytics_key' };
+    const routes: Record<string, Record<string, { accepts: readonly PrincipalKind[] }>> = { meter: meterRoutes, admin: adminRoutes };
+    for (const area of API_AREAS) {
+      for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, [byAuth[area.auth]]]);
+    }
+  });
+});

@@ -35,7 +35,19 @@ export function forRequest(deps: LedgerDependencies, signal: AbortSignal): Ledge
   return { ...deps, store: deps.store.forRequest(signal) };
 }
 
-let fromEnvironment: LedgerDependencies | undefined;
+/**
+ * On Lambda the environment is complete at import (TABLE_NAME comes with the function), so clients and config are
+ * built during the init phase, where the CPU burst is free. Elsewhere they are built on first use: the local
+ * runner imports the handlers before it knows its DynamoDB Local endpoint, and tests import them without
+ * TABLE_NAME (a TABLE_NAME left in a developer's shell must not point import-time clients at AWS).
+ */
+function completeEnvironment(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.TABLE_NAME && env.AWS_LAMBDA_FUNCTION_NAME);
+}
+
+let fromEnvironment: LedgerDependencies | undefined = completeEnvironment(process.env)
+  ? buildLedgerDependencies(dynamoDbSettingsFromEnv())
+  : undefined;
 
 /** The dependencies for one request, built on the process-wide ones from TABLE_NAME and DYNAMODB_ENDPOINT. */
 export function ledgerDependencies(signal: AbortSignal): LedgerDependencies {

@@ -1,0 +1,184 @@
+// The in-memory adapter is the reference model of the DynamoDB one: random sequences of consumes, replays, refunds,
+// checks, cap, default-limit and plan changes, and clock moves across period boundaries run against both, and every
+// answer and the final state must be the same. Later rules extend the commands, and are checked the same way.
+
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
+import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
+import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
+import { buildLedgerDependencies } from '../../shared/composition';
+import { termsAt } from '../../shared/domain/billing-terms';
+import { toMilli } from '../../shared/domain/compute-units';
+import type { AdminStore } from '../../shared/ports/admin-store';
+import type { MeterStore } from '../../shared/ports/meter-store';
+import type { Clock, IdGenerator } from '../../shared/ports/runtime';
+import { check } from '../../shared/use-cases/check';
+import { consume } from '../../shared/use-cases/consume';
+import { LimitCache } from '../../shared/use-cases/limit-cache';
+import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
+import { refund } from '../../shared/use-cases/refund';
+import type { RetryPolicy } from '../../shared/use-cases/store-retry';
+import { getBalance, listEvents, listScopes } from '../../shared/use-cases/usage-views';
+import { FAST_RETRY, memoryLedger, sequentialIds, settableClock } from '../support/memory-ledger';
+
+interface Side {
+  readonly store: MeterStore & AdminStore;
+  readonly cache: LimitCache;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly retry: RetryPolicy;
+}
+
+/** Two processes per store, each with its own limit cache, so one charges while the other's cache goes stale. */
+interface Real {
+  readonly orgId: string;
+  readonly dynamo: readonly [Side, Side];
+  readonly memory: readonly [Side, Side];
+  readonly clock: ReturnType<typeof settableClock>;
+}
+
+/** What the commands need to know of the past: the consumes issued so far, to replay and refund them. */
+interface Model {
+  readonly consumes: { requestId: string; userId: string; projectId: string; cuMilli: number }[];
+  sequence: number;
+}
+
+// Few scopes, so sequences keep coming back to the same counters and caps.
+const ACTORS = ['alice', 'apiu_k1'] as const;
+const PROJECTS = ['web', 'app'] as const;
+// Amounts and caps on a 0.5 CU grid, so charges often fill a limit exactly, where the conditions' edges are.
+const cuArb = fc.integer({ min: 1, max: 12 }).map((halves) => halves * 500);
+const capArb = fc.option(fc.integer({ min: 0, max: 24 }).map((halves) => halves * 500), { nil: null });
+const processArb = fc.constantFrom(0, 1);
+
+/** An answer or an error, as the caller sees it; event ids are random in production, so only their shape counts. */
+async function settle(operation: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return { ok: true, value: withoutIds(await operation()) };
+  } catch (error) {
+    const { code, field, details, message } = error as { code?: string; field?: string; details?: unknown; message?: string };
+    return { ok: false, code: code ?? String(error), field, details, message };
+  }
+}
+
+function withoutIds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutIds);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== 'attemptId')
+      .map(([key, inner]) => [key, key === 'eventId' ? typeof inner === 'string' && inner.startsWith('evt_') : withoutIds(inner)]),
+  );
+}
+
+/** Runs the same operation in the same process of both stores and requires the same answer. */
+async function both(real: Real, operation: (side: Side) => Promise<unknown>, process: 0 | 1 = 0): Promise<void> {
+  const expected = await settle(() => operation(real.memory[process]));
+  const actual = await settle(() => operation(real.dynamo[process]));
+  expect(actual).toEqual(expected);
+}
+
+function command(name: string, toString: () => string, run: (model: Model, real: Real) => Promise<void>): fc.AsyncCommand<Model, Real> {
+  return { check: () => true, run, toString: () => `${name}(${toString()})` };
+}
+
+const consumeCommand = fc.record({ userId: fc.constantFrom(...ACTORS), projectId: fc.constantFrom(...PROJECTS), cuMilli: cuArb, via: processArb }).map(({ via, ...job }) =>
+  command('consume', () => `${JSON.stringify(job)}, ${via}`, async (model, real) => {
+    const requestId = `c${++model.sequence}`;
+    model.consumes.push({ requestId, ...job });
+    await both(real, (side) => consume({ requestId, orgId: real.orgId, jobType: 'upscale', ...job }, side), via);
+  }),
+);
+
+const replayCommand = fc.record({ pick: fc.nat(), changeBody: fc.boolean(), via: processArb }).map(({ pick, changeBody, via }) =>
+  command('replay', () => `${pick}, ${changeBody}, ${via}`, async (model, real) => {
+    const original = model.consumes[pick % Math.max(1, model.consumes.length)];
+    if (!original) return;
+    const request = { orgId: real.orgId, jobType: 'upscale', ...original, cuMilli: original.cuMilli + (changeBody ? 1 : 0) };
+    await both(real, (side) => consume(request, side), via);
+  }),
+);
+
+const refundCommand = fc.record({ pick: fc.nat(), cuMilli: fc.option(cuArb, { nil: undefined }), via: processArb }).map(({ pick, cuMilli, via }) =>
+  command('refund', () => `${pick}, ${cuMilli}, ${via}`, async (model, real) => {
+    const original = model.consumes[pick % Math.max(1, model.consumes.length)];
+    const refundOf = original?.requestId ?? 'never-charged';
+    const requestId = `r${++model.sequence}`;
+    await both(real, (side) => refund({ requestId, orgId: real.orgId, refundOf, cuMilli }, side), via);
+  }),
+);
+
+const checkCommand = fc.record({ userId: fc.constantFrom(...ACTORS), projectId: fc.constantFrom(...PROJECTS), cuMilli: cuArb, via: processArb }).map(({ via, ...job }) =>
+  command('check', () => `${JSON.stringify(job)}, ${via}`, (_model, real) => both(real, (side) => check({ orgId: real.orgId, ...job }, side), via)),
+);
+
+const capCommand = fc.record({ scope: fc.constantFrom(...ACTORS, ...PROJECTS), capMilli: capArb }).map(({ scope, capMilli }) =>
+  command('cap', () => `${scope}, ${capMilli}`, (_model, real) =>
+    both(real, (side) => {
+      const request = { orgId: real.orgId, id: scope, capMilli };
+      if (scope.startsWith('apiu_')) return putApiKey({ ...request, projectId: 'web' }, side);
+      if ((PROJECTS as readonly string[]).includes(scope)) return putProject(request, side);
+      return putMember({ ...request, role: 'contributor' }, side);
+    }),
+  ),
+);
+
+const defaultLimitCommand = capArb.map((capMilli) =>
+  command('defaultLimit', () => `${capMilli}`, (_model, real) => both(real, (side) => setDefaultLimit(real.orgId, capMilli, side))),
+);
+
+const planCommand = fc.record({ allowanceMilli: fc.integer({ min: 0, max: 30_000 }), highCostMilli: fc.option(cuArb, { nil: null }) }).map((plan) =>
+  command('plan', () => JSON.stringify(plan), (_model, real) =>
+    both(real, (side) => putOrg({ orgId: real.orgId, planName: 'pro', billingAnchor: '2026-01-31', ...plan }, side)),
+  ),
+);
+
+/** Moves time: to the last millisecond of the period, onto the reset instant, or a few hours on. */
+const clockCommand = fc.constantFrom('justBeforeReset', 'atReset', 'hoursLater').map((move) =>
+  command('clock', () => move, async (_model, real) => {
+    const org = await real.memory[0].store.getOrg(real.orgId);
+    const { resetsAt } = termsAt(org!, real.clock.now()).period;
+    const next = { justBeforeReset: resetsAt.getTime() - 1, atReset: resetsAt.getTime(), hoursLater: real.clock.now().getTime() + 5 * 3_600_000 }[move];
+    real.clock.set(new Date(next).toISOString());
+  }),
+);
+
+async function finalState(side: Side, orgId: string) {
+  const page = { limit: 1000, cursor: null };
+  const scopes = await Promise.all((['project', 'member', 'api_key'] as const).map((kind) => listScopes(orgId, kind, page, side)));
+  return withoutIds({
+    org: await side.store.getOrg(orgId),
+    balance: await getBalance(orgId, side),
+    scopes: scopes.map((list) => list.items),
+    events: (await listEvents(orgId, page, side)).items,
+  });
+}
+
+describe('the in-memory reference model', () => {
+  it('answers every random sequence of operations exactly as DynamoDB does, and ends in the same state', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+    const tableName = `ledger-${randomUUID()}`;
+    const client = createDynamoDbClient({ endpoint });
+    await ensureLedgerTable(client, tableName);
+    let run = 0;
+
+    await fc.assert(
+      fc.asyncProperty(
+        fc.commands([consumeCommand, consumeCommand, replayCommand, refundCommand, checkCommand, capCommand, defaultLimitCommand, planCommand, clockCommand], { maxCommands: 30, size: 'max' }),
+        async (commands) => {
+          const clock = settableClock('2026-01-30T12:00:00.000Z');
+          const orgId = `org-model-${++run}`;
+          const dynamoIds = sequentialIds();
+          const dynamo = () => ({ ...buildLedgerDependencies({ tableName, endpoint }, { client, clock, ids: dynamoIds }), retry: FAST_RETRY });
+          const memory = memoryLedger({ clock });
+          const real: Real = { orgId, clock, dynamo: [dynamo(), dynamo()], memory: [memory.deps, memory.anotherProcess()] };
+          await both(real, (side) => putOrg({ orgId, planName: 'pro', allowanceMilli: toMilli(20), billingAnchor: '2026-01-31' }, side));
+          await fc.asyncModelRun(() => ({ model: { consumes: [], sequence: 0 }, real }), commands);
+          expect(await finalState(real.dynamo[0], orgId)).toEqual(await finalState(real.memory[0], orgId));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+});

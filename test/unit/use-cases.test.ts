@@ -1,0 +1,155 @@
+// The use cases against the in-memory adapter: the rules without a network.
+
+import { describe, expect, it } from 'vitest';
+import { toMilli } from '../../shared/domain/compute-units';
+import { check } from '../../shared/use-cases/check';
+import { consume } from '../../shared/use-cases/consume';
+import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
+import { refund } from '../../shared/use-cases/refund';
+import { getBalance, listEvents, listScopes } from '../../shared/use-cases/usage-views';
+import { memoryLedger, settableClock } from '../support/memory-ledger';
+
+type Deps = ReturnType<typeof memoryLedger>['deps'];
+
+async function org(deps: Deps, orgId = 'acme') {
+  await putOrg({ orgId, planName: 'pro', allowanceMilli: toMilli(10), billingAnchor: '2026-01-15' }, deps);
+}
+
+const job = (requestId: string, cu: number, userId = 'alice', projectId = 'web') => ({
+  requestId,
+  orgId: 'acme',
+  projectId,
+  userId,
+  jobType: 'image_generation',
+  cuMilli: toMilli(cu),
+});
+
+describe('consume', () => {
+  it('charges the pool, the member and the project, and answers what is left', async () => {
+    const { deps } = memoryLedger();
+    await org(deps);
+    await putMember({ orgId: 'acme', id: 'alice', role: 'contributor', capMilli: toMilli(3) }, deps);
+
+    const result = await consume(job('j1', 1), deps);
+
+    expect(result).toMatchObject({ chargedMilli: 1000, poolCategory: 'allowance', availableMilli: 2000, replayed: false });
+    expect((await getBalance('acme', deps)).usedMilli).toBe(1000);
+    const members = await listScopes('acme', 'member', { limit: 10, cursor: null }, deps);
+    expect(members.items.map((row) => [row.record.id, row.usedMilli, row.capMilli, row.status])).toEqual([['alice', 1000, 3000, 'ok']]);
+  });
+
+  it('refuses a consume that would pass the member cap, naming it, and changes nothing', async () => {
+    const { deps } = memoryLedger();
+    await org(deps);
+    await putMember({ orgId: 'acme', id: 'alice', role: 'contributor', capMilli: toMilli(3) }, deps);
+    await consume(job('j1', 3), deps);
+
+    await expect(consume(job('j2', 1), deps)).rejects.toMatchObject({ code: 'member_cap_reached', details: { capCu: 3, usedCu: 3, requestedCu: 1 } });
+    expect((await getBalance('acme', deps)).usedMilli).toBe(3000);
+  });
+
+  it('names the team first when the pool and a cap both block', async () => {
+    const { deps } = memoryLedger();
+    await org(deps);
+    await putProject({ orgId: 'acme', id: 'web', capMilli: toMilli(1) }, deps);
+    await expect(consume(job('j1', 11), deps)).rejects.toMatchObject({ code: 'team_balance_exhausted' });
+  });
+
+  it('obeys a cap lowered by another process on the very next consume of a warm one', async () => {
+    const { deps, anotherProcess } = memoryLedger();
+    const admin = anotherProcess();
+    await org(admin);
+    await consume(job('j1', 2), deps);
+
+    await setDefaultLimit('acme', toMilli(2.5), admin);
+
+    await expect(consume(job('j2', 1), deps)).rejects.toMatchObject({ code: 'member_cap_reached', details: { capCu: 2.5 } });
+    await putMember({ orgId: 'acme', id: 'alice', role: 'contributor', capMilli: toMilli(5) }, admin);
+    expect((await consume(job('j3', 1), deps)).replayed).toBe(false);
+  });
+
+  it('answers a replay with the first answer, and a reused request id with another body with 409', async () => {
+    const { deps, anotherProcess } = memoryLedger();
+    await org(deps);
+    const first = await consume(job('j1', 1), deps);
+
+    expect(await consume(job('j1', 1), anotherProcess())).toEqual({ ...first, replayed: true });
+    await expect(consume(job('j1', 2), deps)).rejects.toMatchObject({ code: 'idempotency_key_reused', field: 'requestId' });
+    expect((await getBalance('acme', deps)).usedMilli).toBe(1000);
+  });
+
+  it('answers 404 for an org never provisioned', async () => {
+    const { deps } = memoryLedger();
+    await expect(consume(job('j1', 1), deps)).rejects.toMatchObject({ code: 'org_not_found' });
+  });
+
+  it('counts a new period from zero, and a refund gives back to the period it was charged in', async () => {
+    const clock = settableClock('2026-02-14T23:59:59.999Z');
+    const { deps } = memoryLedger({ clock });
+    await org(deps);
+    await consume(job('old', 4), deps);
+
+    clock.set('2026-02-15T00:00:00.000Z');
+    await consume(job('new', 1), deps);
+    await refund({ requestId: 'r1', orgId: 'acme', refundOf: 'old' }, deps);
+
+    const balance = await getBalance('acme', deps);
+    expect([balance.periodStart, balance.usedMilli]).toEqual(['2026-02-15', 1000]);
+    const log = await listEvents('acme', { limit: 10, cursor: null }, deps);
+    expect(log.items.map((event) => [event.requestId, event.periodStart])).toEqual([
+      ['r1', '2026-01-15'],
+      ['new', '2026-02-15'],
+      ['old', '2026-01-15'],
+    ]);
+  });
+});
+
+describe('refund', () => {
+  it('gives back part, then the rest, and refuses more than was charged', async () => {
+    const { deps } = memoryLedger();
+    await org(deps);
+    await consume(job('j1', 3), deps);
+
+    expect(await refund({ requestId: 'r1', orgId: 'acme', refundOf: 'j1', cuMilli: 1000 }, deps)).toMatchObject({ refundedMilli: 1000, replayed: false });
+    await expect(refund({ requestId: 'r2', orgId: 'acme', refundOf: 'j1', cuMilli: 2500 }, deps)).rejects.toMatchObject({ code: 'refund_exceeds_charge', field: 'cu', details: { refundableCu: 2 } });
+    expect(await refund({ requestId: 'r3', orgId: 'acme', refundOf: 'j1' }, deps)).toMatchObject({ refundedMilli: 2000 });
+    await expect(refund({ requestId: 'r4', orgId: 'acme', refundOf: 'j1' }, deps)).rejects.toMatchObject({ code: 'refund_exceeds_charge', field: 'refundOf' });
+    await expect(refund({ requestId: 'r5', orgId: 'acme', refundOf: 'nope' }, deps)).rejects.toMatchObject({ code: 'consume_not_found' });
+    expect((await getBalance('acme', deps)).usedMilli).toBe(0);
+  });
+});
+
+describe('check', () => {
+  it('answers like a consume would, with the high-cost flag, and changes nothing', async () => {
+    const { deps } = memoryLedger();
+    await putOrg({ orgId: 'acme', planName: 'pro', allowanceMilli: toMilli(200), billingAnchor: '2026-01-15' }, deps);
+    await putApiKey({ orgId: 'acme', id: 'apiu_ci', projectId: 'web', capMilli: toMilli(150) }, deps);
+
+    expect(await check({ orgId: 'acme', projectId: 'web', userId: 'apiu_ci', cuMilli: toMilli(100) }, deps)).toEqual({ allowed: true, availableMilli: 150_000, highCost: true });
+    expect(await check({ orgId: 'acme', projectId: 'web', userId: 'apiu_ci', cuMilli: toMilli(151) }, deps)).toEqual({
+      allowed: false,
+      blockedBy: { code: 'api_key_cap_reached', level: 'api_key', capCu: 150, usedCu: 0 },
+      availableMilli: 150_000,
+      highCost: true,
+    });
+    await putOrg({ orgId: 'acme', planName: 'pro', allowanceMilli: toMilli(200), billingAnchor: '2026-01-15', highCostMilli: toMilli(200) }, deps);
+    expect((await check({ orgId: 'acme', projectId: 'web', userId: 'apiu_ci', cuMilli: toMilli(100) }, deps)).highCost).toBe(false);
+    expect((await getBalance('acme', deps)).usedMilli).toBe(0);
+  });
+});
+
+describe('provisioning', () => {
+  it('registers a member seen first in a consume as a contributor, and pages the list with a cursor', async () => {
+    const { deps } = memoryLedger();
+    await org(deps);
+    for (const userId of ['carol', 'alice', 'bob']) await consume(job(`j-${userId}`, 1, userId), deps);
+
+    const first = await listScopes('acme', 'member', { limit: 2, cursor: null }, deps);
+    const second = await listScopes('acme', 'member', { limit: 2, cursor: first.nextCursor }, deps);
+
+    expect(first.items.map((row) => [row.record.id, row.record.role])).toEqual([['alice', 'contributor'], ['bob', 'contributor']]);
+    expect([second.items.map((row) => row.record.id), second.nextCursor]).toEqual([['carol'], null]);
+    await expect(listScopes('acme', 'member', { limit: 2, cursor: 'made-up' }, deps)).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await expect(putMember({ orgId: 'nowhere', id: 'x', role: 'viewer' }, deps)).rejects.toMatchObject({ code: 'org_not_found' });
+  });
+});

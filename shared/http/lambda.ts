@@ -5,8 +5,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { StoreUnavailableError, routeNotFound } from '../domain/errors';
 import { errorResponse } from './error-response';
-import { requirePrincipal } from './principal';
-import type { Routes } from './routes';
+import { requirePrincipal, type GatewayEvent } from './principal';
+import { routeKeyOf, type Routes } from './routes';
 
 export type { RouteHandler, Routes } from './routes';
 
@@ -21,8 +21,8 @@ export const ANSWER_BEFORE_TIMEOUT_MS = 500;
  * Wraps an area's routes as one Lambda handler. `deps` is called per request with middy's abort signal, which
  * fires when the request is answered early: the store calls still in flight for it end there.
  */
-export function areaHandler<Deps>(routes: Routes<Deps>, deps: (signal: AbortSignal) => Deps) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
+export function areaHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2>(routes: Routes<Deps, Event>, deps: (signal: AbortSignal) => Deps) {
+  return middy<Event, APIGatewayProxyStructuredResultV2>({
     timeoutEarlyInMillis: ANSWER_BEFORE_TIMEOUT_MS,
     timeoutEarlyResponse: () => {
       throw new StoreUnavailableError('The ledger did not answer in time. Retry; a consume or refund retried with the same requestId is charged at most once.');
@@ -30,8 +30,8 @@ export function areaHandler<Deps>(routes: Routes<Deps>, deps: (signal: AbortSign
   })
     .use({ onError: (request) => void (request.response = errorResponse(request.error)) })
     .handler(async (event, _context, { signal }) => {
-      const route = routes[event.routeKey];
-      if (!route) throw routeNotFound(event.routeKey);
+      const route = routes[routeKeyOf(event)];
+      if (!route) throw routeNotFound(routeKeyOf(event));
       return route.handle(event, deps(signal), requirePrincipal(event, route.accepts));
     });
 }

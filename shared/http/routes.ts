@@ -3,17 +3,28 @@
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Principal, PrincipalKind } from '../domain/permissions';
+import type { GatewayEvent } from './principal';
 
-export type RouteHandler<Deps> = (event: APIGatewayProxyEventV2, deps: Deps, principal?: Principal) => Promise<APIGatewayProxyStructuredResultV2>;
+/** HTTP API areas get payload v2 events; a REST API area (the Analytics API) gets payload v1 events. */
+export type RouteHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> = (
+  event: Event,
+  deps: Deps,
+  principal?: Principal,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export interface Route<Deps> {
+export interface Route<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> {
   readonly accepts: readonly PrincipalKind[];
-  readonly handle: RouteHandler<Deps>;
+  readonly handle: RouteHandler<Deps, Event>;
 }
 
-export type Routes<Deps> = Readonly<Record<string, Route<Deps>>>;
+export type Routes<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> = Readonly<Record<string, Route<Deps, Event>>>;
 
 /** A route only the platform's backend may call: every route today. */
 export function serviceRoute<Deps>(handle: RouteHandler<Deps>): Route<Deps> {
   return { accepts: ['service'], handle };
+}
+
+/** The key a route is declared under: the HTTP API's `routeKey`, or `METHOD /resource` for a REST API event. */
+export function routeKeyOf(event: GatewayEvent): string {
+  return 'routeKey' in event ? event.routeKey : `${event.httpMethod} ${event.resource}`;
 }

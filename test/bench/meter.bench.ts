@@ -207,7 +207,7 @@ function oursSender(deps: LedgerDependencies, runId: string) {
 }
 
 // ---- The bare loop: the same four items, straight to the document client ------------------------------------------
-// Expressions copied from shared/adapters/dynamodb/ledger-repository.ts (commitCharge + counterUpdate).
+// Expressions copied from shared/adapters/dynamodb/charge-legs.ts and the named conditions in ledger-table.ts.
 
 const EVENT_IS_NEW = 'attribute_not_exists(#pk)';
 const USAGE_FITS = '(attribute_not_exists(#used) OR #used <= :max)';

@@ -1,9 +1,10 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { API_AREAS, type RouteAuth } from '../../infra/api-routes';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
 import { mayAccess, type Principal, type PrincipalKind } from '../../shared/domain/permissions';
+import { areaHandler } from '../../shared/http/lambda';
 import { requirePrincipal, resolvePrincipal } from '../../shared/http/principal';
 import { serviceEvent } from '../support/api-events';
 
@@ -79,5 +80,28 @@ describe('the principal, from what the gateway verified', () => {
     for (const area of API_AREAS) {
       for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, [byAuth[area.auth]]]);
     }
+  });
+});
+
+describe('the shared handler', () => {
+  const whoAmI = async (_event: unknown, _deps: unknown, principal?: Principal) => ({ statusCode: 200, body: JSON.stringify(principal) });
+
+  it('resolves the principal before dispatch on an HTTP API event, and refuses one the route does not accept', async () => {
+    const handler = areaHandler({ 'GET /v1/me': { accepts: ['person'], handle: whoAmI } }, () => ({}));
+    const claims = { sub: 'alice', org_id: 'acme', role: 'org_admin' };
+    const person = await handler({ ...v2({ jwt: { claims } }), routeKey: 'GET /v1/me' }, {} as Context);
+    const service = await handler({ ...v2({ iam: { userArn: 'arn:aws:iam::1:role/x' } }), routeKey: 'GET /v1/me' }, {} as Context);
+
+    expect(JSON.parse(person.body!)).toEqual({ kind: 'person', orgId: 'acme', userId: 'alice', role: 'org_admin', adminOfProjectIds: [] });
+    expect([service.statusCode, JSON.parse(service.body!).error.code]).toEqual([401, 'unauthorized']);
+  });
+
+  it('routes a REST API (payload v1) event on its method and resource, with the analytics key as principal', async () => {
+    const handler = areaHandler<object, APIGatewayProxyEvent>({ 'GET /v1/usage': { accepts: ['analytics_key'], handle: whoAmI } }, () => ({}));
+    const answer = await handler(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1' } }), {} as Context);
+    const unknown = await handler({ ...v1({}), resource: '/v1/nowhere' }, {} as Context);
+
+    expect(JSON.parse(answer.body!)).toEqual(analyticsKey);
+    expect([unknown.statusCode, JSON.parse(unknown.body!).error.code]).toEqual([404, 'route_not_found']);
   });
 });

@@ -32,6 +32,7 @@ export function areaHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEv
     .handler(async (event, _context, { signal }) => {
       const route = routes[routeKeyOf(event)];
       if (!route) throw routeNotFound(routeKeyOf(event));
-      return route.handle(event, deps(signal), requirePrincipal(event, route.accepts));
+      const principal = requirePrincipal(event, route.accepts);
+      return route.handle(event, deps(signal), principal);
     });
 }

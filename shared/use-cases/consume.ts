@@ -8,7 +8,7 @@ import { termsAt, type Period } from '../domain/billing-terms';
 import { chargeLimits } from '../domain/charge-limits';
 import { actorKindOf, evaluateCharge, type CapSource, type LimitUsage, type PoolCategory } from '../domain/limits';
 import { counterName, type CounterRef, type JobDetails, type MeterEventRecord, type OrgRecord, type ScopeRecord, type ScopeRef } from '../ports/ledger-records';
-import { type MeterStore } from '../ports/meter-store';
+import type { MeterStore } from '../ports/meter-store';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { LimitCache } from './limit-cache';
 import { AGAIN, retryRounds } from './retry-rounds';

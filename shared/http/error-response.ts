@@ -41,7 +41,7 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
     return { statusCode: status, headers, body: JSON.stringify(body) };
   }
   log('error', 'unhandled error', { errorName: (error as Error | undefined)?.name ?? typeof error });
-  return jsonResponse(500, { error: { code: 'internal_error', message: 'Something went wrong on our side; nothing was charged unless a retry says so.' } });
+  return jsonResponse(500, { error: { code: 'internal_error', message: 'Something went wrong on our side. For a consume or refund, retry with the same requestId to learn whether it was charged.' } });
 }
 
 export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {

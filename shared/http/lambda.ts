@@ -2,7 +2,7 @@
 // before Lambda's own timeout would.
 
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { RouteNotFoundError, StoreUnavailableError } from '../domain/errors';
 import { errorResponse } from './error-response';
 
@@ -17,20 +17,49 @@ export type Routes<Deps> = Readonly<Record<string, RouteHandler<Deps>>>;
 export const ANSWER_BEFORE_TIMEOUT_MS = 500;
 
 /**
- * Wraps an area's routes as one Lambda handler. `deps` is called per request with middy's abort signal, which
- * fires when the request is answered early: the store calls still in flight for it end there.
+ * Wraps an area's routes as one Lambda handler. `deps` is called per request with that request's own abort signal,
+ * which fires when the request is answered early: the store calls still in flight for it end there, and no other
+ * request's do.
+ *
+ * The early answer is ours, not middy's `timeoutEarly`: middy 6 shares one AbortController across every request of
+ * a handler module, which is harmless on Lambda (one request per environment at a time) but aborts every request in
+ * flight when the local runner serves many at once in one process.
  */
 export function areaHandler<Deps>(routes: Routes<Deps>, deps: (signal: AbortSignal) => Deps) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
-    timeoutEarlyInMillis: ANSWER_BEFORE_TIMEOUT_MS,
-    timeoutEarlyResponse: () => {
-      throw new StoreUnavailableError('The ledger did not answer in time. Retry; a consume or refund retried with the same requestId is charged at most once.');
-    },
-  })
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
     .use({ onError: (request) => void (request.response = errorResponse(request.error)) })
-    .handler(async (event, _context, { signal }) => {
+    .handler((event, context) => {
       const route = routes[event.routeKey];
       if (!route) throw new RouteNotFoundError(`No route ${event.routeKey}.`);
-      return route(event, deps(signal));
+      return answerBeforeTimeout(context, (signal) => route(event, deps(signal)));
     });
 }
+
+/**
+ * Runs `work` with an abort signal of its own. If the function's deadline comes within ANSWER_BEFORE_TIMEOUT_MS
+ * first, aborts that signal and fails with StoreUnavailableError (the outcome is unknown: see its message).
+ */
+export async function answerBeforeTimeout<T>(context: Partial<Pick<Context, 'getRemainingTimeInMillis'>>, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  // Without a Lambda context (a test calling the handler directly) there is no deadline to beat.
+  if (typeof context.getRemainingTimeInMillis !== 'function') return work(controller.signal);
+  const remainingMs = context.getRemainingTimeInMillis();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      fail(new StoreUnavailableError(OUTCOME_UNKNOWN_TIMEOUT));
+    }, Math.max(0, remainingMs - ANSWER_BEFORE_TIMEOUT_MS));
+  });
+  const working = work(controller.signal);
+  // Once the deadline has answered, the aborted work fails too: that failure is expected and has no one to tell.
+  working.catch(() => undefined);
+  try {
+    return await Promise.race([working, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const OUTCOME_UNKNOWN_TIMEOUT =
+  'The ledger did not answer in time, so the outcome is unknown: a consume or refund may have been charged. Retry with the same requestId to learn it (it is never charged twice).';

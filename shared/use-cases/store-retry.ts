@@ -35,5 +35,7 @@ export async function withStoreRetries<T>(operation: () => Promise<T>, policy: R
 }
 
 export function unavailable(): StoreUnavailableError {
-  return new StoreUnavailableError('The ledger is busy or unreachable; nothing was charged. Retry with the same requestId.');
+  return new StoreUnavailableError(
+    'The ledger stayed busy or unreachable through our retries, so the outcome is unknown: a consume or refund may have been charged. Retry with the same requestId to learn it (it is never charged twice).',
+  );
 }

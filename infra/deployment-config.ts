@@ -35,13 +35,18 @@ export type DeploymentConfig = z.infer<typeof contextSchema> & {
 
 const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof typeof contextSchema.shape)[];
 
+/** A context value the deployment cannot use; the message names each key at fault, on one line. */
+export class InvalidContextError extends Error {
+  override readonly name = 'InvalidContextError';
+}
+
 /** Reads every setting through `read` (a construct's `tryGetContext`) and validates them together. */
 export function deploymentConfig(read: (key: string) => unknown): DeploymentConfig {
   const raw = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, read(key)]).filter(([, value]) => value !== undefined));
   const parsed = contextSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `context "${issue.path.join('.')}": ${issue.message}`);
-    throw new Error(`Invalid CDK context.\n${problems.join('\n')}`);
+    throw new InvalidContextError(`Invalid CDK ${problems.join('; ')} (set it in cdk.json or with -c key=value).`);
   }
   return { ...parsed.data, prefix: `cu-ledger-${parsed.data.stage}` };
 }

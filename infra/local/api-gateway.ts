@@ -22,7 +22,12 @@ export interface LocalApiOptions {
   readonly areas: readonly ApiArea[];
   /** The bearer token that stands for the service principal's IAM identity. */
   readonly serviceToken: string;
+  /** Whether the store answers: `GET /health` (local only, no auth) says 200 or 503. */
+  readonly health?: () => Promise<boolean>;
 }
+
+/** The local runner's readiness route; API Gateway has no such route on AWS. */
+export const HEALTH_PATH = '/health';
 
 export function createLocalApi(options: LocalApiOptions): Server {
   // Only the service principal has a local stand-in so far; serving other routes with its token would hide that.
@@ -43,6 +48,10 @@ export function createLocalApi(options: LocalApiOptions): Server {
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
+    if (method === 'GET' && url.pathname === HEALTH_PATH && options.health) {
+      const healthy = await options.health();
+      return send(response, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', dynamoDb: healthy ? 'ok' : 'unreachable' });
+    }
     const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(response, 404, { error: { code: 'route_not_found', message: `No route ${method} ${url.pathname}.` } });
     const authorization = Buffer.from(request.headers.authorization ?? '');

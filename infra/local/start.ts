@@ -6,10 +6,12 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { API_AREAS } from '../api-routes';
 import { createLocalApi } from './api-gateway';
 import { ensureLedgerTable, startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb-local';
+import { ancestorsToWatch, watchProcesses } from './parent-watch';
 
 export interface LocalRunnerOptions {
   readonly port: number;
@@ -30,22 +32,20 @@ export interface LocalRunner {
 export async function startLocalRunner(options: LocalRunnerOptions): Promise<LocalRunner> {
   if (options.dataDirectory) mkdirSync(options.dataDirectory, { recursive: true });
   const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
-  const server = createLocalApi({ areas: API_AREAS, serviceToken: options.serviceToken });
   const host = options.host ?? '127.0.0.1';
+  // One client for the health check; the handlers build their own from the environment, as on Lambda.
+  const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
+  const server = createLocalApi({ areas: API_AREAS, serviceToken: options.serviceToken, health: () => tableIsReachable(client, options.tableName) });
   try {
     process.env.TABLE_NAME = options.tableName;
     process.env.DYNAMODB_ENDPOINT = dynamoDb.endpoint;
-    const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
-    try {
-      await ensureLedgerTable(client, options.tableName);
-    } finally {
-      client.destroy();
-    }
+    await ensureLedgerTable(client, options.tableName);
     await new Promise<void>((listening, failed) => {
-      server.once('error', failed);
+      server.once('error', (error: NodeJS.ErrnoException) => failed(error.code === 'EADDRINUSE' ? portInUse(host, options.port) : error));
       server.listen(options.port, host, () => listening());
     });
   } catch (error) {
+    client.destroy();
     await dynamoDb.stop();
     throw error;
   }
@@ -55,31 +55,68 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     dynamoDb,
     server,
     async stop() {
-      await new Promise<void>((closed) => server.close(() => closed()));
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      // Requests in flight get a moment to finish; then their connections are cut.
+      setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      await closed;
+      client.destroy();
       await dynamoDb.stop();
     },
   };
 }
 
+async function tableIsReachable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portInUse(host: string, port: number): Error {
+  return new Error(
+    `Port ${port} on ${host} is already in use: another runner (\`curl http://${host}:${port}/health\` tells) or another program. Stop it, or start this one with PORT=<another port>.`,
+  );
+}
+
+/** How long a shutdown may take before the runner exits anyway (DynamoDB Local is killed on exit). */
+const SHUTDOWN_DEADLINE_MS = 8_000;
+
 async function main(): Promise<void> {
   const inMemory = process.argv.includes('--in-memory') || process.env.IN_MEMORY === '1';
   const generatedToken = !process.env.SERVICE_TOKEN;
   const serviceToken = process.env.SERVICE_TOKEN || randomBytes(24).toString('base64url');
-  const runner = await startLocalRunner({
-    port: Number(process.env.PORT ?? 8787),
+  const port = Number(process.env.PORT ?? 8787);
+  // Watch whoever started us from the first moment: a runner whose parent is gone must not come up at all.
+  const stopWatching = watchProcesses(ancestorsToWatch(), (pid) => shutdown(`process ${pid} that started the runner is gone`));
+  let runner: LocalRunner | undefined;
+  let stopping = false;
+  function shutdown(reason: string): void {
+    if (stopping) {
+      process.exit(1); // a second signal: stop now (DynamoDB Local is killed on exit)
+    }
+    stopping = true;
+    stopWatching();
+    console.log(`Stopping (${reason}).`);
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    void (runner?.stop() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+
+  runner = await startLocalRunner({
+    port,
     dataDirectory: inMemory ? undefined : (process.env.DATA_DIR ?? '.data/dynamodb'),
     serviceToken,
     tableName: process.env.TABLE_NAME ?? 'cu-ledger',
   });
-  console.log(`CU Ledger local runner listening on ${runner.url}`);
   console.log(`DynamoDB Local at ${runner.dynamoDb.endpoint} (${inMemory ? 'in memory' : `data in ${process.env.DATA_DIR ?? '.data/dynamodb'}`})`);
   if (generatedToken) console.log(`SERVICE_TOKEN=${serviceToken}`);
   else console.log('Using SERVICE_TOKEN from the environment.');
-  const shutdown = () => {
-    void runner.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  console.log(`CU Ledger local runner ready on ${runner.url} (GET /health answers 200; Ctrl-C or SIGTERM stops it)`);
 }
 
 const startedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));

@@ -134,3 +134,17 @@ export function invalidCursor(): ValidationError {
 export function routeNotFound(routeKey: string): RouteNotFoundError {
   return new RouteNotFoundError(`No route ${routeKey}.`);
 }
+
+/** After our retries: the store stayed busy or silent. A write may still have committed, so nothing is promised. */
+export function storeUnavailable(): StoreUnavailableError {
+  return new StoreUnavailableError(
+    'The ledger stayed busy or unreachable through our retries, so the outcome is unknown: a consume or refund may have been charged. Retry with the same requestId to learn it (it is never charged twice).',
+  );
+}
+
+/** The function's deadline came first: the request was answered early and its store calls cancelled. */
+export function noAnswerInTime(): StoreUnavailableError {
+  return new StoreUnavailableError(
+    'The ledger did not answer in time, so the outcome is unknown: a consume or refund may have been charged. Retry with the same requestId to learn it (it is never charged twice).',
+  );
+}

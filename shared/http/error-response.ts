@@ -39,7 +39,7 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   // An error no mapping names (a domain error with a code outside the union, or anything else) is our fault.
   const code = error instanceof DomainError ? { errorCode: String(error.code) } : {};
   log('error', 'unhandled error', { errorName: (error as Error | undefined)?.name ?? typeof error, ...code });
-  return jsonResponse(500, { error: { code: 'internal_error', message: 'Something went wrong on our side; nothing was charged unless a retry says so.' } });
+  return jsonResponse(500, { error: { code: 'internal_error', message: 'Something went wrong on our side. For a consume or refund, retry with the same requestId to learn whether it was charged.' } });
 }
 
 export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {

@@ -2,8 +2,8 @@
 // errors once, and answer before Lambda's own timeout would.
 
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { StoreUnavailableError, routeNotFound } from '../domain/errors';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { noAnswerInTime, routeNotFound } from '../domain/errors';
 import { errorResponse } from './error-response';
 import { requirePrincipal, type GatewayEvent } from './principal';
 import { routeKeyOf, type Routes } from './routes';
@@ -18,21 +18,47 @@ export type { RouteHandler, Routes } from './routes';
 export const ANSWER_BEFORE_TIMEOUT_MS = 500;
 
 /**
- * Wraps an area's routes as one Lambda handler. `deps` is called per request with middy's abort signal, which
- * fires when the request is answered early: the store calls still in flight for it end there.
+ * Wraps an area's routes as one Lambda handler. `deps` is called per request with that request's own abort signal,
+ * which fires when the request is answered early: the store calls still in flight for it end there, and no other
+ * request's do.
+ *
+ * The early answer is ours, not middy's `timeoutEarly`: middy 6 shares one AbortController across every request of
+ * a handler module, which is harmless on Lambda (one request per environment at a time) but aborts every request in
+ * flight when the local runner serves many at once in one process.
  */
 export function areaHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2>(routes: Routes<Deps, Event>, deps: (signal: AbortSignal) => Deps) {
-  return middy<Event, APIGatewayProxyStructuredResultV2>({
-    timeoutEarlyInMillis: ANSWER_BEFORE_TIMEOUT_MS,
-    timeoutEarlyResponse: () => {
-      throw new StoreUnavailableError('The ledger did not answer in time. Retry; a consume or refund retried with the same requestId is charged at most once.');
-    },
-  })
+  return middy<Event, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
     .use({ onError: (request) => void (request.response = errorResponse(request.error)) })
-    .handler(async (event, _context, { signal }) => {
+    .handler((event, context) => {
       const route = routes[routeKeyOf(event)];
       if (!route) throw routeNotFound(routeKeyOf(event));
       const principal = requirePrincipal(event, route.accepts);
-      return route.handle(event, deps(signal), principal);
+      return answerBeforeTimeout(context, (signal) => route.handle(event, deps(signal), principal));
     });
+}
+
+/**
+ * Runs `work` with an abort signal of its own. If the function's deadline comes within ANSWER_BEFORE_TIMEOUT_MS
+ * first, aborts that signal and fails with 503 store_unavailable (the outcome is unknown: see noAnswerInTime).
+ */
+export async function answerBeforeTimeout<T>(context: Partial<Pick<Context, 'getRemainingTimeInMillis'>>, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  // Without a Lambda context (a test calling the handler directly) there is no deadline to beat.
+  if (typeof context.getRemainingTimeInMillis !== 'function') return work(controller.signal);
+  const remainingMs = context.getRemainingTimeInMillis();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      fail(noAnswerInTime());
+    }, Math.max(0, remainingMs - ANSWER_BEFORE_TIMEOUT_MS));
+  });
+  const working = work(controller.signal);
+  // Once the deadline has answered, the aborted work fails too: that failure is expected and has no one to tell.
+  working.catch(() => undefined);
+  try {
+    return await Promise.race([working, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,7 +1,8 @@
 // The loop consume and refund share: read, decide, write; a stale condition sends the use case round again with
 // what it learned, a transient store fault backs off first. Bounded, so a hot item ends in 503, never a hang.
 
-import { DEFAULT_RETRY_POLICY, backoff, isTransient, unavailable, type RetryPolicy } from './store-retry';
+import { storeUnavailable } from '../domain/errors';
+import { DEFAULT_RETRY_POLICY, backoff, isTransient, type RetryPolicy } from './store-retry';
 
 /** What a round answers when it learned something new and wants another go. */
 export const AGAIN = Symbol('again');
@@ -16,9 +17,9 @@ export async function retryRounds<T>(round: () => Promise<T | typeof AGAIN>, pol
       if (result !== AGAIN) return result;
     } catch (error) {
       if (!isTransient(error)) throw error;
-      if (++transientFailures >= policy.attempts) throw unavailable();
+      if (++transientFailures >= policy.attempts) throw storeUnavailable();
       await backoff(transientFailures, policy);
     }
   }
-  throw unavailable();
+  throw storeUnavailable();
 }

@@ -1,7 +1,7 @@
 // Retries for faults the store expects to pass (transaction conflicts, throttling, a lost response): safe because
 // every write is keyed by its request id. Full-jitter backoff keeps racing writers from retrying in lockstep.
 
-import { StoreUnavailableError } from '../domain/errors';
+import { storeUnavailable } from '../domain/errors';
 import { TransientStoreError } from '../ports/ledger-records';
 
 export interface RetryPolicy {
@@ -28,12 +28,8 @@ export async function withStoreRetries<T>(operation: () => Promise<T>, policy: R
       return await operation();
     } catch (error) {
       if (!isTransient(error)) throw error;
-      if (attempt + 1 >= policy.attempts) throw unavailable();
+      if (attempt + 1 >= policy.attempts) throw storeUnavailable();
       await backoff(attempt, policy);
     }
   }
-}
-
-export function unavailable(): StoreUnavailableError {
-  return new StoreUnavailableError('The ledger is busy or unreachable; nothing was charged. Retry with the same requestId.');
 }

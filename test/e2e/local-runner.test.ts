@@ -4,27 +4,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../infra/local/dynamodb-local';
+import { READY_LINE, REPO_ROOT, exitOf, killGroup, runnerEnvironment, spawnInGroup, waitForOutput, type Exit } from '../support/runner-process';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TSX_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const START_SCRIPT = 'infra/local/start.ts';
-const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
 const BILLING_ANCHOR = '2026-01-15';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The runner as a child process
 // ---------------------------------------------------------------------------------------------------------------
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
 
 interface Runner {
   readonly url: string;
@@ -36,40 +29,6 @@ interface Runner {
   stop(): Promise<Exit>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** The parent's environment minus anything that would steer the runner; Node 22 (this process's) first on PATH. */
-function runnerEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'SERVICE_TOKEN', 'DATA_DIR', 'IN_MEMORY', 'TABLE_NAME', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL']) delete env[name];
-  env.PATH = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
-  return { ...env, ...overrides };
-}
-
-function exitOf(child: ChildProcess): Promise<Exit> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
-}
-
-/** Last resort only: the runner got its own process group, so this reaches tsx, node and Java alike. */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 async function startRunner(options: { inMemory: boolean; dataDir?: string; port?: number; token?: string }): Promise<Runner> {
   const port = options.port ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -78,50 +37,29 @@ async function startRunner(options: { inMemory: boolean; dataDir?: string; port?
     SERVICE_TOKEN: token,
     ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
   });
-  const child = spawn(TSX_BIN, [START_SCRIPT, ...(options.inMemory ? ['--in-memory'] : [])], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
-  const exited = exitOf(child);
-
-  const url = await new Promise<string>((ready, failed) => {
-    const timer = setTimeout(() => {
-      clearInterval(poll);
-      killGroup(child);
-      failed(new Error(`runner did not print "listening on" within ${READY_TIMEOUT_MS / 1000} s:\n${output}`));
-    }, READY_TIMEOUT_MS);
-    const poll = setInterval(() => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        ready(match[1]!);
-      }
-    }, 50);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      failed(new Error(`runner exited before listening (code ${code}, signal ${signal}):\n${output}`));
-    });
-  });
+  const spawned = spawnInGroup(TSX_BIN, [START_SCRIPT, ...(options.inMemory ? ['--in-memory'] : [])], { env });
+  const { child, exited } = spawned;
+  const output = () => spawned.output();
+  let url: string;
+  try {
+    url = (await waitForOutput(spawned, READY_LINE))[1]!;
+  } catch (error) {
+    killGroup(child);
+    throw error;
+  }
   expect(url).toBe(`http://127.0.0.1:${port}`);
 
   return {
     url,
     token,
     child,
-    output: () => output,
+    output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const result = await Promise.race([exited, new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), STOP_TIMEOUT_MS))]);
       if (result === 'timeout') {
         killGroup(child);
-        throw new Error(`runner did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM:\n${output}`);
+        throw new Error(`runner did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM:\n${output()}`);
       }
       return result;
     },
@@ -648,7 +586,7 @@ describe('local runner lifecycle', () => {
     clearTimeout(timer);
 
     const output = `${stdout}${stderr}`;
-    expect(output).not.toContain('listening on');
+    expect(output).not.toContain('ready on');
     expect(exit.signal, output).toBeNull();
     expect(exit.code, output).not.toBe(0);
     expect(stderr).toMatch(/Java 17/);

@@ -47,6 +47,21 @@ function template(stack: string): any {
 }
 
 describe('npx cdk synth', () => {
+  it('stops on a bad context value with one line naming the key, not a stack trace', async () => {
+    const failed = await run(join(REPOSITORY_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', '-c', 'logRetentionDays=31', '--output', mkdtempSync(join(tmpdir(), 'cu-ledger-bad-context-'))], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+    }).then(
+      () => undefined,
+      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    );
+
+    expect(failed, 'the synth must fail').toBeDefined();
+    const lines = failed!.split('\n').filter((line) => line.includes('logRetentionDays'));
+    expect(lines).toEqual([expect.stringMatching(/^Invalid CDK context "logRetentionDays": must be a CloudWatch Logs retention/)]);
+    expect(failed).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  }, 120_000);
+
   it('writes both stacks', () => {
     expect(printed).toContain('Successfully synthesized');
     expect(existsSync(join(output, 'CuLedger-dev-Stateful.template.json'))).toBe(true);

@@ -9,10 +9,9 @@ import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
 import type { LedgerDependencies } from '../../shared/composition';
-import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { buildLedgerDependencies } from '../../shared/composition';
 import { lambdaContext } from '../../infra/local/api-gateway';
-import { createTestLedger, serviceEvent } from '../support/ledger-fixture';
+import { createTestDynamoDbClient, createTestLedger, serviceEvent } from '../support/ledger-fixture';
 import { recordIamActions } from '../support/iam-recorder';
 
 const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes };
@@ -53,7 +52,7 @@ describe('table grants', () => {
   it.each(API_AREAS.map((area) => [area.name, area] as const))('%s needs exactly the actions its entry declares', async (name, area) => {
     const ledger = await createTestLedger();
     // Each area is its own Lambda with its own client: record only what this area's routes call.
-    const client = createDynamoDbClient({ endpoint: ledger.endpoint });
+    const client = createTestDynamoDbClient(ledger.endpoint);
     const recorder = recordIamActions(client);
     const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client });
     const handlers = Object.fromEntries(

@@ -1,7 +1,7 @@
 // API Gateway HTTP API (v2) events as a Lambda receives them, for tests and benchmarks (no vitest imports here).
 
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 /** The event API Gateway hands a Lambda for a service-principal call (IAM already verified). */
 export function serviceEvent(
@@ -38,4 +38,10 @@ export function serviceEvent(
 
 export function parseBody(result: { body?: string }): any {
   return JSON.parse(result.body ?? 'null');
+}
+
+/** A Lambda context whose function times out `budgetMs` from now. */
+export function contextWithBudget(budgetMs: number): Context {
+  const deadline = Date.now() + budgetMs;
+  return { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context;
 }

@@ -1,6 +1,7 @@
 // A ledger on DynamoDB Local for one test file: its own table, real SDK calls, injectable faults.
 
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { buildLedgerDependencies, type LedgerDependencies } from '../../shared/composition';
@@ -20,10 +21,23 @@ export interface TestLedger {
   anotherProcess(): LedgerDependencies;
 }
 
+/**
+ * Timeouts for one DynamoDB Local shared by every test file on a 2-core machine that may be busy: a call that waits
+ * behind hundreds of racing transactions is slow, not lost. Production's 2 s request timeout would turn that wait
+ * into an unknown outcome (a 503) that the test did not mean to provoke. Tests of the timeout itself
+ * (store-unreachable) build their clients with the production settings on purpose.
+ */
+export const LOADED_EMULATOR_TIMEOUTS = { connectionTimeout: 10_000, requestTimeout: 30_000, throwOnRequestTimeout: true } as const;
+
+/** A client on DynamoDB Local with timeouts fit for a loaded emulator (see LOADED_EMULATOR_TIMEOUTS). */
+export function createTestDynamoDbClient(endpoint: string, overrides: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
+  return createDynamoDbClient({ endpoint }, { requestHandler: LOADED_EMULATOR_TIMEOUTS, ...overrides });
+}
+
 export async function createTestLedger(options: { clock?: Clock } = {}): Promise<TestLedger> {
   const endpoint = inject('dynamoDbEndpoint');
   const tableName = `ledger-${randomUUID()}`;
-  const client = createDynamoDbClient({ endpoint });
+  const client = createTestDynamoDbClient(endpoint);
   await ensureLedgerTable(client, tableName);
   const probe = probeClient(client);
   const fastRetry = { attempts: 8, baseDelayMs: 1, maxDelayMs: 20 };
@@ -36,7 +50,7 @@ export async function createTestLedger(options: { clock?: Clock } = {}): Promise
     probe,
     scanAll: () => scanAll(documents, tableName),
     anotherProcess() {
-      return buildLedgerDependencies({ tableName, endpoint }, { retry: fastRetry, ...(options.clock ? { clock: options.clock } : {}) });
+      return buildLedgerDependencies({ tableName, endpoint }, { client: createTestDynamoDbClient(endpoint), retry: fastRetry, ...(options.clock ? { clock: options.clock } : {}) });
     },
   };
 }

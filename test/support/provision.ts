@@ -1,6 +1,7 @@
 // Provisioning shortcuts for tests, through the same use cases the admin routes call.
 
 import { toMilli } from '../../shared/domain/compute-units';
+import { LimitReachedError, StoreUnavailableError } from '../../shared/domain/errors';
 import type { LedgerDependencies } from '../../shared/composition';
 import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { consume, type ConsumeRequest } from '../../shared/use-cases/consume';
@@ -38,11 +39,34 @@ export function consumeRequest(orgId: string, fields: Partial<ConsumeRequest> & 
   return { requestId: `req-${process.pid}-${++sequence}`, orgId, jobType: 'image_generation', cuMilli: toMilli(cu), ...rest };
 }
 
-/** Consume, answering the error's code instead of throwing. */
-export async function tryConsume(deps: LedgerDependencies, request: ConsumeRequest) {
+/** How often a caller asks again, with the same requestId, before the test gives up on learning an outcome. */
+const MAX_OUTCOME_RETRIES = 50;
+
+/**
+ * Runs a consume or refund until its outcome is known, as a well-behaved caller does: a 503 store_unavailable means
+ * the charge may or may not have committed, so the same request (same requestId) is sent again until the ledger
+ * answers it. Anything else is the outcome.
+ */
+export async function settle<T>(send: () => Promise<T>, unknownOutcomes?: { count: number }): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || attempt >= MAX_OUTCOME_RETRIES) throw error;
+      if (unknownOutcomes) unknownOutcomes.count++;
+    }
+  }
+}
+
+/**
+ * Consume until the outcome is known (see settle), answering a limit refusal's code instead of throwing. Anything
+ * that is not a limit refusal (a 409, a 404, a bug) is rethrown: it must never pass for a refusal.
+ */
+export async function tryConsume(deps: LedgerDependencies, request: ConsumeRequest, unknownOutcomes?: { count: number }) {
   try {
-    return { ok: true as const, result: await consume(request, deps) };
+    return { ok: true as const, result: await settle(() => consume(request, deps), unknownOutcomes) };
   } catch (error) {
-    return { ok: false as const, code: (error as { code?: string }).code ?? 'unknown', error };
+    if (!(error instanceof LimitReachedError)) throw error;
+    return { ok: false as const, code: error.code, error };
   }
 }

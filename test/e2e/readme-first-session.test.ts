@@ -1,0 +1,58 @@
+// The README's "A first session", run as a newcomer runs it: its shell blocks pasted in order into bash, against
+// a fresh `npm start`. The answers it prints must be the ones the README shows, and its last block must leave
+// nothing running. If the README and the service drift apart, this fails.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../infra/local/dynamodb-local';
+import { REPO_ROOT, groupIsAlive, killGroup, refusesConnections, runnerEnvironment, spawnInGroup, type RunnerProcess } from '../support/runner-process';
+
+/** The fenced blocks of one language in the README section under `heading`, in order. */
+function readmeBlocks(heading: string, language: string): string[] {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf(`\n${heading}\n`);
+  expect(start, `README has no "${heading}"`).toBeGreaterThanOrEqual(0);
+  const end = readme.indexOf('\n## ', start + heading.length + 2);
+  const section = readme.slice(start, end === -1 ? undefined : end);
+  return [...section.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((match) => match[1]!);
+}
+
+/** A line the README shows, as a pattern: `…` stands for any text (an event id). */
+function shownLine(line: string): RegExp {
+  return new RegExp(`^${line.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`);
+}
+
+const STATUS = / -> HTTP (\d{3})$/;
+let session: RunnerProcess | undefined;
+afterEach(() => {
+  if (session) killGroup(session.child);
+});
+
+describe('README: A first session', () => {
+  it('runs as pasted: every call answers as shown, and the last block stops the runner', async () => {
+    const commands = readmeBlocks('## A first session', 'sh');
+    const shown = readmeBlocks('## A first session', 'text').join('').trim().split('\n');
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    expect(commands.at(-1)).toMatch(/kill \$RUNNER/);
+    const port = await freePort();
+
+    // bash reads the blocks as a terminal would get them pasted; it ends when the last block has run.
+    session = spawnInGroup('bash', ['-c', commands.join('\n')], { env: runnerEnvironment({ PORT: String(port) }) });
+    const exit = await session.exited;
+    const output = session.output();
+
+    expect(exit.code, output).toBe(0);
+    const answers = output.split('\n').filter((line) => STATUS.test(line));
+    // org, member, four jobs, members, balance, events, cap removed
+    expect(answers.map((line) => Number(STATUS.exec(line)![1])), output).toEqual([200, 200, 200, 200, 200, 402, 200, 200, 200, 200]);
+    expect(answers.slice(2, 6), output).toEqual(shown.map((line) => expect.stringMatching(shownLine(line))));
+    expect(answers[6]).toMatch(/"userId":"alice".*"usedCu":3,"capCu":3,"capSource":"individual","status":"reached"/);
+    expect(answers[7]).toMatch(/"plan":\{"name":"pro","allowanceCu":100\},"usedCu":3,"availableCu":97/);
+    expect(JSON.parse(answers[8]!.replace(STATUS, '')).items).toHaveLength(3);
+    expect(answers[9]).toMatch(/"capCu":null,"capSource":"none","status":"ok"/);
+    // `kill $RUNNER` stopped the API and DynamoDB Local, and every process with them.
+    await vi.waitFor(() => expect(groupIsAlive(session!.child.pid!), output).toBe(false), { timeout: 45_000, interval: 100 });
+    expect(await refusesConnections(`http://127.0.0.1:${port}`)).toBe(true);
+  }, 150_000);
+});

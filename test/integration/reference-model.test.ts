@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
-import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { buildLedgerDependencies } from '../../shared/composition';
 import { termsAt } from '../../shared/domain/billing-terms';
 import { toMilli } from '../../shared/domain/compute-units';
@@ -20,6 +19,7 @@ import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../..
 import { refund } from '../../shared/use-cases/refund';
 import type { RetryPolicy } from '../../shared/use-cases/store-retry';
 import { getBalance, listEvents, listScopes } from '../../shared/use-cases/usage-views';
+import { createTestDynamoDbClient } from '../support/ledger-fixture';
 import { FAST_RETRY, memoryLedger, sequentialIds, settableClock } from '../support/memory-ledger';
 
 interface Side {
@@ -159,7 +159,7 @@ describe('the in-memory reference model', () => {
   it('answers every random sequence of operations exactly as DynamoDB does, and ends in the same state', async () => {
     const endpoint = inject('dynamoDbEndpoint');
     const tableName = `ledger-${randomUUID()}`;
-    const client = createDynamoDbClient({ endpoint });
+    const client = createTestDynamoDbClient(endpoint);
     await ensureLedgerTable(client, tableName);
     let run = 0;
 

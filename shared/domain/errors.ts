@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'invalid_json'
   | 'invalid_cursor'
   | 'unauthorized'
+  | 'forbidden'
   | LimitCode
   | 'org_not_found'
   | 'consume_not_found'
@@ -54,6 +55,11 @@ export class PayloadTooLargeError extends DomainError {
 
 export class UnauthorizedError extends DomainError {
   readonly code = 'unauthorized';
+}
+
+/** A verified caller reaching beyond what its role or key allows. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
 }
 
 export class RouteNotFoundError extends DomainError {
@@ -129,6 +135,18 @@ export function limitReached(limit: { level: CapLevel; capMilli: MilliCu | null;
 
 export function invalidCursor(): ValidationError {
   return new ValidationError('cursor: not a cursor this API gave out for this list', 'cursor', 'invalid_cursor');
+}
+
+/** A member id that is an API key's (`apiu_...`), or an API key id that is not. */
+export function wrongActorKind(field: 'userId' | 'keyId', apiKeyPrefix: string): ValidationError {
+  return new ValidationError(
+    field === 'userId' ? `Ids starting with ${apiKeyPrefix} are API keys; manage them under /api-keys.` : `API key ids start with ${apiKeyPrefix}.`,
+    field,
+  );
+}
+
+export function forbidden(): ForbiddenError {
+  return new ForbiddenError('Your role or key does not reach this org or project. An org admin can grant access.');
 }
 
 export function routeNotFound(routeKey: string): RouteNotFoundError {

@@ -19,11 +19,12 @@ export type Principal =
 
 export type PrincipalKind = Principal['kind'];
 
-/** What a request reaches: an org as a whole, or one project of it. */
+/** What a request reaches: an org as a whole, or one project of it, to read it or to change it. */
 export interface AccessTarget {
   readonly orgId: string;
   /** Set when the request is about one project; unset for org-wide settings and views. */
   readonly projectId?: string | undefined;
+  readonly intent: 'read' | 'manage';
 }
 
 /** Whether the principal may act on the target. */
@@ -32,7 +33,8 @@ export function mayAccess(principal: Principal, target: AccessTarget): boolean {
     case 'service':
       return true;
     case 'analytics_key':
-      return principal.orgId === target.orgId;
+      // Read-only, and only its own org.
+      return principal.orgId === target.orgId && target.intent === 'read';
     case 'person':
       if (principal.orgId !== target.orgId) return false;
       if (principal.role === 'org_admin') return true;

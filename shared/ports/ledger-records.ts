@@ -91,7 +91,18 @@ export function counterName(counter: CounterRef): string {
   return counter.kind === 'team' ? 'team' : `${counter.kind}:${counter.id}`;
 }
 
+const SCOPE_KINDS: readonly ScopeKind[] = ['project', 'member', 'api_key'];
+
+/** Whether `name` is a counter name as `counterName` writes it. */
+export function isCounterName(name: string): boolean {
+  if (name === 'team') return true;
+  const separator = name.indexOf(':');
+  return separator > 0 && separator < name.length - 1 && SCOPE_KINDS.includes(name.slice(0, separator) as ScopeKind);
+}
+
+/** The counter an event names; a name `counterName` could not have written is a corrupt record, not a counter. */
 export function parseCounter(name: string): CounterRef {
+  if (!isCounterName(name)) throw new Error(`not a counter name: ${name}`);
   if (name === 'team') return { kind: 'team', id: '' };
   const separator = name.indexOf(':');
   return { kind: name.slice(0, separator) as ScopeKind, id: name.slice(separator + 1) };

@@ -11,8 +11,7 @@ import { counterName, type CounterRef, type JobDetails, type MeterEventRecord, t
 import type { MeterStore } from '../ports/meter-store';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { LimitCache } from './limit-cache';
-import { AGAIN, retryRounds } from './retry-rounds';
-import { DEFAULT_RETRY_POLICY, withStoreRetries, type RetryPolicy } from './store-retry';
+import { AGAIN, DEFAULT_RETRY_POLICY, retryRounds, withStoreRetries, type RetryPolicy } from './store-retry';
 
 export interface MeterDependencies {
   readonly store: MeterStore;
@@ -100,7 +99,7 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
       expectedConfigVersion: state.org.configVersion,
       expectedProjectCapMilli: limits.projectCap.capMilli,
       expectedActorCapMilli: state.actor.capMilli,
-      maxUsedBefore: { team: terms.allowanceMilli - request.cuMilli, actor: maxUsedBefore(limits.actor), project: maxUsedBefore(limits.project) },
+      maxUsedBefore: { team: maxUsedBefore(limits.team)!, actor: maxUsedBefore(limits.actor), project: maxUsedBefore(limits.project) },
     });
 
     switch (outcome.status) {

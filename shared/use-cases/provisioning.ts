@@ -2,12 +2,11 @@
 // org-wide default limit. Every change governs the very next consume (see the conditions in consume).
 
 import type { MilliCu } from '../domain/compute-units';
-import { ValidationError } from '../domain/errors';
 import { API_KEY_ACTOR_PREFIX } from '../domain/limits';
 import type { AdminStore, OrgSettings, ScopeSettings } from '../ports/admin-store';
 import type { MemberRole, OrgRecord, ScopeKind } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
-import { orgNotFound } from '../domain/errors';
+import { orgNotFound, wrongActorKind } from '../domain/errors';
 import { withStoreRetries } from './store-retry';
 import { scopeView, type ScopeView } from './usage-views';
 
@@ -42,14 +41,14 @@ export function putProject(request: PutScopeRequest, deps: AdminDependencies): P
 
 export function putMember(request: PutScopeRequest & { role: MemberRole }, deps: AdminDependencies): Promise<ScopeView> {
   if (request.id.startsWith(API_KEY_ACTOR_PREFIX)) {
-    throw new ValidationError(`Ids starting with ${API_KEY_ACTOR_PREFIX} are API keys; manage them under /api-keys.`, 'userId');
+    throw wrongActorKind('userId', API_KEY_ACTOR_PREFIX);
   }
   return putScope('member', request, deps);
 }
 
 export function putApiKey(request: PutScopeRequest & { projectId: string }, deps: AdminDependencies): Promise<ScopeView> {
   if (!request.id.startsWith(API_KEY_ACTOR_PREFIX)) {
-    throw new ValidationError(`API key ids start with ${API_KEY_ACTOR_PREFIX}.`, 'keyId');
+    throw wrongActorKind('keyId', API_KEY_ACTOR_PREFIX);
   }
   return putScope('api_key', request, deps);
 }

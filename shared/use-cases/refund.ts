@@ -6,8 +6,7 @@ import { consumeNotFound, idempotencyKeyReused, refundExceedsCharge } from '../d
 import { requestFingerprint } from '../domain/fingerprint';
 import { parseCounter, type MeterEventRecord } from '../ports/ledger-records';
 import type { MeterDependencies } from './consume';
-import { AGAIN, retryRounds } from './retry-rounds';
-import { DEFAULT_RETRY_POLICY, withStoreRetries } from './store-retry';
+import { AGAIN, DEFAULT_RETRY_POLICY, retryRounds, withStoreRetries } from './store-retry';
 
 export interface RefundRequest {
   readonly requestId: string;

@@ -19,22 +19,26 @@ const person = (role: 'org_admin' | 'project_admin' | 'contributor' | 'viewer', 
 const analyticsKey: Principal = { kind: 'analytics_key', orgId: 'acme', keyId: 'ak_1' };
 
 describe('who may reach what (seed 000)', () => {
-  // principal, target, allowed
+  // principal, target (org, project, intent), allowed
   it.each([
-    ['service, any org', service, { orgId: 'other' }, true],
-    ['service, a project of any org', service, { orgId: 'other', projectId: 'web' }, true],
-    ['org admin, the org', person('org_admin'), { orgId: 'acme' }, true],
-    ['org admin, a project of the org', person('org_admin'), { orgId: 'acme', projectId: 'web' }, true],
-    ['org admin, another org', person('org_admin'), { orgId: 'other' }, false],
-    ['project admin, their project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'web' }, true],
-    ['project admin, another project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'app' }, false],
-    ['project admin, the org as a whole', person('project_admin', ['web']), { orgId: 'acme' }, false],
-    ['project admin, their project id in another org', person('project_admin', ['web']), { orgId: 'other', projectId: 'web' }, false],
-    ['contributor, the org', person('contributor'), { orgId: 'acme' }, false],
-    ['contributor, a project', person('contributor'), { orgId: 'acme', projectId: 'web' }, false],
-    ['viewer, the org', person('viewer'), { orgId: 'acme' }, false],
-    ['analytics key, its org', analyticsKey, { orgId: 'acme' }, true],
-    ['analytics key, another org', analyticsKey, { orgId: 'other' }, false],
+    ['service, any org', service, { orgId: 'other', intent: 'manage' }, true],
+    ['service, a project of any org', service, { orgId: 'other', projectId: 'web', intent: 'manage' }, true],
+    ['org admin, reads the org', person('org_admin'), { orgId: 'acme', intent: 'read' }, true],
+    ['org admin, manages the org', person('org_admin'), { orgId: 'acme', intent: 'manage' }, true],
+    ['org admin, a project of the org', person('org_admin'), { orgId: 'acme', projectId: 'web', intent: 'manage' }, true],
+    ['org admin, another org', person('org_admin'), { orgId: 'other', intent: 'read' }, false],
+    ['project admin, reads their project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'web', intent: 'read' }, true],
+    ['project admin, manages their project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'web', intent: 'manage' }, true],
+    ['project admin, another project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'app', intent: 'read' }, false],
+    ['project admin, the org as a whole', person('project_admin', ['web']), { orgId: 'acme', intent: 'read' }, false],
+    ['project admin, their project id in another org', person('project_admin', ['web']), { orgId: 'other', projectId: 'web', intent: 'read' }, false],
+    ['contributor, the org', person('contributor'), { orgId: 'acme', intent: 'read' }, false],
+    ['contributor, a project', person('contributor'), { orgId: 'acme', projectId: 'web', intent: 'read' }, false],
+    ['viewer, the org', person('viewer'), { orgId: 'acme', intent: 'read' }, false],
+    ['analytics key, reads its org', analyticsKey, { orgId: 'acme', intent: 'read' }, true],
+    ['analytics key, reads a project of its org', analyticsKey, { orgId: 'acme', projectId: 'web', intent: 'read' }, true],
+    ['analytics key, manages its org', analyticsKey, { orgId: 'acme', intent: 'manage' }, false],
+    ['analytics key, another org', analyticsKey, { orgId: 'other', intent: 'read' }, false],
   ] as const)('%s: %s', (_name, principal, target, allowed) => {
     expect(mayAccess(principal, target)).toBe(allowed);
   });
@@ -87,7 +91,7 @@ describe('the shared handler', () => {
   const whoAmI = async (_event: unknown, _deps: unknown, principal?: Principal) => ({ statusCode: 200, body: JSON.stringify(principal) });
 
   it('resolves the principal before dispatch on an HTTP API event, and refuses one the route does not accept', async () => {
-    const handler = areaHandler({ 'GET /v1/me': { accepts: ['person'], handle: whoAmI } }, () => ({}));
+    const handler = areaHandler({ 'GET /v1/me': { accepts: ['person'], handle: whoAmI, target: () => ({ orgId: 'acme', intent: 'read' as const }) } }, () => ({}));
     const claims = { sub: 'alice', org_id: 'acme', role: 'org_admin' };
     const person = await handler({ ...v2({ jwt: { claims } }), routeKey: 'GET /v1/me' }, {} as Context);
     const service = await handler({ ...v2({ iam: { userArn: 'arn:aws:iam::1:role/x' } }), routeKey: 'GET /v1/me' }, {} as Context);
@@ -96,8 +100,30 @@ describe('the shared handler', () => {
     expect([service.statusCode, JSON.parse(service.body!).error.code]).toEqual([401, 'unauthorized']);
   });
 
+  it('checks what a person reaches before dispatch, and refuses a route that does not say (deny by default)', async () => {
+    const orgOf = (event: APIGatewayProxyEventV2) => ({ orgId: event.pathParameters!.orgId!, intent: 'read' as const });
+    const handler = areaHandler(
+      {
+        'GET /v1/orgs/{orgId}/usage': { accepts: ['person'], handle: whoAmI, target: orgOf },
+        'GET /v1/orgs/{orgId}/secret': { accepts: ['person'], handle: whoAmI },
+      },
+      () => ({}),
+    );
+    const call = (routeKey: string, orgId: string, role: string) =>
+      handler({ ...v2({ jwt: { claims: { sub: 'alice', org_id: 'acme', role } } }), routeKey, pathParameters: { orgId } }, {} as Context);
+
+    const admin = await call('GET /v1/orgs/{orgId}/usage', 'acme', 'org_admin');
+    const contributor = await call('GET /v1/orgs/{orgId}/usage', 'acme', 'contributor');
+    const otherOrg = await call('GET /v1/orgs/{orgId}/usage', 'globex', 'org_admin');
+    const undeclared = await call('GET /v1/orgs/{orgId}/secret', 'acme', 'org_admin');
+
+    expect(admin.statusCode).toBe(200);
+    for (const refused of [contributor, otherOrg, undeclared]) expect([refused.statusCode, JSON.parse(refused.body!).error.code]).toEqual([403, 'forbidden']);
+  });
+
   it('routes a REST API (payload v1) event on its method and resource, with the analytics key as principal', async () => {
-    const handler = areaHandler<object, APIGatewayProxyEvent>({ 'GET /v1/usage': { accepts: ['analytics_key'], handle: whoAmI } }, () => ({}));
+    const usage = (event: APIGatewayProxyEvent) => ({ orgId: String(event.requestContext.authorizer?.orgId), intent: 'read' as const });
+    const handler = areaHandler<object, APIGatewayProxyEvent>({ 'GET /v1/usage': { accepts: ['analytics_key'], handle: whoAmI, target: usage } }, () => ({}));
     const answer = await handler(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1' } }), {} as Context);
     const unknown = await handler({ ...v1({}), resource: '/v1/nowhere' }, {} as Context);
 

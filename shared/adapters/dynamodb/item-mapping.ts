@@ -3,7 +3,7 @@
 
 import * as z from 'zod/mini';
 import { MEMBER_ROLES, DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
-import type { MeterEventRecord, OrgRecord, PeriodUsage, ScopeKind, ScopeRecord } from '../../ports/ledger-records';
+import { isCounterName, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
 import { USAGE_PREFIX, eventLogKey, withoutKeys } from './ledger-table';
 
 type Item = Record<string, unknown>;
@@ -55,7 +55,7 @@ const eventItem = z.object({
   endpoint: z.optional(text),
   cuMilli: count,
   poolCategory: z.enum(['allowance', 'top_up', 'mixed']),
-  counters: z.array(text),
+  counters: z.array(z.string().check(z.refine(isCounterName, 'must be a counter name'))),
   fingerprint: text,
   attemptId: text,
   availableAfterMilli: z.optional(z.nullable(count)),

@@ -33,6 +33,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** The TransactItems of the legs, in their order. */
 export function transactItems(tableName: string, legs: readonly TransactionLeg<string>[]): TransactItem[] {
+  assertUniqueRoles(legs);
   return legs.map((leg) => {
     const names = leg.condition ? { ...CONDITION_NAMES[leg.condition.name], ...leg.condition.names } : {};
     const values = { ...leg.condition?.values };
@@ -55,11 +56,29 @@ export function transactItems(tableName: string, legs: readonly TransactionLeg<s
         ...common,
         Key: { ...leg.key },
         UpdateExpression,
-        ExpressionAttributeNames: { ...ExpressionAttributeNames, ...names },
-        ...valuesPart({ ...ExpressionAttributeValues, ...values }),
+        ExpressionAttributeNames: merged(leg.role, 'name', ExpressionAttributeNames, names),
+        ...valuesPart(merged(leg.role, 'value', ExpressionAttributeValues ?? {}, values)),
       },
     };
   });
+}
+
+/** Roles are how a cancelled transaction is read back: two legs with one role would hide a reason. */
+function assertUniqueRoles(legs: readonly TransactionLeg<string>[]): void {
+  const roles = legs.map((leg) => leg.role);
+  const repeated = roles.find((role, index) => roles.indexOf(role) !== index);
+  if (repeated !== undefined) throw new Error(`two transaction legs share the role ${repeated}`);
+}
+
+/**
+ * The update's placeholders and the condition's, together. A placeholder both use must mean the same thing, or
+ * one would silently overwrite the other (an update `:configVersion` + 1 under a condition on the expected one).
+ */
+function merged<T>(role: string, kind: string, update: Readonly<Record<string, T>>, condition: Readonly<Record<string, T>>): Record<string, T> {
+  for (const [placeholder, value] of Object.entries(condition)) {
+    if (placeholder in update && update[placeholder] !== value) throw new Error(`leg ${role}: the ${kind} placeholder ${placeholder} means two things`);
+  }
+  return { ...update, ...condition };
 }
 
 function namesPart(names: Record<string, string>) {

@@ -22,7 +22,7 @@ export interface LocalApiOptions {
   readonly areas: readonly ApiArea[];
   /** The bearer token that stands for the service principal's IAM identity. */
   readonly serviceToken: string;
-  /** Whether the store answers: `GET /health` (local only, no auth) says 200 or 503. */
+  /** Whether the store answers: `GET /health` (local only, no auth) says 200 or 503, and the runner's pid. */
   readonly health?: () => Promise<boolean>;
 }
 
@@ -50,7 +50,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const method = request.method ?? 'GET';
     if (method === 'GET' && url.pathname === HEALTH_PATH && options.health) {
       const healthy = await options.health();
-      return send(response, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', dynamoDb: healthy ? 'ok' : 'unreachable' });
+      return send(response, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', dynamoDb: healthy ? 'ok' : 'unreachable', pid: process.pid });
     }
     const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(response, 404, { error: { code: 'route_not_found', message: `No route ${method} ${url.pathname}.` } });

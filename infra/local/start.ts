@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { API_AREAS } from '../api-routes';
@@ -31,8 +31,10 @@ export interface LocalRunner {
 
 export async function startLocalRunner(options: LocalRunnerOptions): Promise<LocalRunner> {
   if (options.dataDirectory) mkdirSync(options.dataDirectory, { recursive: true });
-  const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
   const host = options.host ?? '127.0.0.1';
+  // Fail in a moment, not after DynamoDB Local's start, when another runner holds the port.
+  await assertPortFree(host, options.port);
+  const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
   // One client for the health check; the handlers build their own from the environment, as on Lambda.
   const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
   const server = createLocalApi({ areas: API_AREAS, serviceToken: options.serviceToken, health: () => tableIsReachable(client, options.tableName) });
@@ -72,6 +74,14 @@ async function tableIsReachable(client: DynamoDBClient, tableName: string): Prom
   } catch {
     return false;
   }
+}
+
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((free, taken) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => taken(error.code === 'EADDRINUSE' ? portInUse(host, port) : error));
+    probe.listen(port, host, () => probe.close(() => free()));
+  });
 }
 
 function portInUse(host: string, port: number): Error {

@@ -1,5 +1,5 @@
-// End to end: the real local runner (`npm start`), spawned as a child process exactly as a developer runs it, driven
-// over HTTP with fetch. Nothing here imports the service's code: only its process, its port and its JSON.
+// End to end: the real local runner (`tsx infra/local/start.ts`, what `npm start` execs), spawned as a child process,
+// driven over HTTP with fetch. Nothing here imports the service's code: only its process, its port and its JSON.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

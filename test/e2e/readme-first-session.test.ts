@@ -54,5 +54,5 @@ describe('README: A first session', () => {
     // `kill $RUNNER` stopped the API and DynamoDB Local, and every process with them.
     await vi.waitFor(() => expect(groupIsAlive(session!.child.pid!), output).toBe(false), { timeout: 45_000, interval: 100 });
     expect(await refusesConnections(`http://127.0.0.1:${port}`)).toBe(true);
-  }, 150_000);
+  }, 180_000);
 });

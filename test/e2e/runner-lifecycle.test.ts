@@ -26,16 +26,21 @@ async function npmStart(): Promise<{ runner: RunnerProcess; apiUrl: string; dyna
 }
 
 describe('npm start', () => {
-  it('answers GET /health with 200 once ready, without credentials', async () => {
-    const { apiUrl } = await npmStart();
+  it('answers GET /health with 200 and its pid once ready, without credentials; SIGTERM to that pid stops it all', async () => {
+    const { runner, apiUrl, dynamoDbUrl } = await npmStart();
 
     const health = await fetch(`${apiUrl}/health`);
 
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', dynamoDb: 'ok' });
+    const body = (await health.json()) as { pid: number };
+    expect(body).toEqual({ status: 'ok', dynamoDb: 'ok', pid: expect.any(Number) });
     // Every other route still needs the token.
     expect((await fetch(`${apiUrl}/v1/orgs/acme/balance`)).status).toBe(401);
-  }, 120_000);
+    // The README's way to stop a runner found on a port: kill the pid it reports.
+    process.kill(body.pid, 'SIGTERM');
+    await vi.waitFor(() => expect(groupIsAlive(runner.child.pid!), runner.output()).toBe(false), { timeout: GONE_WITHIN_MS, interval: 100 });
+    expect(await refusesConnections(dynamoDbUrl)).toBe(true);
+  }, 150_000);
 
   it.each(['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGKILL'] as const)(
     'stops the API and DynamoDB Local, leaving no process, when npm alone gets %s',
@@ -50,7 +55,7 @@ describe('npm start', () => {
       expect(await refusesConnections(apiUrl)).toBe(true);
       expect(await refusesConnections(dynamoDbUrl)).toBe(true);
     },
-    120_000,
+    150_000,
   );
 
   it('refuses to start on a port in use, with one plain line, and leaves nothing behind', async () => {
@@ -68,5 +73,5 @@ describe('npm start', () => {
     await vi.waitFor(() => expect(groupIsAlive(second.child.pid!), second.output()).toBe(false), { timeout: GONE_WITHIN_MS, interval: 100 });
     // The first runner is untouched.
     expect((await fetch(`${apiUrl}/health`)).status).toBe(200);
-  }, 120_000);
+  }, 150_000);
 });

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { meterRoutes } from '../../functions/meter/meter.handler';
-import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
+import { AWS_TIMEOUTS, createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { buildLedgerDependencies, forRequest } from '../../shared/composition';
 import { areaHandler } from '../../shared/http/lambda';
 import { DEFAULT_RETRY_POLICY } from '../../shared/use-cases/store-retry';
@@ -46,7 +46,8 @@ const consume = () =>
 
 describe('a store that stops answering', () => {
   it('answers 503 store_unavailable with Retry-After, not a hang or a 500', async () => {
-    const client = createDynamoDbClient({ endpoint }, { maxAttempts: 1 });
+    // The timeouts deployed on AWS, against a silent endpoint.
+    const client = createDynamoDbClient({ endpoint }, { maxAttempts: 1, requestHandler: AWS_TIMEOUTS });
     const deps = buildLedgerDependencies({ tableName: 'unreachable' }, { client, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
     const handler = areaHandler(meterRoutes, () => deps);
 

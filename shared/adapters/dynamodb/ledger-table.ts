@@ -43,11 +43,6 @@ export function scopeKey(orgId: string, kind: ScopeKind, id: string): ItemKey {
   return { pk: `ORG#${orgId}`, sk: `${SCOPE_PREFIX[kind]}${id}` };
 }
 
-/** Query bounds for every scope item of one kind in an org. */
-export function scopeQuery(orgId: string, kind: ScopeKind): { pk: string; skPrefix: string } {
-  return { pk: `ORG#${orgId}`, skPrefix: SCOPE_PREFIX[kind] };
-}
-
 /** A consume or refund, stored under its request id: the item itself is the idempotency record. */
 export function eventKey(orgId: string, requestId: string): ItemKey {
   return { pk: `ORG#${orgId}#REQ#${requestId}`, sk: 'EVENT' };
@@ -69,14 +64,10 @@ export function usageAttribute(periodId: string): string {
 
 export const USAGE_PREFIX = 'used@';
 
-/** The key attributes of an item read back (a cursor, a batch answer): the key it was stored under. */
-export function keyOf(item: Readonly<Record<string, unknown>>): string {
-  return `${String(item[PARTITION_KEY])}\u0000${String(item[SORT_KEY])}`;
-}
-
-/** The same key as `keyOf` gives, from an ItemKey. */
-export function keyIdentity(key: ItemKey): string {
-  return `${key.pk}\u0000${key.sk}`;
+/** One string per key, for matching items read back (a batch answer) to the keys asked for. */
+export function keyIdentity(key: ItemKey | Readonly<Record<string, unknown>>): string {
+  const attributes = key as Readonly<Record<string, unknown>>;
+  return `${String(attributes[PARTITION_KEY])}\u0000${String(attributes[SORT_KEY])}`;
 }
 
 /** An item without its table keys (primary and event-log index): the entity's own attributes. */
@@ -98,7 +89,8 @@ export interface TableQuery {
 
 /** Every project, member or API key of one kind in an org, in id order. */
 export function scopesQuery(orgId: string, kind: ScopeKind): TableQuery {
-  const { pk, skPrefix } = scopeQuery(orgId, kind);
+  const pk = orgKey(orgId).pk;
+  const skPrefix = SCOPE_PREFIX[kind];
   return {
     KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
     ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },

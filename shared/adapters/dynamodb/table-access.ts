@@ -3,7 +3,7 @@
 
 import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransientStoreError } from '../../ports/ledger-records';
-import { keyIdentity, keyOf, type ItemKey } from './ledger-table';
+import { keyIdentity, type ItemKey } from './ledger-table';
 import { cancellationReasons, translate } from './sdk-errors';
 import { CancelledLegs, transactItems, type TransactionLeg } from './transaction-legs';
 
@@ -49,7 +49,7 @@ export class LedgerTableAccess {
   /** Strongly consistent read of named keys: each name answers its item, or is left out. */
   async getNamed<Name extends string>(keys: Readonly<Partial<Record<Name, ItemKey>>>): Promise<Partial<Record<Name, Item>>> {
     const named = Object.entries(keys) as [Name, ItemKey][];
-    const byKey = new Map((await this.batchGet(named.map(([, key]) => key))).map((item) => [keyOf(item), item]));
+    const byKey = new Map((await this.batchGet(named.map(([, key]) => key))).map((item) => [keyIdentity(item), item]));
     const found: Partial<Record<Name, Item>> = {};
     for (const [name, key] of named) {
       const item = byKey.get(keyIdentity(key));

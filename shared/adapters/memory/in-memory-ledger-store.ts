@@ -165,8 +165,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
 
 /** An event as the table keeps it: attributes left undefined are not stored at all. */
 function asStored(event: MeterEventRecord): MeterEventRecord {
-  const copy: MeterEventRecord = JSON.parse(JSON.stringify(event));
-  return copy;
+  return JSON.parse(JSON.stringify(event)) as MeterEventRecord;
 }
 
 function eventId(orgId: string, requestId: string): string {

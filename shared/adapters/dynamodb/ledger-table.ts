@@ -24,6 +24,8 @@ export const LEDGER_TABLE_DEFINITION = {
     },
   ],
   timeToLiveAttribute: TTL_ATTRIBUTE,
+  /** The table's stream: auto-refill reads a consume's before and after, and activity entries are published from it. */
+  stream: 'NEW_AND_OLD_IMAGES',
 } as const;
 
 const SCOPE_PREFIX: Record<ScopeKind, string> = { project: 'PROJECT#', member: 'MEMBER#', api_key: 'APIKEY#' };

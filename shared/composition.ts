@@ -4,6 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createDynamoDbClient, dynamoDbSettingsFromEnv, type DynamoDbSettings } from './adapters/dynamodb/client';
 import { dynamoDbLedgerStore, type DynamoDbLedgerStore } from './adapters/dynamodb/ledger-store';
 import { LedgerTableAccess } from './adapters/dynamodb/table-access';
+import type { EventPublisher } from './ports/event-publisher';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
 import { LimitCache } from './use-cases/limit-cache';
 import type { RetryPolicy } from './use-cases/store-retry';
@@ -24,7 +25,7 @@ export function buildLedgerDependencies(
   return {
     store: dynamoDbLedgerStore(new LedgerTableAccess(settings.tableName, createDocumentClient(client))),
     cache: new LimitCache(),
-    clock: overrides.clock ?? systemClock,
+    clock: overrides.clock ?? processClock,
     ids: overrides.ids ?? randomIds,
     ...(overrides.retry ? { retry: overrides.retry } : {}),
   };
@@ -33,6 +34,29 @@ export function buildLedgerDependencies(
 /** `deps` for one request: its store calls end when `signal` aborts (middy aborts it when it answers early). */
 export function forRequest(deps: LedgerDependencies, signal: AbortSignal): LedgerDependencies {
   return { ...deps, store: deps.store.forRequest(signal) };
+}
+
+/**
+ * The clock every handler of this process reads. On Lambda it is the system clock; the local runner may set it
+ * (`POST /local/clock`) to show a reset or an expiry without waiting for it. Process-wide on purpose: it stands for
+ * the time of the whole simulated deployment, not of one request.
+ */
+let currentClock: Clock = systemClock;
+export const processClock: Clock = { now: () => currentClock.now() };
+
+export function useProcessClock(clock: Clock): void {
+  currentClock = clock;
+}
+
+/** Where the jobs publish locally (the local runner sets it); on AWS, EVENT_BUS_NAME selects EventBridge. */
+let localPublisher: EventPublisher | undefined;
+
+export function useLocalPublisher(publisher: EventPublisher | undefined): void {
+  localPublisher = publisher;
+}
+
+export function localEventPublisher(): EventPublisher | undefined {
+  return localPublisher;
 }
 
 /**

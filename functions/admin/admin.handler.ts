@@ -1,20 +1,25 @@
-// The admin Lambda: provisioning of orgs, projects, members, API keys and caps by the platform's backend, and the
-// usage bars, balance and activity log that go with them.
+// The admin Lambda: provisioning of orgs, projects, members, API keys and caps by the platform's backend, plans,
+// top-ups and auto-refill, and the usage bars, balance and activity log that go with them.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { termsAt, type BillingTerms } from '../../shared/domain/billing-terms';
+import { DEFAULT_MAX_REFILLS_PER_PERIOD, DEFAULT_REFILL_EXPIRY_DAYS } from '../../shared/domain/auto-refill';
+import { termsAt, type BillingTerms, type PendingPlan } from '../../shared/domain/billing-terms';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
+import { invalidField, orgNotFound } from '../../shared/domain/errors';
+import type { Draw, SourceReturn } from '../../shared/domain/pool';
 import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
 import { parseInput, pathParameters, queryParameters, readJsonBody } from '../../shared/http/request';
-import { cuLimit, identifier, isoDate, label, pageQuery } from '../../shared/http/schemas';
-import type { MeterEventRecord, OrgRecord, ScopeKind } from '../../shared/ports/ledger-records';
-import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
-import { getBalance, listEvents, listScopes, type ScopeView } from '../../shared/use-cases/usage-views';
+import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageQuery } from '../../shared/http/schemas';
+import { isMeterEvent, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type ScopeKind } from '../../shared/ports/ledger-records';
+import { getBalance } from '../../shared/use-cases/balance';
+import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
+import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
+import { listEvents, listScopes, type ScopeView } from '../../shared/use-cases/usage-views';
 
 const orgPath = z.object({ orgId: identifier });
 const capCu = z.nullable(cuLimit);
@@ -33,12 +38,24 @@ const memberBody = z.strictObject({
 });
 const apiKeyBody = z.strictObject({ projectId: identifier, name: z.optional(label(200)), capCu: z.optional(capCu) });
 const defaultLimitBody = z.strictObject({ capCu });
+const planBody = z.strictObject({ name: label(100), allowanceCu: cuLimit, change: z.enum(['upgrade', 'downgrade']) });
+const topUpBody = z.strictObject({ purchaseId: identifier, cu: cuAmount, expiresAt: isoInstant });
+const autoRefillBody = z.strictObject({
+  enabled: z.boolean(),
+  thresholdCu: cuLimit,
+  amountCu: z.optional(cuAmount),
+  expiresInDays: z.optional(integer(1, 5 * 365)),
+  maxPerPeriod: z.optional(integer(0, 1000)),
+});
+const balanceQuery = z.strictObject({ at: z.optional(isoInstant) });
 
 const milliOrNull = (cu: number | null | undefined): MilliCu | null | undefined =>
   cu === null || cu === undefined ? cu : toMilli(cu);
 const cuOrNull = (milli: MilliCu | null): number | null => (milli === null ? null : toCu(milli));
 
 const planView = (terms: BillingTerms) => ({ name: terms.planName, allowanceCu: toCu(terms.allowanceMilli) });
+const pendingView = (pending: PendingPlan | null) =>
+  pending === null ? null : { name: pending.planName, allowanceCu: toCu(pending.allowanceMilli), effectiveAt: pending.effectiveAt };
 
 function orgView(org: OrgRecord, now: Date) {
   const terms = termsAt(org, now);
@@ -49,7 +66,8 @@ function orgView(org: OrgRecord, now: Date) {
     billingAnchor: org.billingAnchor,
     defaultLimitCu: cuOrNull(org.defaultCapMilli),
     highCostThresholdCu: toCu(terms.highCostMilli),
-    currentPeriod: { start: terms.period.startDate, resetsAt: terms.period.resetsAt.toISOString() },
+    currentPeriod: { start: terms.period.startsAt.toISOString(), resetsAt: terms.period.resetsAt.toISOString() },
+    pendingDowngrade: pendingView(terms.pendingPlan),
   };
 }
 
@@ -69,15 +87,47 @@ function scopeRow(view: ScopeView) {
   };
 }
 
+const sourceName = (part: Draw) => (part.ref.kind === 'allowance' ? { source: 'allowance' } : { source: 'top_up', purchaseId: part.ref.purchaseId });
+export const drawRow = (part: Draw) => ({ ...sourceName(part), cu: toCu(part.milli) });
+export const returnRow = (part: SourceReturn) => ({ ...drawRow(part), restored: part.restored, reason: part.reason });
+
 function eventRow(event: MeterEventRecord) {
-  const { fingerprint: _fingerprint, attemptId: _attemptId, periodId: _periodId, cuMilli, refundedMilli, availableAfterMilli: _available, ...rest } = event;
-  return { ...rest, cu: toCu(cuMilli), ...(event.kind === 'consume' ? { refundedCu: toCu(refundedMilli ?? 0) } : {}) };
+  const { fingerprint: _fingerprint, attemptId: _attemptId, periodId, cuMilli, refundedMilli, availableAfterMilli: _available, draws, returns, ...rest } = event;
+  return {
+    ...rest,
+    periodStart: periodId,
+    cu: toCu(cuMilli),
+    ...(event.kind === 'consume' ? { refundedCu: toCu(refundedMilli ?? 0), draws: draws.map(drawRow) } : { returns: (returns ?? []).map(returnRow) }),
+  };
 }
+
+const planRow = (plan: { planName: string; allowanceMilli: MilliCu }) => ({ name: plan.planName, allowanceCu: toCu(plan.allowanceMilli) });
+
+/** A plan change, reset, top-up or expiry as the activity log shows it: CU in decimal, plans by name and allowance. */
+function activityRow(entry: ActivityRecord) {
+  const common = { kind: entry.kind, entryId: entry.entryId, orgId: entry.orgId, createdAt: entry.createdAt, actor: entry.actor };
+  switch (entry.kind) {
+    case 'org_provisioned':
+      return { ...common, plan: planRow(entry.after), billingAnchor: entry.after.billingAnchor };
+    case 'plan_upgraded':
+      return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), periodStart: entry.periodId, cancelledDowngrade: pendingView(entry.cancelledDowngrade) };
+    case 'plan_downgrade_scheduled':
+      return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), effectiveAt: entry.effectiveAt };
+    case 'period_reset':
+      return { ...common, periodStart: entry.periodId, previousPeriodStart: entry.previousPeriodId, plan: planRow(entry.plan), downgradeApplied: entry.downgradeApplied };
+    case 'top_up_purchased':
+      return { ...common, purchaseId: entry.purchaseId, source: entry.source, cu: toCu(entry.cuMilli), expiresAt: entry.expiresAt };
+    case 'top_up_expired':
+      return { ...common, purchaseId: entry.purchaseId, cu: toCu(entry.cuMilli), unspentCu: toCu(entry.unspentMilli), expiresAt: entry.expiresAt };
+  }
+}
+
+const logRow = (entry: LogEntry) => (isMeterEvent(entry) ? eventRow(entry) : activityRow(entry));
 
 export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
   const body = parseInput(orgBody, readJsonBody(event));
-  const org = await putOrg(
+  const org = await provisionOrg(
     {
       orgId,
       name: body.name,
@@ -134,16 +184,86 @@ function listScopesRoute(kind: ScopeKind) {
   };
 }
 
+export async function putPlanRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  const { orgId } = pathParameters(event, orgPath);
+  const body = parseInput(planBody, readJsonBody(event));
+  const org = await changePlan({ orgId, planName: body.name, allowanceMilli: toMilli(body.allowanceCu), change: body.change }, deps);
+  return jsonResponse(200, orgView(org, deps.clock.now()));
+}
+
+export async function postTopUpRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  const { orgId } = pathParameters(event, orgPath);
+  const body = parseInput(topUpBody, readJsonBody(event));
+  const { batch, replayed } = await addTopUp({ orgId, purchaseId: body.purchaseId, cuMilli: toMilli(body.cu), expiresAt: body.expiresAt }, deps);
+  return jsonResponse(replayed ? 200 : 201, {
+    purchaseId: batch.purchaseId,
+    source: batch.source,
+    cu: toCu(batch.cuMilli),
+    purchasedAt: batch.purchasedAt,
+    expiresAt: batch.expiresAt,
+    replayed,
+  });
+}
+
+function autoRefillView(org: OrgRecord, now: Date) {
+  const settings = org.autoRefill;
+  const { period } = termsAt(org, now);
+  const refills = org.topUps.filter((batch) => batch.source === 'auto_refill' && batch.purchasedAt >= period.id);
+  return {
+    enabled: settings?.enabled ?? false,
+    thresholdCu: settings ? toCu(settings.thresholdMilli) : null,
+    amountCu: settings ? toCu(settings.amountMilli) : null,
+    expiresInDays: settings?.expiresInDays ?? DEFAULT_REFILL_EXPIRY_DAYS,
+    maxPerPeriod: settings?.maxPerPeriod ?? DEFAULT_MAX_REFILLS_PER_PERIOD,
+    currentPeriod: {
+      start: period.startsAt.toISOString(),
+      refillCount: org.refills[period.id] ?? 0,
+      refills: refills.map((batch) => ({ purchaseId: batch.purchaseId, cu: toCu(batch.cuMilli), purchasedAt: batch.purchasedAt, expiresAt: batch.expiresAt })),
+    },
+  };
+}
+
+export async function putAutoRefillRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  const { orgId } = pathParameters(event, orgPath);
+  const body = parseInput(autoRefillBody, readJsonBody(event));
+  if (body.amountCu === undefined) throw invalidField('amountCu', 'is required with a threshold: how much CU each refill buys');
+  const org = await setAutoRefill(
+    orgId,
+    {
+      enabled: body.enabled,
+      thresholdMilli: toMilli(body.thresholdCu),
+      amountMilli: toMilli(body.amountCu),
+      expiresInDays: body.expiresInDays ?? DEFAULT_REFILL_EXPIRY_DAYS,
+      maxPerPeriod: body.maxPerPeriod ?? DEFAULT_MAX_REFILLS_PER_PERIOD,
+    },
+    deps,
+  );
+  return jsonResponse(200, autoRefillView(org, deps.clock.now()));
+}
+
+export async function getAutoRefillRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  const { orgId } = pathParameters(event, orgPath);
+  const org = await deps.store.getOrg(orgId);
+  if (!org) throw orgNotFound(orgId);
+  return jsonResponse(200, autoRefillView(org, deps.clock.now()));
+}
+
 export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
-  const balance = await getBalance(orgId, deps);
+  const { at } = queryParameters(event, balanceQuery);
+  const balance = await getBalance(orgId, at === undefined ? undefined : new Date(at), deps);
+  const { terms, allowance } = balance;
   return jsonResponse(200, {
     orgId,
-    plan: planView(balance.terms),
-    usedCu: toCu(balance.usedMilli),
+    at: balance.at.toISOString(),
+    plan: planView(terms),
+    usedCu: toCu(allowance.usedMilli),
     availableCu: toCu(balance.availableMilli),
-    periodStart: balance.periodStart,
-    resetsAt: balance.resetsAt.toISOString(),
+    periodStart: terms.period.startsAt.toISOString(),
+    resetsAt: terms.period.resetsAt.toISOString(),
+    allowance: { allowanceCu: toCu(allowance.allowanceMilli), usedCu: toCu(allowance.usedMilli), remainingCu: toCu(allowance.remainingMilli), resetsAt: allowance.resetsAt.toISOString() },
+    topUps: balance.topUps.map((batch) => ({ purchaseId: batch.purchaseId, source: batch.source, cu: toCu(batch.cuMilli), remainingCu: toCu(batch.remainingMilli), expiresAt: batch.expiresAt })),
+    pendingDowngrade: pendingView(balance.pendingDowngrade),
   });
 }
 
@@ -151,7 +271,7 @@ export async function listEventsRoute(event: APIGatewayProxyEventV2, deps: Ledge
   const { orgId } = pathParameters(event, orgPath);
   const page = queryParameters(event, pageQuery);
   const result = await listEvents(orgId, { limit: page.limit, cursor: page.cursor ?? null }, deps);
-  return jsonResponse(200, { items: result.items.map(eventRow), nextCursor: result.nextCursor });
+  return jsonResponse(200, { items: result.items.map(logRow), nextCursor: result.nextCursor });
 }
 
 export const adminRoutes: Routes<LedgerDependencies> = {
@@ -163,6 +283,10 @@ export const adminRoutes: Routes<LedgerDependencies> = {
   'GET /v1/orgs/{orgId}/projects': serviceRoute(listScopesRoute('project')),
   'GET /v1/orgs/{orgId}/members': serviceRoute(listScopesRoute('member')),
   'GET /v1/orgs/{orgId}/api-keys': serviceRoute(listScopesRoute('api_key')),
+  'PUT /v1/orgs/{orgId}/plan': serviceRoute(putPlanRoute),
+  'POST /v1/orgs/{orgId}/top-ups': serviceRoute(postTopUpRoute),
+  'PUT /v1/orgs/{orgId}/auto-refill': serviceRoute(putAutoRefillRoute),
+  'GET /v1/orgs/{orgId}/auto-refill': serviceRoute(getAutoRefillRoute),
   'GET /v1/orgs/{orgId}/balance': serviceRoute(getBalanceRoute),
   'GET /v1/orgs/{orgId}/events': serviceRoute(listEventsRoute),
 };

@@ -4,6 +4,7 @@
 import type { BillingTerms, Period } from './billing-terms';
 import type { MilliCu } from './compute-units';
 import { capFor, type EffectiveCap, type LimitUsage, type ScopeKind } from './limits';
+import { poolRemaining, poolSources, type PoolSource, type TopUpBatch } from './pool';
 
 /** Usage per billing period, keyed by the period's id (its first instant). A period nobody charged in: zero. */
 export type PeriodUsage = Readonly<Record<string, MilliCu>>;
@@ -15,7 +16,10 @@ export interface CapHolder {
 }
 
 export interface ChargeLimits {
+  /** The team pool: capMilli and usedMilli are the allowance's; the headroom counts the live top-ups too. */
   readonly team: LimitUsage;
+  /** The pool's sources in draw order, for the charge's draw plan. */
+  readonly pool: readonly PoolSource[];
   readonly actor: LimitUsage;
   readonly project: LimitUsage;
   /** The order a refusal is reported in: team, then the actor, then the project. */
@@ -28,16 +32,23 @@ export function usedIn(record: { readonly usage: PeriodUsage }, period: Period):
   return record.usage[period.id] ?? 0;
 }
 
-export function chargeLimits(
-  terms: BillingTerms,
-  org: { readonly defaultCapMilli: MilliCu | null; readonly usage: PeriodUsage },
-  project: CapHolder,
-  actor: CapHolder,
-): ChargeLimits {
+export interface PoolHolder {
+  readonly defaultCapMilli: MilliCu | null;
+  readonly usage: PeriodUsage;
+  readonly topUps: readonly TopUpBatch[];
+}
+
+/** The pool at `at` under `terms`: the period's allowance and the live batches, in draw order. */
+export function poolAt(terms: BillingTerms, org: PoolHolder, at: Date): PoolSource[] {
+  return poolSources({ capMilli: terms.allowanceMilli, usedMilli: usedIn(org, terms.period) }, terms.period, org.topUps, at);
+}
+
+export function chargeLimits(terms: BillingTerms, org: PoolHolder, project: CapHolder, actor: CapHolder, at: Date): ChargeLimits {
   const actorCap = capFor(actor, org);
   const projectCap = capFor(project, org);
-  const team: LimitUsage = { level: 'team', capMilli: terms.allowanceMilli, usedMilli: usedIn(org, terms.period) };
+  const pool = poolAt(terms, org, at);
+  const team: LimitUsage = { level: 'team', capMilli: terms.allowanceMilli, usedMilli: usedIn(org, terms.period), headroomMilli: poolRemaining(pool) };
   const actorLimit: LimitUsage = { level: actor.kind === 'api_key' ? 'api_key' : 'member', capMilli: actorCap.capMilli, usedMilli: usedIn(actor, terms.period) };
   const projectLimit: LimitUsage = { level: 'project', capMilli: projectCap.capMilli, usedMilli: usedIn(project, terms.period) };
-  return { team, actor: actorLimit, project: projectLimit, inReportingOrder: [team, actorLimit, projectLimit], actorCap, projectCap };
+  return { team, pool, actor: actorLimit, project: projectLimit, inReportingOrder: [team, actorLimit, projectLimit], actorCap, projectCap };
 }

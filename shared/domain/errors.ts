@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'route_not_found'
   | 'idempotency_key_reused'
   | 'refund_exceeds_charge'
+  | 'plan_change_required'
   | 'payload_too_large'
   | 'store_unavailable';
 
@@ -75,8 +76,8 @@ export class NotFoundError extends DomainError {
 }
 
 export class ConflictError extends DomainError {
-  readonly code: 'idempotency_key_reused' | 'refund_exceeds_charge';
-  constructor(code: 'idempotency_key_reused' | 'refund_exceeds_charge', message: string, field?: string, details: Record<string, unknown> = {}) {
+  readonly code: 'idempotency_key_reused' | 'refund_exceeds_charge' | 'plan_change_required';
+  constructor(code: 'idempotency_key_reused' | 'refund_exceeds_charge' | 'plan_change_required', message: string, field?: string, details: Record<string, unknown> = {}) {
     super(message, field, details);
     this.code = code;
   }
@@ -106,11 +107,11 @@ export function consumeNotFound(refundOf: string): NotFoundError {
   return new NotFoundError('consume_not_found', `No consume with requestId ${refundOf} in this org.`, 'refundOf');
 }
 
-export function idempotencyKeyReused(): ConflictError {
+export function idempotencyKeyReused(field: 'requestId' | 'purchaseId' = 'requestId'): ConflictError {
   return new ConflictError(
     'idempotency_key_reused',
-    'This requestId was already used in this org with a different request body.',
-    'requestId',
+    `This ${field} was already used in this org with a different request body.`,
+    field,
   );
 }
 
@@ -124,11 +125,13 @@ export function refundExceedsCharge(refundableMilli: MilliCu, byAmount: boolean)
   );
 }
 
-export function limitReached(limit: { level: CapLevel; capMilli: MilliCu | null; usedMilli: MilliCu }, requestedMilli: MilliCu): LimitReachedError {
+/** For the team pool, capCu and usedCu are the allowance's, and availableCu what the whole pool (top-ups too) had left. */
+export function limitReached(limit: { level: CapLevel; capMilli: MilliCu | null; usedMilli: MilliCu; headroomMilli?: MilliCu }, requestedMilli: MilliCu): LimitReachedError {
   return new LimitReachedError(limitCode(limit.level), limitMessage(limit.level), {
     level: limit.level,
     capCu: toCu(limit.capMilli ?? 0),
     usedCu: toCu(limit.usedMilli),
+    ...(limit.level === 'team' ? { availableCu: toCu(limit.headroomMilli ?? Math.max(0, (limit.capMilli ?? 0) - limit.usedMilli)) } : {}),
     requestedCu: toCu(requestedMilli),
   });
 }
@@ -143,6 +146,21 @@ export function wrongActorKind(field: 'userId' | 'keyId', apiKeyPrefix: string):
     field === 'userId' ? `Ids starting with ${apiKeyPrefix} are API keys; manage them under /api-keys.` : `API key ids start with ${apiKeyPrefix}.`,
     field,
   );
+}
+
+/** PUT /v1/orgs/{orgId} may not change the plan or anchor of a provisioned org: that would reset counters past the caps. */
+export function planChangeRequired(field: 'plan' | 'billingAnchor', orgId: string): ConflictError {
+  return new ConflictError(
+    'plan_change_required',
+    `The org's ${field === 'plan' ? 'plan' : 'billing anchor'} changes only through PUT /v1/orgs/${orgId}/plan (an upgrade restarts the period, a downgrade waits for the reset).`,
+    field,
+    { planRoute: `/v1/orgs/${orgId}/plan` },
+  );
+}
+
+/** A field whose value breaks a billing rule (not its shape): a downgrade above today's allowance, an expiry in the past, ... */
+export function invalidField(field: string, message: string): ValidationError {
+  return new ValidationError(message, field);
 }
 
 export function forbidden(): ForbiddenError {

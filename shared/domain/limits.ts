@@ -10,8 +10,6 @@ export type ActorKind = 'member' | 'api_key';
 export type ScopeKind = 'project' | ActorKind;
 export type CapSource = 'individual' | 'default' | 'none';
 export type UsageStatus = 'ok' | 'warning' | 'reached';
-/** Where a charge is drawn from. Only the plan allowance exists until top-ups land; the union is the API's. */
-export type PoolCategory = 'allowance' | 'top_up' | 'mixed';
 
 export const API_KEY_ACTOR_PREFIX = 'apiu_';
 export const WARNING_RATIO = 0.8;
@@ -54,6 +52,14 @@ export interface LimitUsage {
   /** null: this level sets no limit. */
   readonly capMilli: MilliCu | null;
   readonly usedMilli: MilliCu;
+  /** What is left under this limit when it is more than cap minus used: the team pool, with its top-ups. */
+  readonly headroomMilli?: MilliCu;
+}
+
+/** What a charge may still take under `limit`; null when it sets no limit. */
+export function headroomOf(limit: LimitUsage): MilliCu | null {
+  if (limit.capMilli === null) return null;
+  return limit.headroomMilli ?? Math.max(0, limit.capMilli - limit.usedMilli);
 }
 
 export type ChargeDecision =
@@ -69,10 +75,10 @@ export function evaluateCharge(limits: readonly LimitUsage[], cuMilli: MilliCu):
   let availableMilli: MilliCu | null = null;
   let blockedBy: LimitUsage | undefined;
   for (const limit of limits) {
-    if (limit.capMilli === null) continue;
-    const headroom = Math.max(0, limit.capMilli - limit.usedMilli);
+    const headroom = headroomOf(limit);
+    if (headroom === null) continue;
     availableMilli = availableMilli === null ? headroom : Math.min(availableMilli, headroom);
-    if (blockedBy === undefined && limit.usedMilli + cuMilli > limit.capMilli) blockedBy = limit;
+    if (blockedBy === undefined && cuMilli > headroom) blockedBy = limit;
   }
   if (blockedBy) return { allowed: false, blockedBy, availableMilli: availableMilli ?? 0 };
   return { allowed: true, availableMilli };

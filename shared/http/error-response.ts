@@ -21,6 +21,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   route_not_found: 404,
   idempotency_key_reused: 409,
   refund_exceeds_charge: 409,
+  plan_change_required: 409,
   payload_too_large: 413,
   store_unavailable: 503,
 };

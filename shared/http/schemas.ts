@@ -44,6 +44,14 @@ export const cuLimit = z
 
 export const isoDate = z.string().check(z.refine((text) => parseIsoDate(text) !== undefined, 'must be a calendar date YYYY-MM-DD'));
 
+/** An ISO 8601 instant with its zone, e.g. `2026-12-01T00:00:00Z`. */
+export const isoInstant = z
+  .string()
+  .check(
+    z.maxLength(40, 'must be at most 40 characters'),
+    z.refine((text) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 instant with a zone, e.g. 2026-12-01T00:00:00Z'),
+  );
+
 export const pageQuery = z.strictObject({
   limit: z._default(
     z.coerce.number().check(z.refine(Number.isInteger, 'must be an integer'), z.gte(1, 'must be at least 1'), z.lte(1000, 'must be at most 1000')),

@@ -1,8 +1,11 @@
 // The port provisioning and the usage views need: orgs, scopes and their settings, and paged lists.
 
+import type { AutoRefillSettings } from '../domain/auto-refill';
+import type { OrgTermsSource } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
 import type { MemberRole } from '../domain/permissions';
-import type { MeterEventRecord, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from './ledger-records';
+import type { TopUpBatch } from '../domain/pool';
+import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from './ledger-records';
 
 export interface OrgSettings {
   readonly orgId: string;
@@ -23,6 +26,34 @@ export interface ScopeSettings {
   readonly projectId?: string | undefined;
 }
 
+/** What may change on an org after provisioning; its plan and anchor change only through a plan change. */
+export interface OrgDetails {
+  readonly name?: string | undefined;
+  /** undefined: leave as is; null: back to the built-in default. */
+  readonly highCostMilli?: MilliCu | null | undefined;
+}
+
+export interface PlanChangeCommand {
+  readonly orgId: string;
+  /** The config version the change was planned on: a concurrent change makes it stale. */
+  readonly expectedConfigVersion: number;
+  readonly after: OrgTermsSource;
+  readonly entry: ActivityRecord & { readonly kind: 'plan_upgraded' | 'plan_downgrade_scheduled' };
+  /** An upgrade starts a period: the reset that ends it is due. */
+  readonly nextReset: string | null;
+}
+
+export interface TopUpCommand {
+  readonly orgId: string;
+  readonly batch: TopUpBatch;
+  readonly entry: ActivityRecord & { readonly kind: 'top_up_purchased' };
+}
+
+export type TopUpOutcome =
+  | { readonly status: 'added' }
+  | { readonly status: 'duplicate'; readonly existing: ActivityRecord }
+  | { readonly status: 'org_missing' };
+
 export interface Page<T> {
   readonly items: T[];
   readonly nextCursor: string | null;
@@ -30,13 +61,23 @@ export interface Page<T> {
 
 export interface AdminStore {
   getOrg(orgId: string): Promise<OrgRecord | undefined>;
-  /** Creates or updates the org; keeps its counters. */
-  putOrg(settings: OrgSettings, now: string): Promise<OrgRecord>;
+  /** Creates the org with its provisioning entry and its first period's reset due; undefined when it exists already. */
+  createOrg(settings: OrgSettings, entry: ActivityRecord & { readonly kind: 'org_provisioned' }, firstReset: string): Promise<OrgRecord | undefined>;
+  /** Changes what may change after provisioning; undefined when the org does not exist. */
+  updateOrgDetails(orgId: string, details: OrgDetails, now: string): Promise<OrgRecord | undefined>;
+  /** One atomic write: the org's new terms (config version bumped), the activity entry, the next reset due. */
+  changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'>;
+  /** One atomic write: the purchase entry (once per purchase id), the batch on the org (config version bumped), its expiry due. */
+  addTopUp(command: TopUpCommand, now: string): Promise<TopUpOutcome>;
+  /** Sets the org's auto-refill settings; undefined when the org does not exist. */
+  setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined>;
   /** Sets or removes the org's default limit; undefined when the org does not exist. */
   setDefaultLimit(orgId: string, capMilli: MilliCu | null, now: string): Promise<OrgRecord | undefined>;
   /** Creates or updates a project, member or API key; undefined when the org does not exist. */
   putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined>;
   listScopes(orgId: string, kind: ScopeKind, limit: number, cursor: string | null): Promise<Page<ScopeRecord>>;
   /** The activity log, newest first. */
-  listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<MeterEventRecord>>;
+  listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>>;
+  /** Every entry of the activity log made at or before `at`, oldest first (the balance of a past instant). */
+  logUpTo(orgId: string, at: string): Promise<LogEntry[]>;
 }

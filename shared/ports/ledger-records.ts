@@ -1,23 +1,30 @@
 // The records the ledger's ports speak: an org, a scope (project, member, API key), an event of the activity log.
 
+import type { AutoRefillSettings } from '../domain/auto-refill';
+import type { OrgTermsSource, PendingPlan, Plan } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
 import type { PeriodUsage } from '../domain/charge-limits';
-import type { ActorKind, PoolCategory, ScopeKind } from '../domain/limits';
+import type { ActorKind, ScopeKind } from '../domain/limits';
+import type { Draw, PoolCategory, SourceReturn, TopUpBatch, TopUpSource } from '../domain/pool';
 import type { MemberRole } from '../domain/permissions';
 
 export type { MemberRole, PeriodUsage, ScopeKind };
 
-export interface OrgRecord {
+export interface OrgRecord extends OrgTermsSource {
   readonly orgId: string;
   readonly name: string | null;
-  readonly planName: string;
-  readonly allowanceMilli: MilliCu;
-  readonly billingAnchor: string;
   readonly defaultCapMilli: MilliCu | null;
-  readonly highCostMilli: MilliCu | null;
-  /** Bumped by every change to the org's limits; a consume conditions its pool write on the version it used. */
+  /** Bumped by every change to the org's limits or pool; a consume conditions its pool write on the version it used. */
   readonly configVersion: number;
+  /** The allowance used, per period. */
   readonly usage: PeriodUsage;
+  /** Top-up batches not yet dropped by the expiry job (expired ones among them no longer count). */
+  readonly topUps: readonly TopUpBatch[];
+  readonly autoRefill: AutoRefillSettings | null;
+  /** Auto-refills per period. */
+  readonly refills: PeriodUsage;
+  /** Counters of periods before this one were pruned by the rollover job; null: none pruned yet. */
+  readonly countersKeptFrom: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -58,13 +65,15 @@ export interface MeterEventRecord extends JobDetails {
   readonly createdAt: string;
   /** The billing period whose counters the event moved: its id (first instant), which keys the counters. */
   readonly periodId: string;
-  /** The same period's first day, `YYYY-MM-DD`, as the activity log shows it. */
-  readonly periodStart: string;
   readonly projectId: string;
   readonly userId: string;
   readonly actorKind: ActorKind;
   readonly cuMilli: MilliCu;
   readonly poolCategory: PoolCategory;
+  /** consume: where the charge came from, in draw order (allowance of `periodId`, top-up batches). */
+  readonly draws: readonly Draw[];
+  /** refund: what went back to each source, and what could not (ended period, expired batch). */
+  readonly returns?: readonly SourceReturn[] | undefined;
   /** The counters the event moved, e.g. `team`, `project:p1`, `member:u1`. */
   readonly counters: readonly string[];
   /** Hash of the validated request: the same requestId with another body is refused. */
@@ -77,6 +86,57 @@ export interface MeterEventRecord extends JobDetails {
   readonly refundedMilli?: MilliCu | undefined;
   /** refund: the requestId of the consume it reverses. */
   readonly refundOf?: string | undefined;
+}
+
+/** Who caused an activity entry: the platform's backend (on an admin's behalf) or one of the service's jobs. */
+export interface ActivityActor {
+  readonly kind: 'service' | 'job';
+  readonly id: string;
+}
+
+interface ActivityBase {
+  readonly orgId: string;
+  readonly entryId: string;
+  readonly createdAt: string;
+  readonly actor: ActivityActor;
+}
+
+/** The stored terms before and after a plan change: the log answers the terms of any past instant from them. */
+export interface TermsChange {
+  readonly before: OrgTermsSource;
+  readonly after: OrgTermsSource;
+}
+
+/** An entry of the activity log besides consumes and refunds: plan changes, resets, top-ups, expiries. */
+export type ActivityRecord =
+  | (ActivityBase & { readonly kind: 'org_provisioned'; readonly after: OrgTermsSource })
+  | (ActivityBase & TermsChange & { readonly kind: 'plan_upgraded'; readonly plan: Plan; readonly periodId: string; readonly cancelledDowngrade: PendingPlan | null })
+  | (ActivityBase & TermsChange & { readonly kind: 'plan_downgrade_scheduled'; readonly plan: Plan; readonly effectiveAt: string })
+  | (ActivityBase & {
+      readonly kind: 'period_reset';
+      readonly periodId: string;
+      readonly previousPeriodId: string;
+      readonly plan: Plan;
+      readonly downgradeApplied: boolean;
+    })
+  | (ActivityBase & {
+      readonly kind: 'top_up_purchased';
+      readonly purchaseId: string;
+      readonly source: TopUpSource;
+      readonly cuMilli: MilliCu;
+      readonly expiresAt: string;
+      /** The request's hash: the same purchaseId with another body is refused. */
+      readonly fingerprint: string;
+    })
+  | (ActivityBase & { readonly kind: 'top_up_expired'; readonly purchaseId: string; readonly cuMilli: MilliCu; readonly unspentMilli: MilliCu; readonly expiresAt: string });
+
+export type ActivityKind = ActivityRecord['kind'];
+
+/** One line of the org's activity log, whatever it records. */
+export type LogEntry = MeterEventRecord | ActivityRecord;
+
+export function isMeterEvent(entry: LogEntry): entry is MeterEventRecord {
+  return entry.kind === 'consume' || entry.kind === 'refund';
 }
 
 export interface ScopeRef {

@@ -2,6 +2,7 @@
 // or a refund as one atomic step. The DynamoDB adapter implements it in one round trip each.
 
 import type { MilliCu } from '../domain/compute-units';
+import type { SourceDraw, SourceReturn } from '../domain/pool';
 import type { MeterEventRecord, OrgRecord, ScopeRecord, ScopeRef } from './ledger-records';
 
 export interface MeterSnapshot {
@@ -19,8 +20,10 @@ export interface ChargeCommand {
   readonly expectedConfigVersion: number;
   readonly expectedProjectCapMilli: MilliCu | null;
   readonly expectedActorCapMilli: MilliCu | null;
-  /** The largest usage each counter may hold before the charge (limit minus amount); null: no limit. */
-  readonly maxUsedBefore: { readonly team: MilliCu; readonly project: MilliCu | null; readonly actor: MilliCu | null };
+  /** The draw plan on the team pool: each source's draw and the usage it must have for the plan to hold. */
+  readonly draws: readonly SourceDraw[];
+  /** The largest usage the project and actor counters may hold before the charge (limit minus amount); null: no limit. */
+  readonly maxUsedBefore: { readonly project: MilliCu | null; readonly actor: MilliCu | null };
 }
 
 export type ChargeOutcome =
@@ -38,8 +41,19 @@ export type ChargeOutcome =
 export interface RefundCommand {
   readonly event: MeterEventRecord;
   readonly original: MeterEventRecord;
-  /** The refund is valid only while the original's refunded total is at most this. */
-  readonly maxRefundedBefore: MilliCu;
+  /** The original's refunded total the refund was planned on; the refund is valid only while it still is. */
+  readonly refundedBefore: MilliCu;
+  /** What goes back to each source; the restored ones are written, conditioned on the source still being live. */
+  readonly returns: readonly SourceReturn[];
+  /** Whether the table still keeps the counters of the original's period (the rollover prunes older ones). */
+  readonly countersKept: boolean;
+}
+
+export interface RefundSnapshot {
+  readonly org: OrgRecord | undefined;
+  /** The event already stored under the refund's own request id, if any. */
+  readonly existing: MeterEventRecord | undefined;
+  readonly original: MeterEventRecord | undefined;
 }
 
 export type RefundOutcome =
@@ -52,8 +66,8 @@ export interface MeterStore {
   loadSnapshot(orgId: string, project: string, actor: ScopeRef, requestId: string | null): Promise<MeterSnapshot>;
   /** One atomic write: the event, the team pool, the project and the actor counters, or nothing. */
   commitCharge(command: ChargeCommand): Promise<ChargeOutcome>;
-  /** Strongly consistent read of the events stored under the given request ids (missing ones are left out). */
-  getEvents(orgId: string, requestIds: readonly string[]): Promise<MeterEventRecord[]>;
-  /** One atomic write: the refund event, the original's refunded total and every counter the original moved. */
+  /** Strongly consistent read of what a refund depends on: the org, the refund's own request id and the original. */
+  loadRefund(orgId: string, requestId: string, refundOf: string): Promise<RefundSnapshot>;
+  /** One atomic write: the refund event, the original's refunded total, the counters and the restored pool sources. */
   commitRefund(command: RefundCommand): Promise<RefundOutcome>;
 }

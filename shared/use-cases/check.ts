@@ -33,7 +33,7 @@ export async function check(request: CheckRequest, deps: { store: MeterStore; cl
   const snapshot = await withStoreRetries(() => deps.store.loadSnapshot(request.orgId, request.projectId, actor, null));
   if (!snapshot.org) throw orgNotFound(request.orgId);
   const terms = termsAt(snapshot.org, deps.clock.now());
-  const { inReportingOrder } = chargeLimits(terms, snapshot.org, snapshot.project, snapshot.actor);
+  const { inReportingOrder } = chargeLimits(terms, snapshot.org, snapshot.project, snapshot.actor, deps.clock.now());
   const decision = evaluateCharge(inReportingOrder, request.cuMilli);
   const highCost = request.cuMilli >= terms.highCostMilli;
   if (decision.allowed) return { allowed: true, availableMilli: decision.availableMilli, highCost };

@@ -6,7 +6,8 @@ import { idempotencyKeyReused, limitReached, orgNotFound } from '../domain/error
 import { requestFingerprint } from '../domain/fingerprint';
 import { termsAt, type Period } from '../domain/billing-terms';
 import { chargeLimits } from '../domain/charge-limits';
-import { actorKindOf, evaluateCharge, type CapSource, type LimitUsage, type PoolCategory } from '../domain/limits';
+import { actorKindOf, evaluateCharge, type CapSource, type LimitUsage } from '../domain/limits';
+import { planDraws, poolCategoryOf, recordedDraws, type Draw, type PoolCategory } from '../domain/pool';
 import { counterName, type CounterRef, type JobDetails, type MeterEventRecord, type OrgRecord, type ScopeRecord, type ScopeRef } from '../ports/ledger-records';
 import type { MeterStore } from '../ports/meter-store';
 import type { Clock, IdGenerator } from '../ports/runtime';
@@ -52,8 +53,10 @@ interface LimitState {
 /**
  * Steps:
  * 1. Take the org, project and actor limits from the cache, or read them (with any event already under requestId).
- * 2. Evaluate every limit for the current billing period. A refusal based on cached state is re-read first.
- * 3. Write event and counters in one transaction, conditioned on the caps and config version evaluated in step 2.
+ * 2. Evaluate every limit for the current billing period (the team's: the pool of allowance and live top-ups), and
+ *    plan the draw on the pool, soonest expiry first. A refusal based on cached state is re-read first.
+ * 3. Write event, pool and counters in one transaction, conditioned on the caps, config version and pool state
+ *    evaluated in step 2.
  * 4. On a stale condition, take the current state the transaction returned and go back to 2; on a conflict or
  *    throttle, back off and retry; on an existing event, answer it again (or 409 when the body differs).
  */
@@ -79,7 +82,7 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
 
     const now = deps.clock.now();
     const terms = termsAt(state.org, now);
-    const limits = chargeLimits(terms, state.org, state.project, state.actor);
+    const limits = chargeLimits(terms, state.org, state.project, state.actor, now);
     const decision = evaluateCharge(limits.inReportingOrder, request.cuMilli);
     if (!decision.allowed) {
       if (recordsBehind(decision.blockedBy, limits.actorCap.capSource).every((name) => state!.fresh.has(name))) {
@@ -89,9 +92,12 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
       return AGAIN;
     }
 
+    // The pool had room (the team limit's headroom is the pool's), so there is a plan.
+    const draws = planDraws(limits.pool, request.cuMilli)!;
     const counters: CounterRef[] = [{ kind: 'team', id: '' }, { kind: 'project', id: request.projectId }, actorRef];
     const availableAfterMilli = decision.availableMilli === null ? null : Math.max(0, decision.availableMilli - request.cuMilli);
-    const event = consumeEvent(request, { eventId: deps.ids.eventId(), now, period: terms.period, counters, fingerprint, attemptId, availableAfterMilli });
+    const facts = { eventId: deps.ids.eventId(), now, period: terms.period, counters, draws: recordedDraws(draws), fingerprint, attemptId, availableAfterMilli };
+    const event = consumeEvent(request, facts);
     const maxUsedBefore = (limit: LimitUsage) => (limit.capMilli === null ? null : limit.capMilli - request.cuMilli);
     const outcome = await deps.store.commitCharge({
       event,
@@ -99,12 +105,13 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
       expectedConfigVersion: state.org.configVersion,
       expectedProjectCapMilli: limits.projectCap.capMilli,
       expectedActorCapMilli: state.actor.capMilli,
-      maxUsedBefore: { team: maxUsedBefore(limits.team)!, actor: maxUsedBefore(limits.actor), project: maxUsedBefore(limits.project) },
+      draws,
+      maxUsedBefore: { actor: maxUsedBefore(limits.actor), project: maxUsedBefore(limits.project) },
     });
 
     switch (outcome.status) {
       case 'charged':
-        deps.cache.addUsage(request.orgId, counters, terms.period.id, request.cuMilli);
+        deps.cache.addCharge(request.orgId, counters.slice(1), terms.period.id, request.cuMilli, event.draws);
         return answer(event, false);
       case 'duplicate':
         return replay(outcome.existing, fingerprint, attemptId);
@@ -155,6 +162,7 @@ interface EventFacts {
   readonly now: Date;
   readonly period: Period;
   readonly counters: readonly CounterRef[];
+  readonly draws: readonly Draw[];
   readonly fingerprint: string;
   readonly attemptId: string;
   readonly availableAfterMilli: MilliCu | null;
@@ -169,7 +177,6 @@ function consumeEvent(request: ConsumeRequest, facts: EventFacts): MeterEventRec
     eventId: facts.eventId,
     createdAt: facts.now.toISOString(),
     periodId: facts.period.id,
-    periodStart: facts.period.startDate,
     projectId: request.projectId,
     userId: request.userId,
     actorKind: actorKindOf(request.userId),
@@ -182,7 +189,8 @@ function consumeEvent(request: ConsumeRequest, facts: EventFacts): MeterEventRec
     ioType: request.ioType,
     endpoint: request.endpoint,
     cuMilli: request.cuMilli,
-    poolCategory: 'allowance',
+    poolCategory: poolCategoryOf(facts.draws),
+    draws: facts.draws,
     counters: facts.counters.map(counterName),
     fingerprint: facts.fingerprint,
     attemptId: facts.attemptId,

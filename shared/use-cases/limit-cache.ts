@@ -3,6 +3,7 @@
 // answered from state read in the same request. Counts in it are estimates that feed the reported `availableCu`.
 
 import { LRUCache } from 'lru-cache';
+import type { Draw } from '../domain/pool';
 import type { CounterRef, OrgRecord, ScopeKind, ScopeRecord } from '../ports/ledger-records';
 
 export interface LimitCacheOptions {
@@ -43,18 +44,48 @@ export class LimitCache {
     this.records.delete(orgCacheKey(orgId));
   }
 
-  /** After our own charge or refund: move the cached estimates without resetting their age. */
-  addUsage(orgId: string, counters: readonly CounterRef[], periodId: string, deltaMilli: number): void {
-    for (const { kind, id } of counters) {
-      const key = kind === 'team' ? orgCacheKey(orgId) : scopeCacheKey(orgId, kind, id);
-      const cached = this.records.get(key, { updateAgeOnGet: false });
-      if (!cached) continue;
-      const usage = 'org' in cached ? cached.org.usage : cached.scope.usage;
-      const moved = { ...usage, [periodId]: (usage[periodId] ?? 0) + deltaMilli };
-      const next: CachedRecord = 'org' in cached ? { org: { ...cached.org, usage: moved } } : { scope: { ...cached.scope, usage: moved } };
-      this.records.set(key, next, { ttl: this.records.getRemainingTTL(key) });
+  /**
+   * After our own charge: move the cached estimates (the scopes' counters, and the pool by the charge's draws)
+   * without resetting their age. A refund forgets the org instead: what it restored depends on the time.
+   */
+  addCharge(orgId: string, scopes: readonly CounterRef[], periodId: string, amountMilli: number, draws: readonly Draw[]): void {
+    for (const { kind, id } of scopes) {
+      if (kind === 'team') continue;
+      this.update(scopeCacheKey(orgId, kind, id), (cached) => ('scope' in cached ? { scope: { ...cached.scope, usage: moved(cached.scope.usage, periodId, amountMilli) } } : cached));
     }
+    this.update(orgCacheKey(orgId), (cached) => ('org' in cached ? { org: withDraws(cached.org, periodId, draws, 1) } : cached));
   }
+
+  /** After our own refund: the scopes' counters move back; the org is read again on next use. */
+  addRefund(orgId: string, scopes: readonly CounterRef[], periodId: string, amountMilli: number): void {
+    for (const { kind, id } of scopes) {
+      if (kind === 'team') continue;
+      this.update(scopeCacheKey(orgId, kind, id), (cached) => ('scope' in cached ? { scope: { ...cached.scope, usage: moved(cached.scope.usage, periodId, -amountMilli) } } : cached));
+    }
+    this.forgetOrg(orgId);
+  }
+
+  private update(key: string, change: (cached: CachedRecord) => CachedRecord): void {
+    const cached = this.records.get(key, { updateAgeOnGet: false });
+    if (!cached) return;
+    this.records.set(key, change(cached), { ttl: this.records.getRemainingTTL(key) });
+  }
+}
+
+function moved(usage: Readonly<Record<string, number>>, periodId: string, deltaMilli: number): Record<string, number> {
+  return { ...usage, [periodId]: (usage[periodId] ?? 0) + deltaMilli };
+}
+
+/** The org with a charge's draws applied (sign 1) or taken back (sign -1): the allowance of `periodId`, the batches. */
+export function withDraws(org: OrgRecord, periodId: string, draws: readonly Draw[], sign: 1 | -1): OrgRecord {
+  let usage = org.usage;
+  const batchDelta = new Map<string, number>();
+  for (const draw of draws) {
+    if (draw.ref.kind === 'allowance') usage = moved(usage, periodId, sign * draw.milli);
+    else batchDelta.set(draw.ref.purchaseId, (batchDelta.get(draw.ref.purchaseId) ?? 0) + sign * draw.milli);
+  }
+  const topUps = org.topUps.map((batch) => (batchDelta.has(batch.purchaseId) ? { ...batch, usedMilli: batch.usedMilli + batchDelta.get(batch.purchaseId)! } : batch));
+  return { ...org, usage, topUps };
 }
 
 function orgCacheKey(orgId: string): string {

@@ -1,9 +1,9 @@
-// Provisioning by the platform's backend: orgs with their plan, projects, members, API keys, caps and the
-// org-wide default limit. Every change governs the very next consume (see the conditions in consume).
+// Provisioning by the platform's backend: projects, members, API keys, caps and the org-wide default limit (orgs
+// and their plans: billing.ts). Every change governs the very next consume (see the conditions in consume).
 
 import type { MilliCu } from '../domain/compute-units';
 import { API_KEY_ACTOR_PREFIX } from '../domain/limits';
-import type { AdminStore, OrgSettings, ScopeSettings } from '../ports/admin-store';
+import type { AdminStore, ScopeSettings } from '../ports/admin-store';
 import type { MemberRole, OrgRecord, ScopeKind } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
 import { orgNotFound, wrongActorKind } from '../domain/errors';
@@ -15,12 +15,6 @@ export interface AdminDependencies {
   readonly clock: Clock;
 }
 
-
-/** Creates the org or changes its plan and anchor, keeping its usage. */
-export function putOrg(request: OrgSettings, deps: AdminDependencies): Promise<OrgRecord> {
-  const now = deps.clock.now().toISOString();
-  return withStoreRetries(() => deps.store.putOrg(request, now));
-}
 
 /** Sets (or with null removes) the cap that applies to every member and API key without one of its own. */
 export async function setDefaultLimit(orgId: string, capMilli: MilliCu | null, deps: AdminDependencies): Promise<OrgRecord> {

@@ -1,11 +1,11 @@
-// Read models for admins: usage bars per member, project and API key, the team balance, the activity log.
+// Read models for admins: usage bars per member, project and API key, and the activity log.
 
-import { termsAt, type BillingTerms } from '../domain/billing-terms';
+import { termsAt } from '../domain/billing-terms';
 import { usedIn } from '../domain/charge-limits';
 import type { MilliCu } from '../domain/compute-units';
 import { capFor, usageStatus, type CapSource, type UsageStatus } from '../domain/limits';
 import type { AdminStore, Page } from '../ports/admin-store';
-import type { MeterEventRecord, OrgRecord, ScopeKind, ScopeRecord } from '../ports/ledger-records';
+import type { LogEntry, OrgRecord, ScopeKind, ScopeRecord } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
 import { orgNotFound } from '../domain/errors';
 import { withStoreRetries } from './store-retry';
@@ -16,16 +16,6 @@ export interface ScopeView {
   readonly capMilli: MilliCu | null;
   readonly capSource: CapSource;
   readonly status: UsageStatus;
-}
-
-export interface BalanceView {
-  readonly org: OrgRecord;
-  readonly terms: BillingTerms;
-  readonly usedMilli: MilliCu;
-  readonly availableMilli: MilliCu;
-  /** The period's first day, `YYYY-MM-DD`. */
-  readonly periodStart: string;
-  readonly resetsAt: Date;
 }
 
 export function scopeView(org: OrgRecord, scope: ScopeRecord, at: Date): ScopeView {
@@ -53,21 +43,12 @@ export async function listScopes(
   return { items: scopes.items.map((scope) => scopeView(org, scope, now)), nextCursor: scopes.nextCursor };
 }
 
-/** The team pool for the current billing period. */
-export async function getBalance(orgId: string, deps: { store: AdminStore; clock: Clock }): Promise<BalanceView> {
-  const org = await requireOrg(orgId, deps.store);
-  const terms = termsAt(org, deps.clock.now());
-  const usedMilli = usedIn(org, terms.period);
-  const { period } = terms;
-  return { org, terms, usedMilli, availableMilli: Math.max(0, terms.allowanceMilli - usedMilli), periodStart: period.startDate, resetsAt: period.resetsAt };
-}
-
 /** The org's activity log, newest first. */
 export async function listEvents(
   orgId: string,
   page: { limit: number; cursor: string | null },
   deps: { store: AdminStore },
-): Promise<Page<MeterEventRecord>> {
+): Promise<Page<LogEntry>> {
   await requireOrg(orgId, deps.store);
   return withStoreRetries(() => deps.store.listEvents(orgId, page.limit, page.cursor));
 }

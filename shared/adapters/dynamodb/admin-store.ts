@@ -3,12 +3,14 @@
 // consume's conditions see.
 
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
-import type { AdminStore, OrgSettings, Page, ScopeSettings } from '../../ports/admin-store';
-import type { MeterEventRecord, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from '../../ports/ledger-records';
+import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from '../../ports/ledger-records';
 import { decodeCursor, encodeCursor } from './cursor-codec';
-import { toEventRecord, toListedScopeRecord, toOrgRecord, toScopeRecord } from './item-mapping';
-import { CONDITIONS, CONDITION_NAMES, eventLogQuery, orgKey, scopeKey, scopesQuery, type ItemKey, type TableQuery } from './ledger-table';
+import { toActivityItem, toActivityRecord, toListedScopeRecord, toLogEntry, toOrgRecord, toScopeRecord } from './item-mapping';
+import { CONDITIONS, CONDITION_NAMES, activityKey, eventLogQuery, orgKey, scopeKey, scopesQuery, topUpAttribute, topUpUsedAttribute, type ItemKey, type TableQuery } from './ledger-table';
+import { dueLeg, termsUpdate } from './job-legs';
 import { isConditionalCheckFailure } from './sdk-errors';
 import type { LedgerTableAccess } from './table-access';
 import type { TransactionLeg } from './transaction-legs';
@@ -34,34 +36,8 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
     return { items: result.Items ?? [], nextCursor: encodeCursor(result.LastEvaluatedKey) };
   };
 
-  return {
-    async getOrg(orgId: string): Promise<OrgRecord | undefined> {
-      return toOrgRecord(await get(orgKey(orgId)));
-    },
-
-    async putOrg(settings: OrgSettings, now: string): Promise<OrgRecord> {
-      const update = new UpdateExpressionBuilder()
-        .set('entity', 'org')
-        .set('orgId', settings.orgId)
-        .set('planName', settings.planName)
-        .set('allowanceMilli', settings.allowanceMilli)
-        .set('billingAnchor', settings.billingAnchor)
-        .set('updatedAt', now)
-        .setIfNotExists('createdAt', now)
-        .add('configVersion', 1);
-      if (settings.name !== undefined) update.set('name', settings.name);
-      if (settings.highCostMilli === null) update.remove('highCostMilli');
-      else if (settings.highCostMilli !== undefined) update.set('highCostMilli', settings.highCostMilli);
-      const result = await table.call(() =>
-        table.send(new UpdateCommand({ TableName: table.tableName, Key: orgKey(settings.orgId), ...update.build(), ReturnValues: 'ALL_NEW' })),
-      );
-      return toOrgRecord(result.Attributes)!;
-    },
-
-    async setDefaultLimit(orgId: string, capMilli: number | null, now: string): Promise<OrgRecord | undefined> {
-      const update = new UpdateExpressionBuilder().set('updatedAt', now).add('configVersion', 1);
-      if (capMilli === null) update.remove('defaultCapMilli');
-      else update.set('defaultCapMilli', capMilli);
+  /** An update of the org item, only while it exists; undefined when it does not. */
+  const updateExistingOrg = async (orgId: string, update: UpdateExpressionBuilder): Promise<OrgRecord | undefined> => {
       const parts = update.build();
       const names = { ...parts.ExpressionAttributeNames, ...CONDITION_NAMES.itemExists };
       try {
@@ -82,6 +58,91 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
         if (isConditionalCheckFailure(error)) return undefined;
         throw error;
       }
+    };
+
+  return {
+    async getOrg(orgId: string): Promise<OrgRecord | undefined> {
+      return toOrgRecord(await get(orgKey(orgId)));
+    },
+
+    async createOrg(settings: OrgSettings, entry: ActivityRecord & { kind: 'org_provisioned' }, firstReset: string): Promise<OrgRecord | undefined> {
+      const now = entry.createdAt;
+      const item: Record<string, unknown> = {
+        entity: 'org',
+        orgId: settings.orgId,
+        planName: settings.planName,
+        allowanceMilli: settings.allowanceMilli,
+        billingAnchor: settings.billingAnchor,
+        configVersion: 1,
+        createdAt: now,
+        updatedAt: now,
+        ...(settings.name !== undefined ? { name: settings.name } : {}),
+        ...(settings.highCostMilli !== undefined && settings.highCostMilli !== null ? { highCostMilli: settings.highCostMilli } : {}),
+      };
+      const cancelled = await table.transact([
+        { role: 'org', key: orgKey(settings.orgId), write: { put: item }, condition: { name: 'itemIsNew' } },
+        { role: 'entry', key: activityKey(settings.orgId, 'PROVISIONED'), write: { put: toActivityItem(entry) } },
+        dueLeg('rollover', firstReset, settings.orgId, 'reset'),
+      ]);
+      if (cancelled?.failed('org')) return undefined;
+      if (cancelled) throw cancelled.asError();
+      return toOrgRecord(await get(orgKey(settings.orgId)));
+    },
+
+    async updateOrgDetails(orgId: string, details: OrgDetails, now: string): Promise<OrgRecord | undefined> {
+      const update = new UpdateExpressionBuilder().set('updatedAt', now);
+      if (details.name !== undefined) update.set('name', details.name);
+      // The high-cost threshold only flags jobs; consumes never condition on it, so no config version bump.
+      if (details.highCostMilli === null) update.remove('highCostMilli');
+      else if (details.highCostMilli !== undefined) update.set('highCostMilli', details.highCostMilli);
+      return updateExistingOrg(orgId, update);
+    },
+
+    async changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'> {
+      const update = termsUpdate(command.after).set('updatedAt', now).add('configVersion', 1);
+      const cancelled = await table.transact([
+        {
+          role: 'org',
+          key: orgKey(command.orgId),
+          write: { update: update.build() },
+          condition: { name: 'orgUnchanged', values: { ':configVersion': command.expectedConfigVersion } },
+        },
+        { role: 'entry', key: activityKey(command.orgId, `PLAN#${command.entry.createdAt}#${command.entry.entryId}`), write: { put: toActivityItem(command.entry) }, condition: { name: 'itemIsNew' } },
+        ...(command.nextReset === null ? [] : [dueLeg('rollover', command.nextReset, command.orgId, 'reset')]),
+      ]);
+      if (cancelled?.failed('org')) return 'stale';
+      if (cancelled) throw cancelled.asError();
+      return 'done';
+    },
+
+    async addTopUp(command: TopUpCommand, now: string): Promise<TopUpOutcome> {
+      const { batch, orgId } = command;
+      const terms = { source: batch.source, cuMilli: batch.cuMilli, purchasedAt: batch.purchasedAt, expiresAt: batch.expiresAt };
+      const update = new UpdateExpressionBuilder()
+        .set(topUpAttribute(batch.purchaseId), terms, 'batch')
+        .set(topUpUsedAttribute(batch.purchaseId), 0, 'batchUsed')
+        .set('updatedAt', now)
+        .add('configVersion', 1);
+      const cancelled = await table.transact([
+        { role: 'entry', key: activityKey(orgId, `TOPUP#${batch.purchaseId}`), write: { put: toActivityItem(command.entry) }, condition: { name: 'itemIsNew' }, returnItemOnFailure: true },
+        { role: 'org', key: orgKey(orgId), write: { update: update.build() }, condition: { name: 'itemExists' } },
+        dueLeg('expiry', batch.expiresAt, orgId, batch.purchaseId),
+      ]);
+      if (!cancelled) return { status: 'added' };
+      if (cancelled.failed('entry')) return { status: 'duplicate', existing: toActivityRecord(cancelled.item('entry')!) };
+      if (cancelled.failed('org')) return { status: 'org_missing' };
+      throw cancelled.asError();
+    },
+
+    async setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined> {
+      return updateExistingOrg(orgId, new UpdateExpressionBuilder().set('autoRefill', { ...settings }).set('updatedAt', now));
+    },
+
+    async setDefaultLimit(orgId: string, capMilli: number | null, now: string): Promise<OrgRecord | undefined> {
+      const update = new UpdateExpressionBuilder().set('updatedAt', now).add('configVersion', 1);
+      if (capMilli === null) update.remove('defaultCapMilli');
+      else update.set('defaultCapMilli', capMilli);
+      return updateExistingOrg(orgId, update);
     },
 
     async putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined> {
@@ -102,9 +163,20 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       return { items: page.items.map((item) => toListedScopeRecord(kind, item)), nextCursor: page.nextCursor };
     },
 
-    async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<MeterEventRecord>> {
+    async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
       const page = await query(eventLogQuery(orgId), { limit, cursor, newestFirst: true });
-      return { items: page.items.map(toEventRecord), nextCursor: page.nextCursor };
+      return { items: page.items.map(toLogEntry), nextCursor: page.nextCursor };
+    },
+
+    async logUpTo(orgId: string, at: string): Promise<LogEntry[]> {
+      const entries: LogEntry[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: Record<string, unknown>[]; nextCursor: string | null } = await query(eventLogQuery(orgId, at), { limit: 1000, cursor });
+        entries.push(...page.items.map(toLogEntry));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      return entries;
     },
   };
 }

@@ -1,17 +1,32 @@
 // What a consume and a refund write, leg by leg. A consume: the event (new request id), the team pool (config
-// version unchanged, pool fits), the project and the actor (cap unchanged, usage fits). A refund: the refund event,
-// the original's refunded total, and each counter the original moved, in the original's period.
+// version unchanged, each drawn source as the draw plan assumed), the project and the actor (cap unchanged, usage
+// fits). A refund: the refund event, the original's refunded total, each counter the original moved in its period
+// (while the table keeps it), and the pool sources it restores (while they are live).
 
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
+import type { PoolSourceRef } from '../../domain/pool';
 import { parseCounter, type MeterEventRecord, type ScopeKind } from '../../ports/ledger-records';
 import { type ChargeCommand, type RefundCommand } from '../../ports/meter-store';
 import { toEventItem } from './item-mapping';
-import { eventKey, orgKey, scopeKey, usageAttribute } from './ledger-table';
+import { drawsHold, eventKey, orgKey, returnedSourcesLive, scopeKey, topUpAttribute, topUpUsedAttribute, usageAttribute, type SourceAttributes } from './ledger-table';
 import type { NamedCondition, TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
 export type ChargeRole = 'event' | 'team' | 'project' | 'actor';
 export type RefundRole = 'event' | 'original' | 'team' | 'project' | 'actor';
+
+/** Where a pool source's usage (and a batch's terms) sit on the org item, for a charge in `periodId`. */
+export function sourceAttributes(ref: PoolSourceRef, periodId: string): SourceAttributes {
+  return ref.kind === 'allowance' ? { used: usageAttribute(periodId) } : { used: topUpUsedAttribute(ref.purchaseId), batch: topUpAttribute(ref.purchaseId) };
+}
+
+/** ADD to each source's usage; placeholders by position in the plan, since purchase ids may hold any character. */
+function addToSources(update: UpdateExpressionBuilder, sources: readonly { ref: PoolSourceRef; milli: number }[], periodId: string, sign: 1 | -1): UpdateExpressionBuilder {
+  sources.forEach(({ ref, milli }, index) => {
+    if (milli !== 0) update.add(sourceAttributes(ref, periodId).used, sign * milli, `${sign > 0 ? 's' : 'r'}${index}used`);
+  });
+  return update;
+}
 
 export function chargeLegs(command: ChargeCommand): TransactionLeg<ChargeRole>[] {
   const { event, maxUsedBefore } = command;
@@ -28,12 +43,11 @@ export function chargeLegs(command: ChargeCommand): TransactionLeg<ChargeRole>[]
     {
       role: 'team',
       key: orgKey(event.orgId),
-      write: { update: new UpdateExpressionBuilder().add(used, event.cuMilli, 'used').build() },
-      condition: {
-        name: 'orgUnchangedAndPoolFits',
-        names: { '#used': used },
-        values: { ':configVersion': command.expectedConfigVersion, ':max': maxUsedBefore.team },
-      },
+      write: { update: addToSources(new UpdateExpressionBuilder(), command.draws, event.periodId, 1).build() },
+      condition: drawsHold(
+        command.expectedConfigVersion,
+        command.draws.map((draw) => ({ source: sourceAttributes(draw.ref, event.periodId), usedBefore: draw.usedBefore })),
+      ),
       returnItemOnFailure: true,
     },
     {
@@ -53,26 +67,52 @@ export function chargeLegs(command: ChargeCommand): TransactionLeg<ChargeRole>[]
   ];
 }
 
+/**
+ * The team leg gives the restored CU back to its sources (the allowance's counter, the batches) and, while the period's
+ * counters are kept, moves the team counter by the allowance's part that was not restored too: counters stay equal
+ * to their events. Project and actor counters move by the whole refund while kept.
+ */
 export function refundLegs(command: RefundCommand): TransactionLeg<RefundRole>[] {
   const { event, original } = command;
   const used = usageAttribute(original.periodId);
-  const counters = original.counters.map((name): TransactionLeg<RefundRole> => {
+  const firstRefund = command.refundedBefore === 0;
+  const restored = command.returns.filter((part) => part.restored);
+  const allowanceBack = command.returns.filter((part) => part.ref.kind === 'allowance').reduce((sum, part) => sum + part.milli, 0);
+  const teamUpdate = new UpdateExpressionBuilder();
+  const restoredBatches = restored.filter((part) => part.ref.kind === 'top_up');
+  addToSources(teamUpdate, restoredBatches, original.periodId, -1);
+  const teamSources = restoredBatches.map((part) => sourceAttributes(part.ref, original.periodId));
+  if (command.countersKept && allowanceBack > 0) {
+    teamUpdate.add(used, -allowanceBack, 'used');
+    teamSources.push({ used });
+  }
+  const counters = original.counters.flatMap((name): TransactionLeg<RefundRole>[] => {
     const counter = parseCounter(name);
-    return {
-      role: counter.kind === 'team' || counter.kind === 'project' ? counter.kind : 'actor',
-      key: counter.kind === 'team' ? orgKey(original.orgId) : scopeKey(original.orgId, counter.kind, counter.id),
-      write: { update: new UpdateExpressionBuilder().add(used, -event.cuMilli, 'used').build() },
-      condition: { name: 'itemExists' },
-    };
+    if (counter.kind === 'team' || !command.countersKept) return [];
+    return [
+      {
+        role: counter.kind === 'project' ? 'project' : 'actor',
+        key: scopeKey(original.orgId, counter.kind, counter.id),
+        write: { update: new UpdateExpressionBuilder().add(used, -event.cuMilli, 'used').build() },
+        condition: { name: 'counterKept', names: { '#used': used } },
+      },
+    ];
   });
+  const team: TransactionLeg<RefundRole>[] =
+    teamSources.length === 0
+      ? []
+      : [{ role: 'team', key: orgKey(original.orgId), write: { update: teamUpdate.build() }, condition: returnedSourcesLive(teamSources, event.createdAt) }];
   return [
     newEventLeg(event),
     {
       role: 'original',
       key: eventKey(original.orgId, original.requestId),
       write: { update: new UpdateExpressionBuilder().add('refundedMilli', event.cuMilli).build() },
-      condition: { name: 'refundFits', values: { ':consume': 'consume', ':maxRefunded': command.maxRefundedBefore } },
+      condition: firstRefund
+        ? { name: 'firstRefund', values: { ':consume': 'consume', ':zero': 0 } }
+        : { name: 'refundFollows', values: { ':consume': 'consume', ':refundedBefore': command.refundedBefore } },
     },
+    ...team,
     ...counters,
   ];
 }

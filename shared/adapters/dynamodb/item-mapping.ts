@@ -3,13 +3,23 @@
 
 import * as z from 'zod/mini';
 import { MEMBER_ROLES, DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
-import { isCounterName, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
-import { USAGE_PREFIX, eventLogKey, withoutKeys } from './ledger-table';
+import type { TopUpBatch } from '../../domain/pool';
+import { isCounterName, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
+import { ACTIVITY_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventLogKey, withoutKeys } from './ledger-table';
 
 type Item = Record<string, unknown>;
 
 const text = z.string();
 const count = z.number();
+
+const plan = z.object({ planName: text, allowanceMilli: count });
+const pendingPlan = z.extend(plan, { effectiveAt: text });
+const termsSource = z.extend(plan, {
+  billingAnchor: text,
+  periodStartedAt: z.nullable(text),
+  pendingPlan: z.nullable(pendingPlan),
+  highCostMilli: z.nullable(count),
+});
 
 const orgItem = z.object({
   orgId: text,
@@ -17,12 +27,22 @@ const orgItem = z.object({
   planName: text,
   allowanceMilli: count,
   billingAnchor: text,
+  periodStartedAt: z.optional(text),
+  pendingPlan: z.optional(pendingPlan),
   defaultCapMilli: z.optional(count),
   highCostMilli: z.optional(count),
   configVersion: count,
+  autoRefill: z.optional(
+    z.object({ enabled: z.boolean(), thresholdMilli: count, amountMilli: count, expiresInDays: count, maxPerPeriod: count }),
+  ),
+  countersKeptFrom: z.optional(text),
   createdAt: text,
   updatedAt: text,
 });
+
+const topUpTerms = z.object({ source: z.enum(['purchase', 'auto_refill']), cuMilli: count, purchasedAt: text, expiresAt: text });
+
+const sourceRef = z.union([z.object({ kind: z.literal('allowance') }), z.object({ kind: z.literal('top_up'), purchaseId: text })]);
 
 const scopeItem = z.object({
   capMilli: z.optional(count),
@@ -41,7 +61,6 @@ const eventItem = z.object({
   eventId: text,
   createdAt: text,
   periodId: text,
-  periodStart: text,
   projectId: text,
   userId: text,
   actorKind: z.enum(['member', 'api_key']),
@@ -54,7 +73,11 @@ const eventItem = z.object({
   ioType: z.optional(z.enum(['input', 'output'])),
   endpoint: z.optional(text),
   cuMilli: count,
-  poolCategory: z.enum(['allowance', 'top_up', 'mixed']),
+  poolCategory: z.enum(['allocated', 'surplus', 'hybrid']),
+  draws: z.array(z.object({ ref: sourceRef, milli: count })),
+  returns: z.optional(
+    z.array(z.object({ ref: sourceRef, milli: count, restored: z.boolean(), reason: z.enum(['restored', 'period_ended', 'top_up_expired']) })),
+  ),
   counters: z.array(z.string().check(z.refine(isCounterName, 'must be a counter name'))),
   fingerprint: text,
   attemptId: text,
@@ -70,12 +93,30 @@ function parseItem<T extends z.ZodMiniType>(schema: T, item: Item, entity: strin
   return result.data;
 }
 
-function usageOf(item: Item): PeriodUsage {
-  const usage: Record<string, number> = {};
+/** Numbers kept per key under one attribute prefix (usage per period, refills per period). */
+function numbersUnder(item: Item, prefix: string): Record<string, number> {
+  const numbers: Record<string, number> = {};
   for (const [attribute, value] of Object.entries(item)) {
-    if (attribute.startsWith(USAGE_PREFIX)) usage[attribute.slice(USAGE_PREFIX.length)] = Number(value);
+    if (attribute.startsWith(prefix)) numbers[attribute.slice(prefix.length)] = Number(value);
   }
-  return usage;
+  return numbers;
+}
+
+function usageOf(item: Item): PeriodUsage {
+  return numbersUnder(item, USAGE_PREFIX);
+}
+
+/** The batches on an org item, soonest expiry first: each one's terms and its usage. */
+function topUpsOf(item: Item): TopUpBatch[] {
+  const used = numbersUnder(item, TOP_UP_USED_PREFIX);
+  const batches: TopUpBatch[] = [];
+  for (const [attribute, value] of Object.entries(item)) {
+    if (!attribute.startsWith(TOP_UP_PREFIX)) continue;
+    const purchaseId = attribute.slice(TOP_UP_PREFIX.length);
+    const terms = parseItem(topUpTerms, value as Item, 'top-up batch');
+    batches.push({ purchaseId, ...terms, usedMilli: used[purchaseId] ?? 0 });
+  }
+  return batches.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.purchaseId.localeCompare(b.purchaseId));
 }
 
 /** undefined: no such org (no item, or only what a failed condition handed back for a missing item). */
@@ -85,9 +126,15 @@ export function toOrgRecord(item: Item | undefined): OrgRecord | undefined {
   return {
     ...org,
     name: org.name ?? null,
+    periodStartedAt: org.periodStartedAt ?? null,
+    pendingPlan: org.pendingPlan ?? null,
     defaultCapMilli: org.defaultCapMilli ?? null,
     highCostMilli: org.highCostMilli ?? null,
+    autoRefill: org.autoRefill ?? null,
+    countersKeptFrom: org.countersKeptFrom ?? null,
     usage: usageOf(item),
+    topUps: topUpsOf(item),
+    refills: numbersUnder(item, REFILLS_PREFIX),
   };
 }
 
@@ -110,7 +157,42 @@ export function toScopeRecord(kind: ScopeKind, id: string, item: Item | undefine
 }
 
 export function toEventRecord(item: Item): MeterEventRecord {
-  return parseItem(eventItem, withoutKeys(item), 'event');
+  const { entity: _entity, ...record } = withoutKeys(item);
+  return parseItem(eventItem, record, 'event');
+}
+
+const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(['service', 'job']), id: text }) };
+const termsChange = { before: termsSource, after: termsSource };
+const activityItem = z.discriminatedUnion('kind', [
+  z.object({ ...activityBase, kind: z.literal('org_provisioned'), after: termsSource }),
+  z.object({ ...activityBase, ...termsChange, kind: z.literal('plan_upgraded'), plan, periodId: text, cancelledDowngrade: z.nullable(pendingPlan) }),
+  z.object({ ...activityBase, ...termsChange, kind: z.literal('plan_downgrade_scheduled'), plan, effectiveAt: text }),
+  z.object({ ...activityBase, kind: z.literal('period_reset'), periodId: text, previousPeriodId: text, plan, downgradeApplied: z.boolean() }),
+  z.object({
+    ...activityBase,
+    kind: z.literal('top_up_purchased'),
+    purchaseId: text,
+    source: z.enum(['purchase', 'auto_refill']),
+    cuMilli: count,
+    expiresAt: text,
+    fingerprint: text,
+  }),
+  z.object({ ...activityBase, kind: z.literal('top_up_expired'), purchaseId: text, cuMilli: count, unspentMilli: count, expiresAt: text }),
+]);
+
+export function toActivityRecord(item: Item): ActivityRecord {
+  const { entity: _entity, ...record } = withoutKeys(item);
+  return parseItem(activityItem, record, 'activity');
+}
+
+/** The activity entry's item (without its primary key): the record, its place in the activity log, its entity. */
+export function toActivityItem(entry: ActivityRecord): Item {
+  return { ...eventLogKey(entry.orgId, entry.createdAt, entry.entryId), entity: ACTIVITY_ENTITY, ...entry };
+}
+
+/** Any line of the activity log, told apart by its entity. */
+export function toLogEntry(item: Item): LogEntry {
+  return item.entity === ACTIVITY_ENTITY ? toActivityRecord(item) : toEventRecord(item);
 }
 
 /** The event's item (without its primary key): the record, its place in the activity log, and its entity. */

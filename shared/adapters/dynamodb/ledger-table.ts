@@ -1,6 +1,7 @@
 // The single table's shape: its key and index definition (used by CDK and by the local runner alike), every key
 // this service writes, the queries it runs and the named conditions its writes carry. Nothing else spells a pk.
 
+import type { DueKind } from '../../ports/job-store';
 import type { ScopeKind } from '../../ports/ledger-records';
 
 export const PARTITION_KEY = 'pk';
@@ -35,7 +36,7 @@ export interface ItemKey {
   readonly sk: string;
 }
 
-/** The org: plan, anchor, default limit, config version, and the team pool's usage per period. */
+/** The org: plan, anchor, default limit, config version, the allowance's usage per period, and its top-up batches. */
 export function orgKey(orgId: string): ItemKey {
   return { pk: `ORG#${orgId}`, sk: 'ORG' };
 }
@@ -65,6 +66,60 @@ export function usageAttribute(periodId: string): string {
 }
 
 export const USAGE_PREFIX = 'used@';
+/** A top-up batch on the org item: its terms (a map), and its usage as a top-level number (ADD and conditions need one). */
+export const TOP_UP_PREFIX = 'topUp@';
+export const TOP_UP_USED_PREFIX = 'topUpUsed@';
+/** Auto-refills per period on the org item. */
+export const REFILLS_PREFIX = 'refills@';
+
+export function topUpAttribute(purchaseId: string): string {
+  return `${TOP_UP_PREFIX}${purchaseId}`;
+}
+
+export function topUpUsedAttribute(purchaseId: string): string {
+  return `${TOP_UP_USED_PREFIX}${purchaseId}`;
+}
+
+export function refillsAttribute(periodId: string): string {
+  return `${REFILLS_PREFIX}${periodId}`;
+}
+
+/** The entity every activity-log entry besides consumes and refunds carries (the stream publishes these). */
+export const ACTIVITY_ENTITY = 'activity';
+
+/**
+ * An activity entry (plan change, reset, top-up, expiry) under a key that makes it happen once: `TOPUP#<purchaseId>`,
+ * `EXPIRED#<purchaseId>`, `RESET#<periodId>`, `PLAN#<instant>#<entryId>`.
+ */
+export function activityKey(orgId: string, entryKey: string): ItemKey {
+  return { pk: `ORG#${orgId}#ACT#${entryKey}`, sk: 'ACTIVITY' };
+}
+
+export type { DueKind };
+
+/**
+ * Something a job must do at `dueAt` for one org (a period's reset, a batch's expiry), filed under its kind and UTC
+ * day, so a job finds what is due with a Query per day, never a Scan. Written in the same transaction as the fact
+ * that makes it due; deleted by the job that handled it.
+ */
+export function dueKey(kind: DueKind, dueAt: string, orgId: string, ref: string): ItemKey {
+  return { pk: duePartition(kind, dueAt.slice(0, 10)), sk: `${dueAt}#${orgId}#${ref}` };
+}
+
+function duePartition(kind: DueKind, day: string): string {
+  return `DUE#${kind}#${day}`;
+}
+
+/** What is due of one kind on one UTC day, up to and including the instant `upTo`. */
+export function dueQuery(kind: DueKind, day: string, upTo: string): TableQuery {
+  const pk = duePartition(kind, day);
+  return {
+    KeyConditionExpression: `${PARTITION_KEY} = :pk AND ${SORT_KEY} <= :upTo`,
+    ExpressionAttributeValues: { ':pk': pk, ':upTo': `${upTo}#\uffff` },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY],
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk,
+  };
+}
 
 /** One string per key, for matching items read back (a batch answer) to the keys asked for. */
 export function keyIdentity(key: ItemKey | Readonly<Record<string, unknown>>): string {
@@ -101,13 +156,13 @@ export function scopesQuery(orgId: string, kind: ScopeKind): TableQuery {
   };
 }
 
-/** The org's activity log (the event-log index), in time order. */
-export function eventLogQuery(orgId: string): TableQuery {
+/** The org's activity log (the event-log index), in time order; with `upTo`, only entries made at or before it. */
+export function eventLogQuery(orgId: string, upTo?: string): TableQuery {
   const partition = eventLogPartition(orgId);
   return {
     IndexName: EVENT_LOG_INDEX,
-    KeyConditionExpression: `${EVENT_LOG_PARTITION_KEY} = :log`,
-    ExpressionAttributeValues: { ':log': partition },
+    KeyConditionExpression: upTo === undefined ? `${EVENT_LOG_PARTITION_KEY} = :log` : `${EVENT_LOG_PARTITION_KEY} = :log AND ${EVENT_LOG_SORT_KEY} <= :upTo`,
+    ExpressionAttributeValues: upTo === undefined ? { ':log': partition } : { ':log': partition, ':upTo': `${upTo}#\uffff` },
     cursorAttributes: [PARTITION_KEY, SORT_KEY, EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY],
     cursorBelongs: (key) => key[EVENT_LOG_PARTITION_KEY] === partition,
   };
@@ -129,8 +184,18 @@ export const CONDITIONS = {
   noOwnCapAndUsageFits: `attribute_not_exists(#capMilli) AND ${USAGE_FITS}`,
   /** The scope still has no cap of its own, and no limit applies to it. */
   noOwnCap: 'attribute_not_exists(#capMilli)',
-  /** The original is a consume, and its refunded total leaves room for this refund. */
-  refundFits: '#kind = :consume AND (attribute_not_exists(#refundedMilli) OR #refundedMilli <= :maxRefunded)',
+  /** The original is a consume and was never refunded: the refund was planned on nothing refunded. */
+  firstRefund: '#kind = :consume AND (attribute_not_exists(#refundedMilli) OR #refundedMilli = :zero)',
+  /** The original is a consume and its refunded total is the one the refund was planned on. */
+  refundFollows: '#kind = :consume AND #refundedMilli = :refundedBefore',
+  /** The counter of the original's period is still kept (the rollover prunes old ones): a refund may move it. */
+  counterKept: 'attribute_exists(#used)',
+  /** An org's plan-change state is the version the change was planned on. */
+  orgUnchanged: '#configVersion = :configVersion',
+  /** The batch is still on the org, exactly as used as when its expiry was planned. */
+  batchUnchanged: 'attribute_exists(#batch) AND #batchUsed = :batchUsed',
+  /** The org is there, and its refills of the period are as many as the crossing saw. */
+  refillsAsSeen: 'attribute_exists(#pk) AND (attribute_not_exists(#refills) OR #refills = :refillsSeen)',
 } as const;
 
 export type ConditionName = keyof typeof CONDITIONS;
@@ -143,5 +208,70 @@ export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
   capUnchangedAndUsageFits: { '#capMilli': 'capMilli' },
   noOwnCapAndUsageFits: { '#capMilli': 'capMilli' },
   noOwnCap: { '#capMilli': 'capMilli' },
-  refundFits: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
+  firstRefund: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
+  refundFollows: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
+  counterKept: {},
+  orgUnchanged: { '#configVersion': 'configVersion' },
+  batchUnchanged: {},
+  refillsAsSeen: { '#pk': PARTITION_KEY },
 };
+
+/** A condition whose number of clauses varies: one clause per pool source a charge or refund touches. */
+export interface ComposedCondition {
+  readonly composed: 'orgUnchangedAndDrawsHold' | 'returnedSourcesLive';
+  readonly expression: string;
+  readonly names: Readonly<Record<string, string>>;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** A pool source as the org item holds it: the usage attribute, and for a batch its terms attribute. */
+export interface SourceAttributes {
+  readonly used: string;
+  readonly batch?: string;
+}
+
+/**
+ * The consume's org leg: the config version it was evaluated on, and each drawn source's usage within the bounds
+ * its draw assumed (exactly so for a source the charge empties; at most so for the last one drawn). A batch must
+ * still be on the org.
+ */
+export function drawsHold(configVersion: number, draws: readonly { source: SourceAttributes; usedBefore: { min: number | null; max: number } }[]): ComposedCondition {
+  const names: Record<string, string> = { '#configVersion': 'configVersion' };
+  const values: Record<string, unknown> = { ':configVersion': configVersion };
+  const clauses = ['#configVersion = :configVersion'];
+  draws.forEach(({ source, usedBefore }, index) => {
+    const used = `#s${index}used`;
+    names[used] = source.used;
+    values[`:s${index}`] = usedBefore.max;
+    const exact = usedBefore.min !== null;
+    const bound = exact ? `${used} = :s${index}` : `${used} <= :s${index}`;
+    // A fresh period's allowance has no counter yet: it counts as 0.
+    const absentIsZero = !source.batch && (!exact || usedBefore.max === 0);
+    clauses.push(absentIsZero ? `(attribute_not_exists(${used}) OR ${bound})` : bound);
+    if (source.batch) {
+      names[`#s${index}batch`] = source.batch;
+      clauses.push(`attribute_exists(#s${index}batch)`);
+    }
+  });
+  return { composed: 'orgUnchangedAndDrawsHold', expression: clauses.join(' AND '), names, values };
+}
+
+/**
+ * The refund's org leg: every source it gives back to is still there (the allowance's counter kept, the batch not
+ * dropped) and, for a batch, not expired at `now`.
+ */
+export function returnedSourcesLive(sources: readonly SourceAttributes[], now: string): ComposedCondition {
+  const names: Record<string, string> = {};
+  const clauses: string[] = [];
+  sources.forEach((source, index) => {
+    names[`#r${index}used`] = source.used;
+    clauses.push(`attribute_exists(#r${index}used)`);
+    if (source.batch) {
+      names[`#r${index}batch`] = source.batch;
+      names['#expiresAt'] = 'expiresAt';
+      clauses.push(`#r${index}batch.#expiresAt > :now`);
+    }
+  });
+  const values = sources.some((source) => source.batch) ? { ':now': now } : {};
+  return { composed: 'returnedSourcesLive', expression: clauses.length ? clauses.join(' AND ') : 'attribute_exists(#pk)', names: clauses.length ? names : { '#pk': PARTITION_KEY }, values };
+}

@@ -1,9 +1,9 @@
-// The meter port on DynamoDB: one BatchGetItem to read what a charge depends on, one TransactWriteItems per charge
+// The meter port on DynamoDB: one BatchGetItem to read what a charge or refund depends on, one TransactWriteItems per charge
 // or refund. A cancelled transaction is answered from its legs: duplicate, rejected (with the items as they are),
 // or a TransientStoreError the use cases retry.
 
-import { TransientStoreError, type MeterEventRecord, type ScopeRef } from '../../ports/ledger-records';
-import type { ChargeCommand, ChargeOutcome, MeterSnapshot, MeterStore, RefundCommand, RefundOutcome } from '../../ports/meter-store';
+import { TransientStoreError, type ScopeRef } from '../../ports/ledger-records';
+import type { ChargeCommand, ChargeOutcome, MeterSnapshot, MeterStore, RefundCommand, RefundOutcome, RefundSnapshot } from '../../ports/meter-store';
 import { chargeLegs, refundLegs } from './charge-legs';
 import { toEventRecord, toOrgRecord, toScopeRecord } from './item-mapping';
 import { eventKey, orgKey, scopeKey } from './ledger-table';
@@ -26,9 +26,13 @@ export function dynamoDbMeterStore(table: LedgerTableAccess): MeterStore {
       };
     },
 
-    async getEvents(orgId: string, requestIds: readonly string[]): Promise<MeterEventRecord[]> {
-      const items = await table.batchGet(requestIds.map((requestId) => eventKey(orgId, requestId)));
-      return items.map(toEventRecord);
+    async loadRefund(orgId: string, requestId: string, refundOf: string): Promise<RefundSnapshot> {
+      const found = await table.getNamed({ org: orgKey(orgId), existing: eventKey(orgId, requestId), original: eventKey(orgId, refundOf) });
+      return {
+        org: toOrgRecord(found.org),
+        existing: found.existing ? toEventRecord(found.existing) : undefined,
+        original: found.original ? toEventRecord(found.original) : undefined,
+      };
     },
 
     // Consume: the event (idempotency record), the team pool, the project and the actor, all or nothing.

@@ -4,7 +4,7 @@
 import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { CONDITIONS, CONDITION_NAMES, type ConditionName, type ItemKey } from './ledger-table';
+import { CONDITIONS, CONDITION_NAMES, type ComposedCondition, type ConditionName, type ItemKey } from './ledger-table';
 import { failedCondition, isTransientReason, translate } from './sdk-errors';
 import type { UpdateExpressionParts } from './update-expression';
 
@@ -17,14 +17,14 @@ export interface NamedCondition {
   readonly values?: Readonly<Record<string, unknown>>;
 }
 
-export type LegWrite = { readonly put: Item } | { readonly update: UpdateExpressionParts } | { readonly check: true };
+export type LegWrite = { readonly put: Item } | { readonly update: UpdateExpressionParts } | { readonly check: true } | { readonly delete: true };
 
 export interface TransactionLeg<Role extends string> {
   readonly role: Role;
   readonly key: ItemKey;
   readonly write: LegWrite;
   /** None: the write goes through whatever the item holds (an upsert). */
-  readonly condition?: NamedCondition;
+  readonly condition?: NamedCondition | ComposedCondition;
   /** On a failed condition, hand back the item as it was, so the caller can re-evaluate on it. */
   readonly returnItemOnFailure?: boolean;
 }
@@ -35,19 +35,23 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 export function transactItems(tableName: string, legs: readonly TransactionLeg<string>[]): TransactItem[] {
   assertUniqueRoles(legs);
   return legs.map((leg) => {
-    const names = leg.condition ? { ...CONDITION_NAMES[leg.condition.name], ...leg.condition.names } : {};
-    const values = { ...leg.condition?.values };
+    const condition = leg.condition ? conditionParts(leg.condition) : undefined;
+    const names = condition?.names ?? {};
+    const values = condition?.values ?? {};
     const common = {
       TableName: tableName,
-      ...(leg.condition ? { ConditionExpression: CONDITIONS[leg.condition.name] } : {}),
+      ...(condition ? { ConditionExpression: condition.expression } : {}),
       ...(leg.returnItemOnFailure ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
     };
     if ('put' in leg.write) {
       return { Put: { ...common, Item: { ...leg.key, ...leg.write.put }, ...namesPart(names), ...valuesPart(values) } };
     }
+    if ('delete' in leg.write) {
+      return { Delete: { ...common, Key: { ...leg.key }, ...namesPart(names), ...valuesPart(values) } };
+    }
     if ('check' in leg.write) {
-      if (!leg.condition) throw new Error(`leg ${leg.role}: a check needs a condition`);
-      const check = { ...common, ConditionExpression: CONDITIONS[leg.condition.name], Key: { ...leg.key }, ExpressionAttributeNames: names };
+      if (!condition) throw new Error(`leg ${leg.role}: a check needs a condition`);
+      const check = { ...common, ConditionExpression: condition.expression, Key: { ...leg.key }, ExpressionAttributeNames: names };
       return { ConditionCheck: { ...check, ...valuesPart(values) } };
     }
     const { UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues } = leg.write.update;
@@ -61,6 +65,12 @@ export function transactItems(tableName: string, legs: readonly TransactionLeg<s
       },
     };
   });
+}
+
+/** A condition's expression with every name and value it needs. */
+function conditionParts(condition: NamedCondition | ComposedCondition): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+  if ('composed' in condition) return { expression: condition.expression, names: { ...condition.names }, values: { ...condition.values } };
+  return { expression: CONDITIONS[condition.name], names: { ...CONDITION_NAMES[condition.name], ...condition.names }, values: { ...condition.values } };
 }
 
 /** Roles are how a cancelled transaction is read back: two legs with one role would hide a reason. */

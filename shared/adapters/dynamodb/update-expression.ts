@@ -25,8 +25,8 @@ export class UpdateExpressionBuilder {
     return this;
   }
 
-  remove(attribute: string): this {
-    this.removes.push(this.name(attribute, attribute));
+  remove(attribute: string, alias = attribute): this {
+    this.removes.push(this.name(attribute, alias));
     return this;
   }
 

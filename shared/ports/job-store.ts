@@ -1,0 +1,66 @@
+// The port the time-driven jobs need (period rollover, top-up expiry, auto-refill): what is due, and the atomic
+// writes that handle it. Each write happens once per fact (its activity entry's key), so a job that runs late,
+// twice or concurrently with itself leaves the state one run would.
+
+import type { OrgTermsSource } from '../domain/billing-terms';
+import type { TopUpBatch } from '../domain/pool';
+import type { ActivityRecord, OrgRecord } from './ledger-records';
+
+export type DueKind = 'rollover' | 'expiry';
+
+/** Something a job must do for one org at `dueAt`: a period's reset (`ref` = 'reset') or a batch's expiry (`ref` = its purchase id). */
+export interface DueItem {
+  readonly kind: DueKind;
+  readonly orgId: string;
+  readonly dueAt: string;
+  readonly ref: string;
+}
+
+export type JobWriteOutcome = 'done' | 'already_done' | 'stale';
+
+export interface RolloverCommand {
+  readonly due: DueItem;
+  /** The org's config version the rollover was planned on; a plan change in between makes the command stale. */
+  readonly expectedConfigVersion: number;
+  /** The terms with any pending downgrade written in; unchanged when there was none. */
+  readonly settled: OrgTermsSource;
+  readonly downgradeApplied: boolean;
+  /** Counters (and refill counts) of periods before this one are pruned. */
+  readonly keepCountersFrom: string;
+  /** The usage attributes on the org item to prune (period ids). */
+  readonly prunePeriods: readonly string[];
+  readonly entry: ActivityRecord & { readonly kind: 'period_reset' };
+  /** The reset after this one: the next due rollover. */
+  readonly nextReset: string;
+}
+
+export interface ExpiryCommand {
+  readonly due: DueItem;
+  readonly batch: TopUpBatch;
+  readonly entry: ActivityRecord & { readonly kind: 'top_up_expired' };
+}
+
+export interface RefillCommand {
+  readonly orgId: string;
+  readonly periodId: string;
+  /** The refills of the period the crossing saw: a refill since then (one for a later crossing) skips this one. */
+  readonly refillsSeen: number;
+  readonly batch: TopUpBatch;
+  readonly entry: ActivityRecord & { readonly kind: 'top_up_purchased' };
+}
+
+export interface JobStore {
+  getOrg(orgId: string): Promise<OrgRecord | undefined>;
+  /** What is due of `kind` at or before `upTo`, looking back to `since` (by UTC day), oldest first. */
+  listDue(kind: DueKind, since: Date, upTo: Date): Promise<DueItem[]>;
+  /** Drops a due item that needs nothing more (handled, or made stale by a plan change or a dropped batch). */
+  dropDue(due: DueItem): Promise<void>;
+  /** One atomic write: the reset entry (once per period), the org's settled terms and pruned counters, the next due reset; the due item goes. */
+  rollPeriod(command: RolloverCommand): Promise<JobWriteOutcome>;
+  /** Removes per-period counters older than `keepFrom` from the org's projects, members and API keys; returns how many items changed. */
+  pruneScopeCounters(orgId: string, keepFrom: string): Promise<number>;
+  /** One atomic write: the expiry entry (once per batch) with the unspent CU, the batch off the org (still as used as planned); the due item goes. */
+  expireTopUp(command: ExpiryCommand): Promise<JobWriteOutcome>;
+  /** One atomic write: the refill's purchase entry (once per crossing), the batch on the org, the period's refill count, its expiry due. */
+  refill(command: RefillCommand): Promise<JobWriteOutcome>;
+}

@@ -4,9 +4,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createDynamoDbClient, dynamoDbSettingsFromEnv, type DynamoDbSettings } from './adapters/dynamodb/client';
 import { dynamoDbLedgerStore, type DynamoDbLedgerStore } from './adapters/dynamodb/ledger-store';
 import { LedgerTableAccess } from './adapters/dynamodb/table-access';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { eventBridgePublisher } from './adapters/eventbridge/event-publisher';
 import type { EventPublisher } from './ports/event-publisher';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
 import { LimitCache } from './use-cases/limit-cache';
+import type { JobDependencies } from './use-cases/jobs';
 import type { RetryPolicy } from './use-cases/store-retry';
 
 export interface LedgerDependencies {
@@ -57,6 +60,24 @@ export function useLocalPublisher(publisher: EventPublisher | undefined): void {
 
 export function localEventPublisher(): EventPublisher | undefined {
   return localPublisher;
+}
+
+let busPublisher: EventPublisher | undefined;
+
+/** EventBridge when EVENT_BUS_NAME is set (on AWS), else the local runner's publisher. */
+function eventPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
+  if (env.EVENT_BUS_NAME) {
+    busPublisher ??= eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME);
+    return busPublisher;
+  }
+  if (localPublisher) return localPublisher;
+  throw new Error('No event publisher: set EVENT_BUS_NAME (AWS) or run under the local runner.');
+}
+
+/** What the jobs and the stream handler need: the job store, the clock, the publisher. */
+export function jobDependencies(): JobDependencies & { readonly publisher: EventPublisher } {
+  fromEnvironment ??= buildLedgerDependencies(dynamoDbSettingsFromEnv());
+  return { store: fromEnvironment.store, clock: fromEnvironment.clock, publisher: eventPublisher() };
 }
 
 /**

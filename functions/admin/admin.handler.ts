@@ -7,10 +7,10 @@ import { DEFAULT_MAX_REFILLS_PER_PERIOD, DEFAULT_REFILL_EXPIRY_DAYS } from '../.
 import { termsAt, type BillingTerms, type PendingPlan } from '../../shared/domain/billing-terms';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
 import { invalidField, orgNotFound } from '../../shared/domain/errors';
-import type { Draw, SourceReturn } from '../../shared/domain/pool';
 import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
+import { drawRow, returnRow } from '../../shared/http/pool-rows';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
 import { parseInput, pathParameters, queryParameters, readJsonBody } from '../../shared/http/request';
@@ -86,10 +86,6 @@ function scopeRow(view: ScopeView) {
     status: view.status,
   };
 }
-
-const sourceName = (part: Draw) => (part.ref.kind === 'allowance' ? { source: 'allowance' } : { source: 'top_up', purchaseId: part.ref.purchaseId });
-export const drawRow = (part: Draw) => ({ ...sourceName(part), cu: toCu(part.milli) });
-export const returnRow = (part: SourceReturn) => ({ ...drawRow(part), restored: part.restored, reason: part.reason });
 
 function eventRow(event: MeterEventRecord) {
   const { fingerprint: _fingerprint, attemptId: _attemptId, periodId, cuMilli, refundedMilli, availableAfterMilli: _available, draws, returns, ...rest } = event;

@@ -1,13 +1,14 @@
-// The period-rollover job (EventBridge Scheduler, every few minutes): for each org whose billing period reset is
-// due, applies a pending downgrade, logs and publishes BillingPeriodReset, prunes old counters. Safe late or twice.
-// CONTRACT STUB: the use case is wired in by the billing work; the signature is final.
+// The period-rollover job (EventBridge Scheduler, every 5 minutes; in-process locally): for each org whose billing
+// period reset is due, applies a pending downgrade, logs the reset (published as BillingPeriodReset from the
+// table's stream) and prunes old counters. Safe late, twice or concurrently.
 
-export interface JobRunSummary {
-  readonly job: string;
-  /** Due items handled in this run. */
-  readonly handled: number;
-}
+import { jobDependencies } from '../../shared/composition';
+import { runPeriodRollover, type JobRunSummary } from '../../shared/use-cases/jobs';
+
+export type { JobRunSummary };
 
 export async function handler(_event?: unknown): Promise<JobRunSummary> {
-  return { job: 'period-rollover', handled: 0 };
+  const summary = await runPeriodRollover(jobDependencies());
+  console.log(JSON.stringify({ level: 'info', message: 'job run', ...summary }));
+  return summary;
 }

@@ -1,9 +1,12 @@
-// The top-up expiry job (EventBridge Scheduler, every few minutes): for each top-up batch past its expiresAt, logs
-// and publishes TopUpExpired with the unspent CU and drops the batch from the org. Safe late or twice.
-// CONTRACT STUB: the use case is wired in by the billing work; the signature is final.
+// The top-up expiry job (EventBridge Scheduler, every 5 minutes; in-process locally): for each top-up batch past its
+// expiresAt, logs the expiry with the unspent CU (published as TopUpExpired from the table's stream) and drops the
+// batch from the org. Safe late, twice or concurrently.
 
-import type { JobRunSummary } from './period-rollover.handler';
+import { jobDependencies } from '../../shared/composition';
+import { runTopUpExpiry, type JobRunSummary } from '../../shared/use-cases/jobs';
 
 export async function handler(_event?: unknown): Promise<JobRunSummary> {
-  return { job: 'top-up-expiry', handled: 0 };
+  const summary = await runTopUpExpiry(jobDependencies());
+  console.log(JSON.stringify({ level: 'info', message: 'job run', ...summary }));
+  return summary;
 }

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { toCu, toMilli } from '../../shared/domain/compute-units';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
+import { drawRow, notRestoredCu, returnRow } from '../../shared/http/pool-rows';
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
@@ -51,6 +52,7 @@ export async function consumeRoute(event: APIGatewayProxyEventV2, deps: LedgerDe
     requestId: result.requestId,
     chargedCu: toCu(result.chargedMilli),
     poolCategory: result.poolCategory,
+    draws: result.draws.map(drawRow),
     availableCu: result.availableMilli === null ? null : toCu(result.availableMilli),
     replayed: result.replayed,
   });
@@ -64,6 +66,8 @@ export async function refundRoute(event: APIGatewayProxyEventV2, deps: LedgerDep
     requestId: result.requestId,
     refundOf: result.refundOf,
     refundedCu: toCu(result.refundedMilli),
+    returns: result.returns.map(returnRow),
+    notRestoredCu: notRestoredCu(result.returns),
     replayed: result.replayed,
   });
 }

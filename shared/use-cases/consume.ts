@@ -35,6 +35,8 @@ export interface ConsumeResult {
   readonly requestId: string;
   readonly chargedMilli: MilliCu;
   readonly poolCategory: PoolCategory;
+  /** Where the charge came from, in draw order. */
+  readonly draws: readonly Draw[];
   /** What the same actor can still spend in the same project this period, as this process knew it. */
   readonly availableMilli: MilliCu | null;
   readonly replayed: boolean;
@@ -204,6 +206,7 @@ function answer(event: MeterEventRecord, replayed: boolean): ConsumeResult {
     requestId: event.requestId,
     chargedMilli: event.cuMilli,
     poolCategory: event.poolCategory,
+    draws: event.draws,
     availableMilli: event.availableAfterMilli ?? null,
     replayed,
   };

@@ -8,7 +8,7 @@ import type { PoolSourceRef } from '../../domain/pool';
 import { parseCounter, type MeterEventRecord, type ScopeKind } from '../../ports/ledger-records';
 import { type ChargeCommand, type RefundCommand } from '../../ports/meter-store';
 import { toEventItem } from './item-mapping';
-import { drawsHold, eventKey, orgKey, returnedSourcesLive, scopeKey, topUpAttribute, topUpUsedAttribute, usageAttribute, type SourceAttributes } from './ledger-table';
+import { CHARGED_AT, drawsHold, eventKey, orgKey, returnedSourcesLive, scopeKey, topUpAttribute, topUpUsedAttribute, usageAttribute, type SourceAttributes } from './ledger-table';
 import type { NamedCondition, TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
@@ -43,7 +43,7 @@ export function chargeLegs(command: ChargeCommand): TransactionLeg<ChargeRole>[]
     {
       role: 'team',
       key: orgKey(event.orgId),
-      write: { update: addToSources(new UpdateExpressionBuilder(), command.draws, event.periodId, 1).build() },
+      write: { update: addToSources(new UpdateExpressionBuilder(), command.draws, event.periodId, 1).set(CHARGED_AT, event.createdAt).build() },
       condition: drawsHold(
         command.expectedConfigVersion,
         command.draws.map((draw) => ({ source: sourceAttributes(draw.ref, event.periodId), usedBefore: draw.usedBefore })),

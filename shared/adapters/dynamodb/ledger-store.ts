@@ -1,12 +1,14 @@
-// The ledger's ports on DynamoDB, together: the meter store and the admin store over one table access.
+// The ledger's ports on DynamoDB, together: the meter, admin and job stores over one table access.
 
 import type { AdminStore } from '../../ports/admin-store';
+import type { JobStore } from '../../ports/job-store';
 import type { MeterStore } from '../../ports/meter-store';
 import { dynamoDbAdminStore } from './admin-store';
+import { dynamoDbJobStore } from './job-store';
 import { dynamoDbMeterStore } from './meter-store';
 import type { LedgerTableAccess } from './table-access';
 
-export interface DynamoDbLedgerStore extends MeterStore, AdminStore {
+export interface DynamoDbLedgerStore extends MeterStore, AdminStore, JobStore {
   /** The same stores for one request: their calls end when `signal` aborts. */
   forRequest(signal: AbortSignal): DynamoDbLedgerStore;
 }
@@ -14,6 +16,7 @@ export interface DynamoDbLedgerStore extends MeterStore, AdminStore {
 export function dynamoDbLedgerStore(table: LedgerTableAccess): DynamoDbLedgerStore {
   return {
     ...dynamoDbMeterStore(table),
+    ...dynamoDbJobStore(table),
     ...dynamoDbAdminStore(table),
     forRequest: (signal) => dynamoDbLedgerStore(table.forRequest(signal)),
   };

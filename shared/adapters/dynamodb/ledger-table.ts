@@ -36,10 +36,16 @@ export interface ItemKey {
   readonly sk: string;
 }
 
+/** The org item's sort key (its partition holds the org's projects, members and API keys too). */
+export const ORG_SORT_KEY = 'ORG';
+
 /** The org: plan, anchor, default limit, config version, the allowance's usage per period, and its top-up batches. */
 export function orgKey(orgId: string): ItemKey {
-  return { pk: `ORG#${orgId}`, sk: 'ORG' };
+  return { pk: `ORG#${orgId}`, sk: ORG_SORT_KEY };
 }
+
+/** The org item's record of the last charge's time: the auto-refill trigger reads the pool as of that write. */
+export const CHARGED_AT = 'chargedAt';
 
 /** A project, member or API key of the org: its cap and its usage per period. */
 export function scopeKey(orgId: string, kind: ScopeKind, id: string): ItemKey {

@@ -1,0 +1,43 @@
+// The ledger table's stream records, read as the changes the service acts on: an org item changed (its before and
+// after), or an activity entry was written. Everything else on the stream (consumes, scopes, due items) is not ours
+// to act on and reads as undefined.
+
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import type { LedgerChange } from '../../use-cases/jobs';
+import { toActivityRecord, toOrgRecord } from './item-mapping';
+import { ACTIVITY_ENTITY, CHARGED_AT, ORG_SORT_KEY, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
+
+type Image = Record<string, AttributeValue>;
+
+export function ledgerChangeOf(record: DynamoDBRecord): LedgerChange | undefined {
+  const data = record.dynamodb;
+  if (!data) return undefined;
+  const newImage = data.NewImage as Image | undefined;
+  const oldImage = data.OldImage as Image | undefined;
+  if (record.eventName === 'MODIFY' && newImage && oldImage && newImage[SORT_KEY]?.S === ORG_SORT_KEY) {
+    const before = toOrgRecord(unmarshall(oldImage));
+    const after = toOrgRecord(unmarshall(newImage));
+    if (!before || !after) return undefined;
+    // Only a consume writes the charge's time: a refund, top-up, expiry or plan change is no crossing. The pool is
+    // read as of the charge's own time; the stream's sequence number is the change's stable identity.
+    const newItem = unmarshall(newImage);
+    const chargedAt = newItem[CHARGED_AT];
+    if (typeof chargedAt !== 'string' || !drewOnPool(unmarshall(oldImage), newItem)) return undefined;
+    const at = new Date(chargedAt);
+    return { kind: 'org', change: { before, after, at, sequenceNumber: data.SequenceNumber ?? '' } };
+  }
+  if (record.eventName === 'INSERT' && newImage && newImage.entity?.S === ACTIVITY_ENTITY) {
+    return { kind: 'activity', entry: toActivityRecord(unmarshall(newImage)) };
+  }
+  return undefined;
+}
+
+/** Some pool usage went up: the allowance's counter or a batch's. Refunds, top-ups, expiries and plan changes move none up. */
+function drewOnPool(before: Record<string, unknown>, after: Record<string, unknown>): boolean {
+  return Object.entries(after).some(
+    ([attribute, value]) =>
+      (attribute.startsWith(USAGE_PREFIX) || attribute.startsWith(TOP_UP_USED_PREFIX)) && Number(value) > Number(before[attribute] ?? 0),
+  );
+}

@@ -1,0 +1,242 @@
+// The time-driven jobs: period rollover and top-up expiry (run on a schedule over what is due), and the ledger
+// stream's work: the auto-refill trigger and publishing activity entries. Correctness never depends on them: a
+// consume after a reset sees the new period and ignores an expired batch whether or not a job ran. They write the
+// log entries, publish the events and prune; each fact is written once (its entry's key), with facts' own times and
+// ids, so a run that is late, repeated or concurrent with itself leaves the same state as one run on time.
+
+import { crossedThreshold, refillBatch, refillPurchaseId } from '../domain/auto-refill';
+import { settledTerms, termsAt } from '../domain/billing-terms';
+import { poolAt } from '../domain/charge-limits';
+import { toCu } from '../domain/compute-units';
+import { isLive, poolRemaining } from '../domain/pool';
+import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
+import type { DueItem, JobStore } from '../ports/job-store';
+import type { ActivityActor, ActivityRecord, OrgRecord } from '../ports/ledger-records';
+import type { Clock } from '../ports/runtime';
+import { factEntryId, termsSourceOf } from './billing';
+import { withStoreRetries } from './store-retry';
+
+export interface JobDependencies {
+  readonly store: JobStore;
+  readonly clock: Clock;
+}
+
+/** How far back a run looks for what is due: a job stopped for up to this long catches up. */
+export const DUE_LOOKBACK_DAYS = 35;
+/** Rounds of "handle what is due, look again" per run: a run catches up several missed resets of one org. */
+const MAX_ROUNDS = 24;
+const DAY_MS = 86_400_000;
+
+export const ROLLOVER_JOB: ActivityActor = { kind: 'job', id: 'period-rollover' };
+export const EXPIRY_JOB: ActivityActor = { kind: 'job', id: 'top-up-expiry' };
+export const REFILL_JOB: ActivityActor = { kind: 'job', id: 'auto-refill' };
+
+export interface JobRunSummary {
+  readonly job: string;
+  /** Due items handled in this run (written, found already written, or dropped as stale). */
+  readonly handled: number;
+}
+
+async function dueNow(kind: DueItem['kind'], deps: JobDependencies): Promise<DueItem[]> {
+  const now = deps.clock.now();
+  return withStoreRetries(() => deps.store.listDue(kind, new Date(now.getTime() - DUE_LOOKBACK_DAYS * DAY_MS), now));
+}
+
+async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<void>): Promise<JobRunSummary> {
+  let handled = 0;
+  for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    const due = await dueNow(kind, deps);
+    if (due.length === 0) break;
+    for (const item of due) {
+      await handle(item);
+      handled += 1;
+    }
+  }
+  return { job, handled };
+}
+
+/**
+ * For each org whose reset is due: write the reset entry (applying a downgrade whose time came), prune the counters
+ * of periods before the one that just ended, and file the next reset. A due item that no longer marks a reset (an
+ * upgrade moved the period) is dropped.
+ */
+export function runPeriodRollover(deps: JobDependencies): Promise<JobRunSummary> {
+  return eachDue('rollover', 'period-rollover', deps, async (due) => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const org = await withStoreRetries(() => deps.store.getOrg(due.orgId));
+      const resetAt = new Date(due.dueAt);
+      const ended = org ? termsAt(org, new Date(resetAt.getTime() - 1)) : undefined;
+      const started = org ? termsAt(org, resetAt) : undefined;
+      if (!org || !ended || !started || started.period.startsAt.getTime() !== resetAt.getTime() || ended.period.resetsAt.getTime() !== resetAt.getTime()) {
+        await withStoreRetries(() => deps.store.dropDue(due));
+        return;
+      }
+      const source = termsSourceOf(org);
+      const settled = settledTerms(source, resetAt);
+      const keepCountersFrom = ended.period.id;
+      const prunePeriods = [...new Set([...Object.keys(org.usage), ...Object.keys(org.refills)])].filter((periodId) => periodId < keepCountersFrom);
+      const entry = {
+        orgId: org.orgId,
+        entryId: factEntryId(org.orgId, `RESET#${started.period.id}`),
+        createdAt: started.period.id,
+        actor: ROLLOVER_JOB,
+        kind: 'period_reset' as const,
+        periodId: started.period.id,
+        previousPeriodId: ended.period.id,
+        plan: { planName: started.planName, allowanceMilli: started.allowanceMilli },
+        downgradeApplied: settled !== source,
+      };
+      const outcome = await withStoreRetries(() =>
+        deps.store.rollPeriod({
+          due,
+          expectedConfigVersion: org.configVersion,
+          settled,
+          downgradeApplied: settled !== source,
+          keepCountersFrom,
+          prunePeriods,
+          entry,
+          nextReset: started.period.resetsAt.toISOString(),
+        }),
+      );
+      if (outcome === 'stale') continue;
+      if (outcome === 'already_done') await withStoreRetries(() => deps.store.dropDue(due));
+      await withStoreRetries(() => deps.store.pruneScopeCounters(org.orgId, keepCountersFrom));
+      return;
+    }
+    throw new Error(`period rollover of ${due.orgId} at ${due.dueAt}: the org kept changing`);
+  });
+}
+
+/**
+ * For each batch past its expiry: write the expiry entry with the CU it had left, at the batch's own `expiresAt`,
+ * and drop the batch from the org. The CU left the pool at that instant whether or not this ran: consumes never
+ * draw on a batch past it.
+ */
+export function runTopUpExpiry(deps: JobDependencies): Promise<JobRunSummary> {
+  return eachDue('expiry', 'top-up-expiry', deps, async (due) => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const org = await withStoreRetries(() => deps.store.getOrg(due.orgId));
+      const batch = org?.topUps.find((candidate) => candidate.purchaseId === due.ref);
+      if (!org || !batch || batch.expiresAt !== due.dueAt) {
+        await withStoreRetries(() => deps.store.dropDue(due));
+        return;
+      }
+      if (isLive(batch, deps.clock.now())) return;
+      const entry = {
+        orgId: org.orgId,
+        entryId: factEntryId(org.orgId, `EXPIRED#${batch.purchaseId}`),
+        createdAt: batch.expiresAt,
+        actor: EXPIRY_JOB,
+        kind: 'top_up_expired' as const,
+        purchaseId: batch.purchaseId,
+        cuMilli: batch.cuMilli,
+        unspentMilli: Math.max(0, batch.cuMilli - batch.usedMilli),
+        expiresAt: batch.expiresAt,
+      };
+      const outcome = await withStoreRetries(() => deps.store.expireTopUp({ due, batch, entry }));
+      if (outcome === 'stale') continue;
+      if (outcome === 'already_done') await withStoreRetries(() => deps.store.dropDue(due));
+      return;
+    }
+    throw new Error(`top-up expiry of ${due.ref} in ${due.orgId}: the batch kept changing`);
+  });
+}
+
+/** A change to an org item as the table's stream reports it: before and after, the write's time, its sequence number. */
+export interface OrgChange {
+  readonly before: OrgRecord;
+  readonly after: OrgRecord;
+  readonly at: Date;
+  /** Stable for the change however often it is delivered: the crossing's identity. */
+  readonly sequenceNumber: string;
+}
+
+export type RefillOutcome = 'refilled' | 'already_refilled' | 'no_crossing' | 'limit_reached' | 'superseded';
+
+/**
+ * The auto-refill trigger. The write took the pool from at least the threshold to below it (a consume crossing it):
+ * buy `amountCu` once for that crossing (its purchase id derives from the change's sequence number), unless the
+ * period's refills are used up, or a refill happened since the crossing (another one was in flight and landed).
+ */
+export async function refillOnCrossing(change: OrgChange, deps: JobDependencies): Promise<RefillOutcome> {
+  const settings = change.after.autoRefill;
+  if (!settings) return 'no_crossing';
+  const termsBefore = termsAt(change.before, change.at);
+  const termsAfter = termsAt(change.after, change.at);
+  const before = poolRemaining(poolAt(termsBefore, change.before, change.at));
+  const after = poolRemaining(poolAt(termsAfter, change.after, change.at));
+  if (!crossedThreshold(settings, before, after)) return 'no_crossing';
+  const periodId = termsAfter.period.id;
+  const refillsSeen = change.after.refills[periodId] ?? 0;
+  if (refillsSeen >= settings.maxPerPeriod) return 'limit_reached';
+  const purchaseId = refillPurchaseId(change.after.orgId, change.sequenceNumber);
+  const batch = refillBatch(settings, purchaseId, deps.clock.now());
+  const entry = {
+    orgId: change.after.orgId,
+    entryId: factEntryId(change.after.orgId, `TOPUP#${purchaseId}`),
+    createdAt: batch.purchasedAt,
+    actor: REFILL_JOB,
+    kind: 'top_up_purchased' as const,
+    purchaseId,
+    source: 'auto_refill' as const,
+    cuMilli: batch.cuMilli,
+    expiresAt: batch.expiresAt,
+    fingerprint: purchaseId,
+  };
+  const outcome = await withStoreRetries(() => deps.store.refill({ orgId: change.after.orgId, periodId, refillsSeen, batch, entry }));
+  return outcome === 'done' ? 'refilled' : outcome === 'already_done' ? 'already_refilled' : 'superseded';
+}
+
+/** The `detail-type`s this service publishes, each from one kind of activity entry. */
+export const DETAIL_TYPES = {
+  periodReset: 'BillingPeriodReset',
+  topUpExpired: 'TopUpExpired',
+  autoRefillPurchased: 'AutoRefillPurchased',
+} as const;
+
+/** The event an activity entry publishes, or undefined for entries that publish none. */
+export function publishedEventOf(entry: ActivityRecord): PublishedEvent | undefined {
+  const common = { id: entry.entryId, time: entry.createdAt };
+  switch (entry.kind) {
+    case 'period_reset':
+      return {
+        ...common,
+        detailType: DETAIL_TYPES.periodReset,
+        detail: {
+          orgId: entry.orgId,
+          periodStart: entry.periodId,
+          previousPeriodStart: entry.previousPeriodId,
+          plan: { name: entry.plan.planName, allowanceCu: toCu(entry.plan.allowanceMilli) },
+          downgradeApplied: entry.downgradeApplied,
+        },
+      };
+    case 'top_up_expired':
+      return {
+        ...common,
+        detailType: DETAIL_TYPES.topUpExpired,
+        detail: { orgId: entry.orgId, purchaseId: entry.purchaseId, cu: toCu(entry.cuMilli), unspentCu: toCu(entry.unspentMilli), expiresAt: entry.expiresAt },
+      };
+    case 'top_up_purchased':
+      if (entry.source !== 'auto_refill') return undefined;
+      return {
+        ...common,
+        detailType: DETAIL_TYPES.autoRefillPurchased,
+        detail: { orgId: entry.orgId, purchaseId: entry.purchaseId, cu: toCu(entry.cuMilli), purchasedAt: entry.createdAt, expiresAt: entry.expiresAt },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** One change the ledger's stream reports that the service acts on. */
+export type LedgerChange = { readonly kind: 'org'; readonly change: OrgChange } | { readonly kind: 'activity'; readonly entry: ActivityRecord };
+
+/** The stream's work for one change: the refill trigger for an org change, publishing for an activity entry. */
+export async function handleLedgerChange(change: LedgerChange, deps: JobDependencies & { readonly publisher: EventPublisher }): Promise<void> {
+  if (change.kind === 'org') {
+    await refillOnCrossing(change.change, deps);
+    return;
+  }
+  const event = publishedEventOf(change.entry);
+  if (event) await deps.publisher.publish([event]);
+}

@@ -2,7 +2,7 @@
 // In production all of it is retained when the stack goes, and the table refuses deletion outright.
 
 import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   BlockPublicAccess,
   Bucket,
@@ -54,6 +54,7 @@ export class StatefulStack extends Stack {
       removalPolicy,
       // Clean-up only: TTL deletes days late, so nothing relies on it for correctness.
       timeToLiveAttribute: definition.timeToLiveAttribute,
+      stream: StreamViewType[definition.stream],
     });
     for (const index of definition.globalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({

@@ -206,6 +206,13 @@ describe('the table', () => {
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: LEDGER_TABLE_DEFINITION.timeToLiveAttribute, Enabled: true });
   });
 
+  it('streams new and old images, like the table the local runner creates', () => {
+    const local = createLedgerTableInput('any');
+    const table = onlyResource(deployed.statefulTemplate, 'AWS::DynamoDB::Table').Properties;
+    expect(local.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(table.StreamSpecification).toEqual({ StreamViewType: local.StreamSpecification.StreamViewType });
+  });
+
   it('is retained and protected from deletion in production, and disposable in dev', () => {
     const prodTable = onlyResource(production.statefulTemplate, 'AWS::DynamoDB::Table');
     expect(prodTable.DeletionPolicy).toBe('Retain');

@@ -30,6 +30,8 @@ export function exportBucketName(config: DeploymentConfig): string {
 
 export class StatefulStack extends Stack {
   readonly table: Table;
+  /** The table's stream (new and old images), which the stream jobs read. */
+  readonly tableStreamArn: string;
   readonly exportBucket: Bucket;
   readonly pepper: Secret;
   /** Analytics-key secrets are created at run time under this name prefix (the key store). */
@@ -56,6 +58,8 @@ export class StatefulStack extends Stack {
       timeToLiveAttribute: definition.timeToLiveAttribute,
       stream: StreamViewType[definition.stream],
     });
+    if (this.table.tableStreamArn === undefined) throw new Error('The ledger table needs its stream (LEDGER_TABLE_DEFINITION.stream).');
+    this.tableStreamArn = this.table.tableStreamArn;
     for (const index of definition.globalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,

@@ -46,7 +46,7 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
   dueItemJob('period-rollover', 'Starts each org billing period that is due: pending downgrade, BillingPeriodReset, old counters pruned'),
   dueItemJob('top-up-expiry', 'Expires top-up batches past their expiresAt and logs TopUpExpired with the unspent CU'),
   {
-    // One instance per shard (parallelization 1) already bounds it: no reserved concurrency to run out of.
+    // One batch per shard at a time bounds its concurrency by the stream's shards; a reserved ceiling could only throttle it.
     name: 'ledger-stream',
     entry: 'functions/jobs/ledger-stream.handler.ts',
     description: 'Refills an org pool that fell below its threshold, and publishes activity entries on the bus',

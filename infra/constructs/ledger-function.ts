@@ -51,6 +51,7 @@ export interface LedgerFunctionProps {
   readonly resources: LedgerResources;
   /** HTTP functions answer inside API Gateway's 30 s; jobs may run longer. */
   readonly timeout: Duration;
+  /** Decides the function's asynchronous retry and on-failure settings. */
   readonly invocation: Invocation;
 }
 
@@ -58,6 +59,7 @@ export class LedgerFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly spec: DeployedFunction;
+  /** How it is invoked: where its failures go (the cdk-nag acknowledgements say so per kind). */
   readonly invocation: Invocation['kind'];
 
   constructor(scope: Construct, id: string, props: LedgerFunctionProps) {

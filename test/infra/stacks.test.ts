@@ -52,7 +52,6 @@ function grantsOf(template: Template, functionName: string): { action: string; r
 const isStream = (resource: string) => resource.includes('LedgerTable') && resource.includes('StreamArn');
 const isTable = (resource: string) => resource.includes('LedgerTable') && !resource.includes('/index/') && !isStream(resource);
 const readsStream = (job: BackgroundJob | undefined) => job !== undefined && 'tableStream' in job.trigger;
-const pascalName = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase());
 
 describe('every route', () => {
   it('has an authorizer: IAM for the service routes of today', () => {
@@ -300,6 +299,10 @@ describe('secrets', () => {
 describe('background jobs', () => {
   const jobFunction = (name: string) => functionNamed(deployed.statelessTemplate, `cu-ledger-dev-${name}`);
   const [tableId] = Object.keys(deployed.statefulTemplate.findResources('AWS::DynamoDB::Table'));
+  const deadLetterQueueArn = (name: string) => {
+    const [queueId] = resourcesOf(deployed.statelessTemplate, 'AWS::SQS::Queue').find(([, queue]) => queue.Properties.QueueName === `cu-ledger-dev-${name}-dlq`)!;
+    return { 'Fn::GetAtt': [queueId, 'Arn'] };
+  };
   /** What a stateless `Fn::ImportValue` stands for: the value the stateful stack exports under that name. */
   const imported = (value: { 'Fn::ImportValue': string }) =>
     Object.values(deployed.statefulTemplate.toJSON().Outputs as Record<string, { Value: unknown; Export: { Name: string } }>).find(
@@ -323,7 +326,7 @@ describe('background jobs', () => {
       expect(schedule.ScheduleExpression).toBe('rate(5 minutes)');
       expect(schedule.Target.Arn).toEqual({ 'Fn::GetAtt': [jobFunction(name)[0], 'Arn'] });
       expect(schedule.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
-      expect(schedule.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(new RegExp(`^${pascalName(name)}DeadLetterQueue`));
+      expect(schedule.Target.DeadLetterConfig.Arn).toEqual(deadLetterQueueArn(name));
     }
   });
 
@@ -340,7 +343,7 @@ describe('background jobs', () => {
       MaximumRecordAgeInSeconds: STREAM_MAX_RECORD_AGE.toSeconds(),
       ParallelizationFactor: 1,
     });
-    expect(mapping.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0]).toMatch(/^LedgerStreamDeadLetterQueue/);
+    expect(mapping.DestinationConfig.OnFailure.Destination).toEqual(deadLetterQueueArn('ledger-stream'));
     const patterns = mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) => JSON.parse(filter.Pattern));
     expect(patterns).toEqual(LEDGER_STREAM_FILTERS);
   });

@@ -38,6 +38,7 @@ export function buildCuLedger(app: App, registries: CuLedgerRegistries = DEPLOYE
     description: 'CU Ledger: API, functions, schedules, alarms',
     config,
     table: stateful.table,
+    tableStreamArn: stateful.tableStreamArn,
     pepper: stateful.pepper,
     keyStorePrefix: stateful.keyStorePrefix,
     ...registries,

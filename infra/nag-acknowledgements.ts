@@ -3,13 +3,23 @@
 
 import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { EXPORT_PREFIX } from './constructs/ledger-function';
+import { EXPORT_PREFIX, type Invocation } from './constructs/ledger-function';
 import type { DeploymentConfig } from './deployment-config';
 import type { StatefulStack } from './stacks/stateful-stack';
 import type { StatelessStack } from './stacks/stateless-stack';
 
 const FIXED_RUNTIME =
   'Node.js 22 is the runtime the service is built and tested on (a fixed project choice); moving on is a tested change of its own.';
+
+/** Why no function has a classic dead-letter queue: where each kind of invocation sends its failures instead. */
+const WHERE_FAILURES_GO: Record<Invocation['kind'], string> = {
+  synchronous:
+    'Invoked synchronously by API Gateway: the caller gets the error and retries with the same requestId; a dead-letter queue only ever sees asynchronous invocations.',
+  asynchronous:
+    'Failed asynchronous runs go to an on-failure destination (the job dead-letter queue), whose record carries the error too; a classic DLQ as well would file each failure twice.',
+  stream:
+    'Invoked by the event source mapping on the table stream, which Lambda never sends to a DLQ: the mapping retries the batch and files what still fails in the job dead-letter queue (its on-failure destination).',
+};
 
 export function acknowledgeNagFindings(config: DeploymentConfig, stateful: StatefulStack, stateless: StatelessStack): void {
   acknowledge(stateful.pepper, {
@@ -25,11 +35,8 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
       'AwsSolutions-L1': FIXED_RUNTIME,
       'Serverless-LambdaLatestVersion': FIXED_RUNTIME,
     });
-    if (ledgerFunction.asynchronous) {
-      acknowledge(ledgerFunction, {
-        'Serverless-LambdaDLQ':
-          'Failed asynchronous runs go to an on-failure destination (the job dead-letter queue), whose record carries the error too; a classic DLQ as well would file each failure twice.',
-      });
+    acknowledge(ledgerFunction, { 'Serverless-LambdaDLQ': WHERE_FAILURES_GO[ledgerFunction.invocation] });
+    if (ledgerFunction.invocation === 'asynchronous') {
       // The scheduler's invoke role (made by the Scheduler target construct, one per stack) names fn and fn:*.
       for (const schedulerRole of stateless.node.children.filter((child) => child.node.id.startsWith('SchedulerRoleForTarget'))) {
         acknowledge(schedulerRole, {
@@ -37,11 +44,6 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
             'The scheduler may invoke this one function, any version of it (the `:*` qualifier); nothing else.',
         });
       }
-    } else {
-      acknowledge(ledgerFunction, {
-        'Serverless-LambdaDLQ':
-          'Invoked synchronously by API Gateway: the caller gets the error and retries with the same requestId; a dead-letter queue only ever sees asynchronous invocations.',
-      });
     }
     if (spec.needs.keyStore) {
       acknowledge(ledgerFunction, {

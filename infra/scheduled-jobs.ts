@@ -1,19 +1,59 @@
 // Every background job and what wakes it: an EventBridge Scheduler schedule (rollover, expiry, auto-refill, monthly
-// export, alerts) or a rule on the service's event bus. Each job must be safe to run late or twice.
+// export, alerts), a rule on the service's event bus, or the ledger table's stream. Each job must be safe to run late
+// or twice.
 
+import { LEDGER_STREAM_FILTERS } from '../shared/adapters/dynamodb/ledger-table';
 import type { DeployedFunction } from './api-routes';
+
+/** Which records of the ledger table's stream reach a stream job. */
+export interface StreamTriggerSettings {
+  /** Lambda event filter patterns (plain JSON); a record that matches any one of them is delivered. */
+  readonly filters: readonly Readonly<Record<string, unknown>>[];
+}
 
 export type JobTrigger =
   /** An EventBridge Scheduler expression, evaluated in UTC: `cron(5 0 * * ? *)`, `rate(15 minutes)`. */
   | { readonly schedule: string }
   /** The `detail-type`s of events on the service's bus that start the job. */
-  | { readonly detailTypes: readonly string[] };
+  | { readonly detailTypes: readonly string[] }
+  /** The ledger table's stream, read in order per item (an event source mapping on AWS, a poller locally). */
+  | { readonly tableStream: StreamTriggerSettings };
 
 export interface BackgroundJob extends DeployedFunction {
   readonly description: string;
   readonly trigger: JobTrigger;
 }
 
-/** The jobs deployed today; each capability that needs one adds it here and the stack wires it. */
-export const BACKGROUND_JOBS: readonly BackgroundJob[] = [];
+/**
+ * A job that wakes every five minutes and handles what fell due since (`functions/jobs/<name>.handler.ts`): it finds
+ * the due items by Query on the table, and handles each in one conditional transaction. Two at once at the most.
+ */
+function dueItemJob(name: string, description: string): BackgroundJob {
+  return {
+    name,
+    entry: `functions/jobs/${name}.handler.ts`,
+    description,
+    trigger: { schedule: 'rate(5 minutes)' },
+    reservedConcurrency: 2,
+    needs: {
+      table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+    },
+  };
+}
 
+/** The jobs deployed today; each capability that needs one adds it here and the stack wires it. */
+export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
+  dueItemJob('period-rollover', 'Starts each org billing period that is due: pending downgrade, BillingPeriodReset, old counters pruned'),
+  dueItemJob('top-up-expiry', 'Expires top-up batches past their expiresAt and logs TopUpExpired with the unspent CU'),
+  {
+    // One batch per shard at a time bounds its concurrency by the stream's shards; a reserved ceiling could only throttle it.
+    name: 'ledger-stream',
+    entry: 'functions/jobs/ledger-stream.handler.ts',
+    description: 'Refills an org pool that fell below its threshold, and publishes activity entries on the bus',
+    trigger: { tableStream: { filters: LEDGER_STREAM_FILTERS } },
+    needs: {
+      table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      eventBus: true,
+    },
+  },
+];

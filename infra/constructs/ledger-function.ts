@@ -33,28 +33,40 @@ export interface LedgerResources {
 /** Where exports are written inside the bucket; the only prefix a function may write to. */
 export const EXPORT_PREFIX = 'exports/';
 
+/**
+ * How the function is invoked, which decides where a failure goes:
+ * - `synchronous`: API Gateway; the caller gets the error;
+ * - `asynchronous`: a schedule or a bus rule; Lambda retries the run, then files it in the dead-letter queue;
+ * - `stream`: an event source mapping; it retries the batch itself and files it in its own on-failure destination
+ *   (Lambda's async settings never apply to such an invocation, so the function gets none).
+ */
+export type Invocation =
+  | { readonly kind: 'synchronous' }
+  | { readonly kind: 'asynchronous'; readonly deadLetterQueue: IQueue }
+  | { readonly kind: 'stream' };
+
 export interface LedgerFunctionProps {
   readonly spec: DeployedFunction;
   readonly config: DeploymentConfig;
   readonly resources: LedgerResources;
   /** HTTP functions answer inside API Gateway's 30 s; jobs may run longer. */
   readonly timeout: Duration;
-  /** Asynchronous invocations (schedules, rules) that still fail after the retries land here. */
-  readonly deadLetterQueue?: IQueue;
+  /** Decides the function's asynchronous retry and on-failure settings. */
+  readonly invocation: Invocation;
 }
 
 export class LedgerFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly spec: DeployedFunction;
-  /** Invoked asynchronously (schedules, rules), so failures go to a dead-letter queue rather than to a caller. */
-  readonly asynchronous: boolean;
+  /** How it is invoked: where its failures go (the cdk-nag acknowledgements say so per kind). */
+  readonly invocation: Invocation['kind'];
 
   constructor(scope: Construct, id: string, props: LedgerFunctionProps) {
     super(scope, id);
     const { spec, config, resources } = props;
     this.spec = spec;
-    this.asynchronous = props.deadLetterQueue !== undefined;
+    this.invocation = props.invocation.kind;
     const functionName = `${config.prefix}-${spec.name}`;
     const hotPath = spec.hotPath ?? false;
     const bundle = bundleSettings({ hotPath });
@@ -93,8 +105,8 @@ export class LedgerFunction extends Construct {
         ? { reservedConcurrentExecutions: spec.reservedConcurrency }
         : {}),
       // An on-failure destination rather than a classic DLQ: its record carries the error as well as the event.
-      ...(props.deadLetterQueue
-        ? { onFailure: new SqsDestination(props.deadLetterQueue), retryAttempts: JOB_RUN_RETRIES, maxEventAge: JOB_MAX_EVENT_AGE }
+      ...(props.invocation.kind === 'asynchronous'
+        ? { onFailure: new SqsDestination(props.invocation.deadLetterQueue), retryAttempts: JOB_RUN_RETRIES, maxEventAge: JOB_MAX_EVENT_AGE }
         : {}),
       environment: {
         TABLE_NAME: resources.table.tableName,

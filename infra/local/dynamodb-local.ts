@@ -116,6 +116,7 @@ export function createLedgerTableInput(tableName: string) {
       ],
       Projection: { ProjectionType: index.projection },
     })),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream },
   };
 }
 

@@ -2,7 +2,7 @@
 // In production all of it is retained when the stack goes, and the table refuses deletion outright.
 
 import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   BlockPublicAccess,
   Bucket,
@@ -30,6 +30,8 @@ export function exportBucketName(config: DeploymentConfig): string {
 
 export class StatefulStack extends Stack {
   readonly table: Table;
+  /** The table's stream (new and old images), which the stream jobs read. */
+  readonly tableStreamArn: string;
   readonly exportBucket: Bucket;
   readonly pepper: Secret;
   /** Analytics-key secrets are created at run time under this name prefix (the key store). */
@@ -54,7 +56,10 @@ export class StatefulStack extends Stack {
       removalPolicy,
       // Clean-up only: TTL deletes days late, so nothing relies on it for correctness.
       timeToLiveAttribute: definition.timeToLiveAttribute,
+      stream: StreamViewType[definition.stream],
     });
+    if (this.table.tableStreamArn === undefined) throw new Error('The ledger table needs its stream (LEDGER_TABLE_DEFINITION.stream).');
+    this.tableStreamArn = this.table.tableStreamArn;
     for (const index of definition.globalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,

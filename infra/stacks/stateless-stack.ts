@@ -16,12 +16,12 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ApiArea, DeployedFunction } from '../api-routes';
 import { AnalyticsApi } from '../constructs/analytics-api';
 import { BackgroundJobTrigger } from '../constructs/background-job';
-import { LedgerFunction, type LedgerResources } from '../constructs/ledger-function';
+import { LedgerFunction, type Invocation, type LedgerResources } from '../constructs/ledger-function';
 import type { DeploymentConfig } from '../deployment-config';
 import { exportBucketName } from './stateful-stack';
 import type { BackgroundJob } from '../scheduled-jobs';
@@ -29,6 +29,8 @@ import type { BackgroundJob } from '../scheduled-jobs';
 export interface StatelessStackProps extends StackProps {
   readonly config: DeploymentConfig;
   readonly table: ITable;
+  /** The table's stream, which stream jobs read. */
+  readonly tableStreamArn: string;
   readonly pepper: ISecret;
   readonly keyStorePrefix: string;
   readonly areas: readonly ApiArea[];
@@ -41,6 +43,8 @@ export interface StatelessStackProps extends StackProps {
 const HTTP_FUNCTION_TIMEOUT = Duration.seconds(25);
 const JOB_FUNCTION_TIMEOUT = Duration.minutes(5);
 const ALARM_PERIOD = Duration.minutes(5);
+/** A stream job whose oldest unhandled record is this old is falling behind: refills and published events are late. */
+const STREAM_LAG_ALARM = Duration.minutes(15);
 
 export class StatelessStack extends Stack {
   readonly httpApi: HttpApi;
@@ -77,15 +81,9 @@ export class StatelessStack extends Stack {
       created.addAlarmAction(new SnsAction(this.alarmTopic));
     };
     // An authorizer refuses a wrong key by failing the invocation: its Errors metric counts refusals, not faults.
-    const deploy = (spec: DeployedFunction, timeout: Duration, options: { deadLetterQueue?: IQueue; alarmOnErrors?: boolean } = {}) => {
-      const { deadLetterQueue, alarmOnErrors = true } = options;
-      const ledgerFunction = new LedgerFunction(this, `${pascal(spec.name)}Function`, {
-        spec,
-        config,
-        resources,
-        timeout,
-        ...(deadLetterQueue ? { deadLetterQueue } : {}),
-      });
+    const deploy = (spec: DeployedFunction, timeout: Duration, options: { invocation?: Invocation; alarmOnErrors?: boolean } = {}) => {
+      const { invocation = { kind: 'synchronous' }, alarmOnErrors = true } = options;
+      const ledgerFunction = new LedgerFunction(this, `${pascal(spec.name)}Function`, { spec, config, resources, timeout, invocation });
       this.functions.set(spec.name, ledgerFunction);
       const fn = ledgerFunction.function;
       if (alarmOnErrors) alarm(`${pascal(spec.name)}Errors`, fn.metricErrors({ period: ALARM_PERIOD }), 1, `${spec.name}: invocations failed (crash or timeout)`);
@@ -135,14 +133,30 @@ export class StatelessStack extends Stack {
         retentionPeriod: Duration.days(14),
       });
       this.deadLetterQueues.push(deadLetterQueue);
-      const fn = deploy(job, JOB_FUNCTION_TIMEOUT, { deadLetterQueue });
-      new BackgroundJobTrigger(this, `${pascal(job.name)}Trigger`, { job, prefix: config.prefix, handler: fn, deadLetterQueue, eventBus });
+      const fromStream = 'tableStream' in job.trigger;
+      const fn = deploy(job, JOB_FUNCTION_TIMEOUT, { invocation: fromStream ? { kind: 'stream' } : { kind: 'asynchronous', deadLetterQueue } });
+      new BackgroundJobTrigger(this, `${pascal(job.name)}Trigger`, {
+        job,
+        prefix: config.prefix,
+        handler: fn,
+        deadLetterQueue,
+        eventBus,
+        tableStreamArn: props.tableStreamArn,
+      });
       alarm(
         `${pascal(job.name)}DeadLetters`,
         deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' }),
         1,
         `${job.name}: runs that failed after retries are waiting in the dead-letter queue`,
       );
+      if (fromStream) {
+        alarm(
+          `${pascal(job.name)}StreamLag`,
+          fn.metric('IteratorAge', { period: ALARM_PERIOD, statistic: 'Maximum' }),
+          STREAM_LAG_ALARM.toMilliseconds(),
+          `${job.name}: the oldest table-stream record it has not handled is ${STREAM_LAG_ALARM.toHumanString()} old or more`,
+        );
+      }
     }
 
     // Conflicts are retried by the service; a storm of them means one org is hotter than its items can take.

@@ -1,13 +1,15 @@
 // The synthesized templates hold the deployment's promises: every route behind an authorizer, every function on
-// Node.js 22 arm64 with only the grants its registry entry names, a recoverable table, a private bucket, jobs with
-// retries and dead letters, and alarms. Checked on today's registries and on fixtures that use every kind.
+// Node.js 22 arm64 with only the grants its registry entry names, a recoverable streaming table, a private bucket,
+// jobs with retries and dead letters, and alarms. Checked on today's registries and on fixtures that use every kind.
 
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { API_AREAS, type DeployedFunction } from '../../infra/api-routes';
 import { ANALYTICS_AUTHORIZER_CACHE } from '../../infra/constructs/analytics-api';
+import { STREAM_BATCH_SIZE, STREAM_MAX_RECORD_AGE, STREAM_RETRY_ATTEMPTS, TABLE_STREAM_READ_ACTIONS } from '../../infra/constructs/background-job';
 import { createLedgerTableInput } from '../../infra/local/dynamodb-local';
-import { LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
+import { BACKGROUND_JOBS, type BackgroundJob } from '../../infra/scheduled-jobs';
+import { LEDGER_STREAM_FILTERS, LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
 import { onlyResource, resourcesOf, synthesize } from '../support/cdk-app';
 import { EVERY_KIND } from './fixtures/registries';
 
@@ -22,9 +24,16 @@ interface Statement {
   Effect: string;
 }
 
+/** A function of the template by its name, as `[logicalId, resource]`. */
+function functionNamed(template: Template, functionName: string) {
+  const found = resourcesOf(template, 'AWS::Lambda::Function').find(([, resource]) => resource.Properties.FunctionName === functionName);
+  if (!found) throw new Error(`No function named ${functionName}.`);
+  return found;
+}
+
 /** The IAM statements attached to a function's role, found through the role the function runs as. */
 function statementsOf(template: Template, functionName: string): Statement[] {
-  const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(([, resource]) => resource.Properties.FunctionName === functionName)!;
+  const [, fn] = functionNamed(template, functionName);
   const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
   return resourcesOf(template, 'AWS::IAM::Policy')
     .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
@@ -40,7 +49,9 @@ function grantsOf(template: Template, functionName: string): { action: string; r
     actionsOf(statement).flatMap((action) => [statement.Resource].flat().map((resource) => ({ action, resource: JSON.stringify(resource) }))),
   );
 }
-const isTable = (resource: string) => resource.includes('LedgerTable') && !resource.includes('/index/');
+const isStream = (resource: string) => resource.includes('LedgerTable') && resource.includes('StreamArn');
+const isTable = (resource: string) => resource.includes('LedgerTable') && !resource.includes('/index/') && !isStream(resource);
+const readsStream = (job: BackgroundJob | undefined) => job !== undefined && 'tableStream' in job.trigger;
 
 describe('every route', () => {
   it('has an authorizer: IAM for the service routes of today', () => {
@@ -187,7 +198,10 @@ describe('every function', () => {
         spec.needs.exportBucket ? [expect.stringMatching(/:s3:::cu-ledger-dev-exports-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\},"\/exports\/\*"/)] : [],
       );
       expect(actionsOn(() => true).filter((action) => action.startsWith('s3:'))).toEqual(spec.needs.exportBucket ? ['s3:AbortMultipartUpload', 's3:PutObject'] : []);
-      const ownQueue = EVERY_KIND.jobs.some((job) => job.name === name);
+      const job = EVERY_KIND.jobs.find((candidate) => candidate.name === name);
+      expect(actionsOn(isStream)).toEqual(readsStream(job) ? [...TABLE_STREAM_READ_ACTIONS].sort() : []);
+      expect(grants.filter((grant) => TABLE_STREAM_READ_ACTIONS.includes(grant.action) && !isStream(grant.resource))).toEqual([]);
+      const ownQueue = job !== undefined;
       expect(resourcesFor('sqs:')).toEqual(ownQueue ? [expect.stringContaining('DeadLetterQueue')] : []);
       for (const action of actions) expect(action).toMatch(/^(logs|dynamodb|secretsmanager|events|s3|sqs|xray):[A-Za-z]+$/);
     },
@@ -204,6 +218,13 @@ describe('the table', () => {
     expect(table.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
     expect(sortBy(table.AttributeDefinitions)).toEqual(sortBy(local.AttributeDefinitions));
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: LEDGER_TABLE_DEFINITION.timeToLiveAttribute, Enabled: true });
+  });
+
+  it('streams new and old images, like the table the local runner creates', () => {
+    const local = createLedgerTableInput('any');
+    const table = onlyResource(deployed.statefulTemplate, 'AWS::DynamoDB::Table').Properties;
+    expect(local.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(table.StreamSpecification).toEqual({ StreamViewType: local.StreamSpecification.StreamViewType });
   });
 
   it('is retained and protected from deletion in production, and disposable in dev', () => {
@@ -276,9 +297,82 @@ describe('secrets', () => {
 });
 
 describe('background jobs', () => {
+  const jobFunction = (name: string) => functionNamed(deployed.statelessTemplate, `cu-ledger-dev-${name}`);
+  const [tableId] = Object.keys(deployed.statefulTemplate.findResources('AWS::DynamoDB::Table'));
+  const deadLetterQueueArn = (name: string) => {
+    const [queueId] = resourcesOf(deployed.statelessTemplate, 'AWS::SQS::Queue').find(([, queue]) => queue.Properties.QueueName === `cu-ledger-dev-${name}-dlq`)!;
+    return { 'Fn::GetAtt': [queueId, 'Arn'] };
+  };
+  /** What a stateless `Fn::ImportValue` stands for: the value the stateful stack exports under that name. */
+  const imported = (value: { 'Fn::ImportValue': string }) =>
+    Object.values(deployed.statefulTemplate.toJSON().Outputs as Record<string, { Value: unknown; Export: { Name: string } }>).find(
+      (output) => output.Export.Name === value['Fn::ImportValue'],
+    )?.Value;
+
+  it('deploys period rollover, top-up expiry and the ledger stream job on Node.js 22 arm64', () => {
+    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream']);
+    for (const job of BACKGROUND_JOBS) {
+      const [, fn] = jobFunction(job.name);
+      expect(fn.Properties.Runtime, job.name).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures, job.name).toEqual(['arm64']);
+    }
+  });
+
+  it('runs rollover and expiry every five minutes, with retries and a dead-letter queue', () => {
+    const schedules = new Map(resourcesOf(deployed.statelessTemplate, 'AWS::Scheduler::Schedule').map(([, schedule]) => [schedule.Properties.Name, schedule.Properties]));
+    expect([...schedules.keys()].sort()).toEqual(['cu-ledger-dev-period-rollover', 'cu-ledger-dev-top-up-expiry']);
+    for (const name of ['period-rollover', 'top-up-expiry']) {
+      const schedule = schedules.get(`cu-ledger-dev-${name}`);
+      expect(schedule.ScheduleExpression).toBe('rate(5 minutes)');
+      expect(schedule.Target.Arn).toEqual({ 'Fn::GetAtt': [jobFunction(name)[0], 'Arn'] });
+      expect(schedule.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+      expect(schedule.Target.DeadLetterConfig.Arn).toEqual(deadLetterQueueArn(name));
+    }
+  });
+
+  it('reads the table stream in order, halves a failing batch, and files what still fails in the job dead-letter queue', () => {
+    const mapping = onlyResource(deployed.statelessTemplate, 'AWS::Lambda::EventSourceMapping').Properties;
+    expect(mapping.FunctionName).toEqual({ Ref: jobFunction('ledger-stream')[0] });
+    expect(imported(mapping.EventSourceArn)).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
+    expect(mapping).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: STREAM_BATCH_SIZE,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
+      MaximumRecordAgeInSeconds: STREAM_MAX_RECORD_AGE.toSeconds(),
+      ParallelizationFactor: 1,
+    });
+    expect(mapping.DestinationConfig.OnFailure.Destination).toEqual(deadLetterQueueArn('ledger-stream'));
+    const patterns = mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) => JSON.parse(filter.Pattern));
+    expect(patterns).toEqual(LEDGER_STREAM_FILTERS);
+  });
+
+  it('lets only the stream job publish on the bus, and read the stream on the stream alone', () => {
+    const grants = (name: string) => grantsOf(deployed.statelessTemplate, `cu-ledger-dev-${name}`);
+    expect(grants('ledger-stream').filter((grant) => grant.action === 'events:PutEvents').map((grant) => grant.resource)).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [Object.keys(deployed.statelessTemplate.findResources('AWS::Events::EventBus'))[0], 'Arn'] }),
+    ]);
+    const streamReads = grants('ledger-stream').filter((grant) => TABLE_STREAM_READ_ACTIONS.includes(grant.action));
+    expect(streamReads.map((grant) => grant.action).sort()).toEqual([...TABLE_STREAM_READ_ACTIONS].sort());
+    for (const grant of streamReads) expect(imported(JSON.parse(grant.resource))).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
+    expect(grants('ledger-stream').filter((grant) => isStream(grant.resource)).length).toBe(TABLE_STREAM_READ_ACTIONS.length);
+    for (const name of ['period-rollover', 'top-up-expiry']) {
+      expect(grants(name).map((grant) => grant.action), name).not.toContain('events:PutEvents');
+      expect(grants(name).filter((grant) => isStream(grant.resource)), name).toEqual([]);
+    }
+  });
+
+  it('gives the stream job no asynchronous retry settings: the mapping retries and files its failures', () => {
+    const configured = resourcesOf(deployed.statelessTemplate, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties.FunctionName.Ref);
+    expect(configured.sort()).toEqual([jobFunction('period-rollover')[0], jobFunction('top-up-expiry')[0]].sort());
+  });
+
   it('runs each schedule with retries and a dead-letter queue, in UTC', () => {
     const schedules = resourcesOf(everyKind.statelessTemplate, 'AWS::Scheduler::Schedule');
-    expect(schedules.map(([, schedule]) => schedule.Properties.Name).sort()).toEqual(['cu-ledger-dev-monthly-export', 'cu-ledger-dev-rollover']);
+    expect(schedules.map(([, schedule]) => schedule.Properties.Name).sort()).toEqual(
+      EVERY_KIND.jobs.filter((job) => 'schedule' in job.trigger).map((job) => `cu-ledger-dev-${job.name}`).sort(),
+    );
     for (const [, schedule] of schedules) {
       expect(schedule.Properties.Target.DeadLetterConfig.Arn).toBeDefined();
       expect(schedule.Properties.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
@@ -293,9 +387,9 @@ describe('background jobs', () => {
     expect(rule.Properties.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
   });
 
-  it('sends a failed run to its dead-letter queue after retrying', () => {
+  it('sends a failed run to its dead-letter queue after retrying, where Lambda invokes it asynchronously (not from the stream)', () => {
     const configs = resourcesOf(everyKind.statelessTemplate, 'AWS::Lambda::EventInvokeConfig');
-    expect(configs).toHaveLength(EVERY_KIND.jobs.length);
+    expect(configs).toHaveLength(EVERY_KIND.jobs.filter((job) => !readsStream(job)).length);
     for (const [, config] of configs) {
       expect(config.Properties.MaximumRetryAttempts).toBe(2);
       expect(config.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
@@ -304,7 +398,7 @@ describe('background jobs', () => {
 });
 
 describe('alarms', () => {
-  it('watches errors and throttles of every function, API 5xx, DLQ depth and transaction conflicts', () => {
+  it('watches errors and throttles of every function, API 5xx, DLQ depth, stream lag and transaction conflicts', () => {
     const template = everyKind.statelessTemplate;
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     const on = (metric: string, dimension: string, ref: string) =>
@@ -314,6 +408,8 @@ describe('alarms', () => {
       // The authorizer refuses a wrong key by failing; its Errors would page on every typo.
       expect(on('Errors', 'FunctionName', id), fn.Properties.FunctionName).toHaveLength(isAuthorizer ? 0 : 1);
       expect(on('Throttles', 'FunctionName', id), fn.Properties.FunctionName).toHaveLength(1);
+      const streamJob = readsStream(EVERY_KIND.jobs.find((job) => `cu-ledger-dev-${job.name}` === fn.Properties.FunctionName));
+      expect(on('IteratorAge', 'FunctionName', id), fn.Properties.FunctionName).toHaveLength(streamJob ? 1 : 0);
     }
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
     expect(queues).toHaveLength(EVERY_KIND.jobs.length);

@@ -29,6 +29,20 @@ export const LEDGER_TABLE_DEFINITION = {
   stream: 'NEW_AND_OLD_IMAGES',
 } as const;
 
+/** The sort key of an org's own item (its plan, limits and pool). */
+export const ORG_SORT_KEY = 'ORG';
+/** The `entity` of an activity-log entry: a fact (a reset, an expiry, a refill) that is also published. */
+export const ACTIVITY_ENTITY = 'activity';
+
+/**
+ * The stream records the stream job is given, as Lambda event filter patterns (the local runner applies the same):
+ * a changed org item (auto-refill compares its pool before and after) and a new activity-log entry (published).
+ */
+export const LEDGER_STREAM_FILTERS = [
+  { eventName: ['MODIFY'], dynamodb: { Keys: { [SORT_KEY]: { S: [ORG_SORT_KEY] } } } },
+  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY] } } } },
+] as const;
+
 const SCOPE_PREFIX: Record<ScopeKind, string> = { project: 'PROJECT#', member: 'MEMBER#', api_key: 'APIKEY#' };
 
 export interface ItemKey {

@@ -31,7 +31,7 @@ export const LEDGER_TABLE_DEFINITION = {
 
 /** The sort key of an org's own item (its plan, limits and pool). */
 export const ORG_SORT_KEY = 'ORG';
-/** The `entity` of an activity-log entry: a fact (a reset, an expiry, a refill) that is also published. */
+/** The `entity` of an activity-log entry besides consumes and refunds (a plan change, reset, top-up, expiry); the stream publishes some. */
 export const ACTIVITY_ENTITY = 'activity';
 
 /**
@@ -49,9 +49,6 @@ export interface ItemKey {
   readonly pk: string;
   readonly sk: string;
 }
-
-/** The org item's sort key (its partition holds the org's projects, members and API keys too). */
-export const ORG_SORT_KEY = 'ORG';
 
 /** The org: plan, anchor, default limit, config version, the allowance's usage per period, and its top-up batches. */
 export function orgKey(orgId: string): ItemKey {
@@ -103,9 +100,6 @@ export function topUpUsedAttribute(purchaseId: string): string {
 export function refillsAttribute(periodId: string): string {
   return `${REFILLS_PREFIX}${periodId}`;
 }
-
-/** The entity every activity-log entry besides consumes and refunds carries (the stream publishes these). */
-export const ACTIVITY_ENTITY = 'activity';
 
 /**
  * An activity entry (plan change, reset, top-up, expiry) under a key that makes it happen once: `TOPUP#<purchaseId>`,

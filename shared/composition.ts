@@ -4,8 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createDynamoDbClient, dynamoDbSettingsFromEnv, type DynamoDbSettings } from './adapters/dynamodb/client';
 import { dynamoDbLedgerStore, type DynamoDbLedgerStore } from './adapters/dynamodb/ledger-store';
 import { LedgerTableAccess } from './adapters/dynamodb/table-access';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { eventBridgePublisher } from './adapters/eventbridge/event-publisher';
+import { createEventBridgeClient, eventBridgePublisher } from './adapters/eventbridge/event-publisher';
 import type { EventPublisher } from './ports/event-publisher';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
 import { LimitCache } from './use-cases/limit-cache';
@@ -67,7 +66,7 @@ let busPublisher: EventPublisher | undefined;
 /** EventBridge when EVENT_BUS_NAME is set (on AWS), else the local runner's publisher. */
 function eventPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
   if (env.EVENT_BUS_NAME) {
-    busPublisher ??= eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME);
+    busPublisher ??= eventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME);
     return busPublisher;
   }
   if (localPublisher) return localPublisher;

@@ -220,7 +220,6 @@ interface BareSetup {
   readonly projectId: string;
   readonly members: readonly string[];
   readonly periodId: string;
-  readonly periodStart: string;
   readonly configVersion: number;
   readonly allowanceMilli: number;
   readonly projectCapMilli: number;
@@ -264,13 +263,13 @@ function bareTransaction(setup: BareSetup, requestId: string, userId: string) {
     eventId,
     createdAt: now,
     periodId: setup.periodId,
-    periodStart: setup.periodStart,
     projectId: setup.projectId,
     userId,
     actorKind: 'member',
     ...JOB,
     cuMilli: amount,
-    poolCategory: 'allowance',
+    poolCategory: 'allocated',
+    draws: [{ ref: { kind: 'allowance' }, milli: amount }],
     counters: ['team', `project:${setup.projectId}`, `member:${userId}`],
     fingerprint: BARE_FINGERPRINT,
     attemptId: randomUUID(),
@@ -422,7 +421,7 @@ async function overspendCheck(endpoint: string) {
 
   // Read everything back: the counters, and the events they must add up to.
   const items = await scanAll(createDocumentClient(client), TABLES.tight);
-  const periodStart = termsAt((await admin.store.getOrg(TIGHT.orgId))!, new Date()).period.startDate;
+  const periodStart = termsAt((await admin.store.getOrg(TIGHT.orgId))!, new Date()).period.id.slice(0, 10);
   const audit = auditLedger(items, TIGHT.orgId);
   const events = audit.consumes;
   const counters = [
@@ -496,7 +495,6 @@ async function main(): Promise<void> {
       projectId: FAST.projectId,
       members: FAST.members,
       periodId: period.id,
-      periodStart: period.startDate,
       configVersion: bareOrg.configVersion,
       allowanceMilli: bareOrg.allowanceMilli,
       projectCapMilli: (MAX_CU / 2) * 1000,

@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { toMilli } from '../../shared/domain/compute-units';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
-import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
+import { getBalance } from '../../shared/use-cases/balance';
+import { provisionOrg as putOrg } from '../../shared/use-cases/billing';
+import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { refund } from '../../shared/use-cases/refund';
-import { getBalance, listScopes } from '../../shared/use-cases/usage-views';
+import { listScopes } from '../../shared/use-cases/usage-views';
 import { auditLedger, nonZero } from '../support/ledger-audit';
 import { createTestLedger, manualClock } from '../support/ledger-fixture';
 import { consumeRequest, provisionOrg, tryConsume } from '../support/provision';
@@ -107,10 +109,10 @@ describe('billing periods', () => {
     const first = await consume(consumeRequest('org-period', { userId: 'fay', projectId: 'p1', cu: 4 }), ledger.deps);
 
     expect(first.replayed).toBe(false);
-    const balance = await getBalance('org-period', ledger.deps);
-    expect([balance.periodStart, balance.resetsAt.toISOString(), balance.usedMilli]).toEqual(['2026-02-28', '2026-03-31T00:00:00.000Z', 4000]);
+    const balance = await getBalance('org-period', undefined, ledger.deps);
+    expect([balance.terms.period.id, balance.allowance.resetsAt.toISOString(), balance.allowance.usedMilli]).toEqual(['2026-02-28T00:00:00.000Z', '2026-03-31T00:00:00.000Z', 4000]);
     const audit = auditLedger(await ledger.scanAll(), 'org-period');
-    expect(audit.consumes.map((event) => event.periodStart).sort()).toEqual(['2026-01-31', '2026-02-28']);
+    expect(audit.consumes.map((event) => event.periodId).sort()).toEqual(['2026-01-31T00:00:00.000Z', '2026-02-28T00:00:00.000Z']);
     expect(nonZero(audit.counters)).toEqual(nonZero(audit.fromEvents));
 
     // A refund of last period's job gives back to last period's counters, not to the current ones.
@@ -118,6 +120,6 @@ describe('billing periods', () => {
     const after = auditLedger(await ledger.scanAll(), 'org-period');
     expect(after.counters.get('member:fay@2026-01-31')).toBe(0);
     expect(after.counters.get('member:fay@2026-02-28')).toBe(4000);
-    expect((await getBalance('org-period', ledger.deps)).usedMilli).toBe(4000);
+    expect((await getBalance('org-period', undefined, ledger.deps)).allowance.usedMilli).toBe(4000);
   });
 });

@@ -1,6 +1,7 @@
 // The in-memory adapter is the reference model of the DynamoDB one: random sequences of consumes, replays, refunds,
-// checks, cap, default-limit and plan changes, and clock moves across period boundaries run against both, and every
-// answer and the final state must be the same. Later rules extend the commands, and are checked the same way.
+// checks, cap and default-limit changes, upgrades and downgrades, top-ups (new, repeated, reused ids), auto-refill
+// settings and refills, the rollover and expiry jobs, and clock moves across resets and expiries run against both;
+// every answer and the final state must be the same, and the balance the log adds up must equal the org item's.
 
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
@@ -10,21 +11,26 @@ import { buildLedgerDependencies } from '../../shared/composition';
 import { termsAt } from '../../shared/domain/billing-terms';
 import { toMilli } from '../../shared/domain/compute-units';
 import type { AdminStore } from '../../shared/ports/admin-store';
+import type { JobStore } from '../../shared/ports/job-store';
 import type { MeterStore } from '../../shared/ports/meter-store';
 import type { Clock, IdGenerator } from '../../shared/ports/runtime';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
 import { LimitCache } from '../../shared/use-cases/limit-cache';
-import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
+import { balanceFromLog, balanceFromOrg, getBalance } from '../../shared/use-cases/balance';
+import { addTopUp, changePlan, provisionOrg as putOrg, setAutoRefill } from '../../shared/use-cases/billing';
+import { refillOnCrossing, runPeriodRollover, runTopUpExpiry } from '../../shared/use-cases/jobs';
+import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { refund } from '../../shared/use-cases/refund';
 import type { RetryPolicy } from '../../shared/use-cases/store-retry';
-import { getBalance, listEvents, listScopes } from '../../shared/use-cases/usage-views';
+import { listEvents, listScopes } from '../../shared/use-cases/usage-views';
+import type { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledger-store';
 import { createTestDynamoDbClient } from '../support/ledger-fixture';
 import { FAST_RETRY, memoryLedger, sequentialIds, settableClock } from '../support/memory-ledger';
 import { settle } from '../support/provision';
 
 interface Side {
-  readonly store: MeterStore & AdminStore;
+  readonly store: MeterStore & AdminStore & JobStore;
   readonly cache: LimitCache;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -36,6 +42,8 @@ interface Real {
   readonly orgId: string;
   readonly dynamo: readonly [Side, Side];
   readonly memory: readonly [Side, Side];
+  /** The reference store itself: it keeps the org changes a stream would deliver, for the refill trigger. */
+  readonly reference: InMemoryLedgerStore;
   readonly clock: ReturnType<typeof settableClock>;
 }
 
@@ -69,7 +77,7 @@ function withoutIds(value: unknown): unknown {
   return Object.fromEntries(
     Object.entries(value)
       .filter(([key]) => key !== 'attemptId')
-      .map(([key, inner]) => [key, key === 'eventId' ? typeof inner === 'string' && inner.startsWith('evt_') : withoutIds(inner)]),
+      .map(([key, inner]) => [key, key === 'eventId' || (key === 'entryId' && String(inner).startsWith('evt_')) ? typeof inner === 'string' && inner.startsWith('evt_') : withoutIds(inner)]),
   );
 }
 
@@ -100,6 +108,10 @@ const consumeCommand = fc.record({ userId: fc.constantFrom(...ACTORS), projectId
     const requestId = `c${++model.sequence}`;
     model.consumes.push({ requestId, ...job });
     await both(real, (side) => consume({ requestId, orgId: real.orgId, jobType: 'upscale', ...job }, side), via);
+    // The stream's part: each change the reference saw goes to the refill trigger of both stores alike.
+    for (const change of real.reference.takeOrgChanges()) {
+      await both(real, (side) => refillOnCrossing(change, side));
+    }
   }),
 );
 
@@ -140,18 +152,56 @@ const defaultLimitCommand = capArb.map((capMilli) =>
   command('defaultLimit', () => `${capMilli}`, (_model, real) => both(real, (side) => setDefaultLimit(real.orgId, capMilli, side))),
 );
 
-const planCommand = fc.record({ allowanceMilli: fc.integer({ min: 0, max: 30_000 }), highCostMilli: fc.option(cuArb, { nil: null }) }).map((plan) =>
-  command('plan', () => JSON.stringify(plan), (_model, real) =>
+/** PUT of the org: the same plan changes its details; another plan or anchor is refused (409), on both alike. */
+const orgCommand = fc.record({ allowanceMilli: fc.constantFrom(20_000, 5_000), highCostMilli: fc.option(cuArb, { nil: null }) }).map((plan) =>
+  command('org', () => JSON.stringify(plan), (_model, real) =>
     both(real, (side) => putOrg({ orgId: real.orgId, planName: 'pro', billingAnchor: '2026-01-31', ...plan }, side)),
   ),
 );
 
-/** Moves time: to the last millisecond of the period, onto the reset instant, or a few hours on. */
-const clockCommand = fc.constantFrom('justBeforeReset', 'atReset', 'hoursLater').map((move) =>
+const planChangeCommand = fc.record({ change: fc.constantFrom('upgrade', 'downgrade'), allowanceMilli: fc.integer({ min: 0, max: 60 }).map((halves) => halves * 500) }).map(
+  ({ change, allowanceMilli }) =>
+    command('planChange', () => `${change}, ${allowanceMilli}`, (_model, real) =>
+      both(real, (side) => changePlan({ orgId: real.orgId, planName: `plan-${allowanceMilli}`, allowanceMilli, change }, side)),
+    ),
+);
+
+/** A top-up with a new id, or an id used before with the same or another body; expiring within hours to a year. */
+const topUpCommand = fc.record({ id: fc.integer({ min: 1, max: 4 }), cuMilli: cuArb, expiresInHours: fc.constantFrom(1, 30, 24 * 40, 24 * 365) }).map(
+  ({ id, cuMilli, expiresInHours }) =>
+    command('topUp', () => `${id}, ${cuMilli}, ${expiresInHours}h`, (_model, real) => {
+      const expiresAt = new Date(real.clock.now().getTime() + expiresInHours * 3_600_000).toISOString();
+      return both(real, (side) => addTopUp({ orgId: real.orgId, purchaseId: `buy-${id}`, cuMilli, expiresAt }, side));
+    }),
+);
+
+const autoRefillCommand = fc.record({ enabled: fc.boolean(), thresholdMilli: cuArb, amountMilli: cuArb, maxPerPeriod: fc.integer({ min: 0, max: 3 }) }).map((settings) =>
+  command('autoRefill', () => JSON.stringify(settings), (_model, real) =>
+    both(real, (side) => setAutoRefill(real.orgId, { ...settings, expiresInDays: 20 }, side)),
+  ),
+);
+
+/** The rollover and expiry jobs, run now: on time, late, or again. */
+const jobsCommand = fc.constant(null).map(() =>
+  command('jobs', () => '', async (_model, real) => {
+    await both(real, (side) => runPeriodRollover(side));
+    await both(real, (side) => runTopUpExpiry(side));
+  }),
+);
+
+/** Moves time: to the last millisecond of the period, onto the reset instant, past the soonest batch's expiry, or hours on. */
+const clockCommand = fc.constantFrom('justBeforeReset', 'atReset', 'atExpiry', 'hoursLater').map((move) =>
   command('clock', () => move, async (_model, real) => {
-    const org = await real.memory[0].store.getOrg(real.orgId);
-    const { resetsAt } = termsAt(org!, real.clock.now()).period;
-    const next = { justBeforeReset: resetsAt.getTime() - 1, atReset: resetsAt.getTime(), hoursLater: real.clock.now().getTime() + 5 * 3_600_000 }[move];
+    const org = (await real.memory[0].store.getOrg(real.orgId))!;
+    const now = real.clock.now();
+    const { resetsAt } = termsAt(org, now).period;
+    const soonest = org.topUps.map((batch) => Date.parse(batch.expiresAt)).filter((at) => at > now.getTime()).sort()[0];
+    const next = {
+      justBeforeReset: resetsAt.getTime() - 1,
+      atReset: resetsAt.getTime(),
+      atExpiry: soonest ?? now.getTime() + 3_600_000,
+      hoursLater: now.getTime() + 5 * 3_600_000,
+    }[move];
     real.clock.set(new Date(next).toISOString());
   }),
 );
@@ -159,9 +209,14 @@ const clockCommand = fc.constantFrom('justBeforeReset', 'atReset', 'hoursLater')
 async function finalState(side: Side, orgId: string) {
   const page = { limit: 1000, cursor: null };
   const scopes = await Promise.all((['project', 'member', 'api_key'] as const).map((kind) => listScopes(orgId, kind, page, side)));
+  const org = await side.store.getOrg(orgId);
+  const now = side.clock.now();
+  // Reads agree with the log: the balance the log adds up is the org item's, now.
+  const fromLog = balanceFromLog(orgId, await side.store.logUpTo(orgId, now.toISOString()), now);
+  expect(fromLog).toEqual(balanceFromOrg(org!, now));
   return withoutIds({
-    org: await side.store.getOrg(orgId),
-    balance: await getBalance(orgId, side),
+    org,
+    balance: await getBalance(orgId, undefined, side),
     scopes: scopes.map((list) => list.items),
     events: (await listEvents(orgId, page, side)).items,
   });
@@ -177,14 +232,33 @@ describe('the in-memory reference model', () => {
 
     await fc.assert(
       fc.asyncProperty(
-        fc.commands([consumeCommand, consumeCommand, replayCommand, refundCommand, checkCommand, capCommand, defaultLimitCommand, planCommand, clockCommand], { maxCommands: 30, size: 'max' }),
+        fc.commands(
+          [
+            consumeCommand,
+            consumeCommand,
+            consumeCommand,
+            replayCommand,
+            refundCommand,
+            checkCommand,
+            capCommand,
+            defaultLimitCommand,
+            orgCommand,
+            planChangeCommand,
+            topUpCommand,
+            topUpCommand,
+            autoRefillCommand,
+            jobsCommand,
+            clockCommand,
+          ],
+          { maxCommands: 40, size: 'max' },
+        ),
         async (commands) => {
           const clock = settableClock('2026-01-30T12:00:00.000Z');
           const orgId = `org-model-${++run}`;
           const dynamoIds = sequentialIds();
           const dynamo = () => ({ ...buildLedgerDependencies({ tableName, endpoint }, { client, clock, ids: dynamoIds }), retry: FAST_RETRY });
           const memory = memoryLedger({ clock });
-          const real: Real = { orgId, clock, dynamo: [dynamo(), dynamo()], memory: [memory.deps, memory.anotherProcess()] };
+          const real: Real = { orgId, clock, reference: memory.store, dynamo: [dynamo(), dynamo()], memory: [memory.deps, memory.anotherProcess()] };
           await both(real, (side) => putOrg({ orgId, planName: 'pro', allowanceMilli: toMilli(20), billingAnchor: '2026-01-31' }, side));
           await fc.asyncModelRun(() => ({ model: { consumes: [], sequence: 0 }, real }), commands);
           expect(await finalState(real.dynamo[0], orgId)).toEqual(await finalState(real.memory[0], orgId));

@@ -1,11 +1,13 @@
 // Brute-force audit of a ledger table: recompute every counter from the event log and compare.
 
-import { USAGE_PREFIX } from '../../shared/adapters/dynamodb/ledger-table';
+import { TOP_UP_USED_PREFIX, USAGE_PREFIX } from '../../shared/adapters/dynamodb/ledger-table';
+import type { Draw, SourceReturn } from '../../shared/domain/pool';
 
 export interface LedgerAudit {
   /**
    * counter name (`team`, `project:p1`, ...) @ period start date -> milli-CU held by the counter item. Counters are
-   * keyed by the period's first instant; two periods starting on one date would be a collision, and throw.
+   * keyed by the period's first instant; two periods starting on one date would be a collision, and throw. The team
+   * counter holds the allowance's part of each charge; each top-up batch's usage is `topUp:<purchaseId>@-`.
    */
   readonly counters: Map<string, number>;
   /** The same, recomputed from consume and refund events. */
@@ -25,9 +27,16 @@ export function auditLedger(items: Record<string, unknown>[], orgId: string): Le
       if (item.orgId !== orgId) continue;
       (item.kind === 'consume' ? consumes : refunds).push(item);
       const sign = item.kind === 'consume' ? 1 : -1;
+      const period = periodDate(String(item.periodId), periodDates);
+      const add = (key: string, milli: number) => fromEvents.set(key, (fromEvents.get(key) ?? 0) + milli);
       for (const counter of item.counters as string[]) {
-        const key = `${counter}@${periodDate(String(item.periodId), periodDates)}`;
-        fromEvents.set(key, (fromEvents.get(key) ?? 0) + sign * Number(item.cuMilli));
+        if (counter !== 'team') add(`${counter}@${period}`, sign * Number(item.cuMilli));
+      }
+      // The team counter moves by the allowance's part; a batch by its part, on a refund only where it was restored.
+      const parts = item.kind === 'consume' ? (item.draws as Draw[]) : ((item.returns ?? []) as SourceReturn[]);
+      for (const part of parts) {
+        if (part.ref.kind === 'allowance') add(`team@${period}`, sign * part.milli);
+        else if (item.kind === 'consume' || (part as SourceReturn).restored) add(`topUp:${part.ref.purchaseId}@-`, sign * part.milli);
       }
       continue;
     }
@@ -35,6 +44,7 @@ export function auditLedger(items: Record<string, unknown>[], orgId: string): Le
     const counter = item.entity === 'org' ? 'team' : `${String(item.entity)}:${String(item.scopeId)}`;
     for (const [attribute, value] of Object.entries(item)) {
       if (attribute.startsWith(USAGE_PREFIX)) counters.set(`${counter}@${periodDate(attribute.slice(USAGE_PREFIX.length), periodDates)}`, Number(value));
+      if (attribute.startsWith(TOP_UP_USED_PREFIX)) counters.set(`topUp:${attribute.slice(TOP_UP_USED_PREFIX.length)}@-`, Number(value));
     }
   }
   return { counters, fromEvents, consumes, refunds };

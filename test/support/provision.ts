@@ -3,7 +3,8 @@
 import { toMilli } from '../../shared/domain/compute-units';
 import { LimitReachedError, StoreUnavailableError } from '../../shared/domain/errors';
 import type { LedgerDependencies } from '../../shared/composition';
-import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
+import { provisionOrg as createOrg } from '../../shared/use-cases/billing';
+import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { consume, type ConsumeRequest } from '../../shared/use-cases/consume';
 
 export async function provisionOrg(
@@ -18,7 +19,7 @@ export async function provisionOrg(
     apiKeys?: Record<string, { projectId: string; capCu: number | null }>;
   },
 ): Promise<void> {
-  await putOrg({ orgId, planName: 'pro', allowanceMilli: toMilli(setup.allowanceCu), billingAnchor: setup.billingAnchor ?? '2026-01-15' }, deps);
+  await createOrg({ orgId, planName: 'pro', allowanceMilli: toMilli(setup.allowanceCu), billingAnchor: setup.billingAnchor ?? '2026-01-15' }, deps);
   if (setup.defaultCapCu !== undefined) await setDefaultLimit(orgId, toMilli(setup.defaultCapCu), deps);
   for (const [id, cap] of Object.entries(setup.projects ?? {})) {
     await putProject({ orgId, id, capMilli: cap === null ? null : toMilli(cap) }, deps);

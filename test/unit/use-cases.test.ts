@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { toMilli } from '../../shared/domain/compute-units';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
-import { putApiKey, putMember, putOrg, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
+import { getBalance } from '../../shared/use-cases/balance';
+import { provisionOrg as putOrg } from '../../shared/use-cases/billing';
+import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { refund } from '../../shared/use-cases/refund';
-import { getBalance, listEvents, listScopes } from '../../shared/use-cases/usage-views';
+import { listEvents, listScopes } from '../../shared/use-cases/usage-views';
 import { memoryLedger, settableClock } from '../support/memory-ledger';
 
 type Deps = ReturnType<typeof memoryLedger>['deps'];
@@ -32,8 +34,8 @@ describe('consume', () => {
 
     const result = await consume(job('j1', 1), deps);
 
-    expect(result).toMatchObject({ chargedMilli: 1000, poolCategory: 'allowance', availableMilli: 2000, replayed: false });
-    expect((await getBalance('acme', deps)).usedMilli).toBe(1000);
+    expect(result).toMatchObject({ chargedMilli: 1000, poolCategory: 'allocated', availableMilli: 2000, replayed: false });
+    expect((await getBalance('acme', undefined, deps)).allowance.usedMilli).toBe(1000);
     const members = await listScopes('acme', 'member', { limit: 10, cursor: null }, deps);
     expect(members.items.map((row) => [row.record.id, row.usedMilli, row.capMilli, row.status])).toEqual([['alice', 1000, 3000, 'ok']]);
   });
@@ -45,7 +47,7 @@ describe('consume', () => {
     await consume(job('j1', 3), deps);
 
     await expect(consume(job('j2', 1), deps)).rejects.toMatchObject({ code: 'member_cap_reached', details: { capCu: 3, usedCu: 3, requestedCu: 1 } });
-    expect((await getBalance('acme', deps)).usedMilli).toBe(3000);
+    expect((await getBalance('acme', undefined, deps)).allowance.usedMilli).toBe(3000);
   });
 
   it('names the team first when the pool and a cap both block', async () => {
@@ -75,7 +77,7 @@ describe('consume', () => {
 
     expect(await consume(job('j1', 1), anotherProcess())).toEqual({ ...first, replayed: true });
     await expect(consume(job('j1', 2), deps)).rejects.toMatchObject({ code: 'idempotency_key_reused', field: 'requestId' });
-    expect((await getBalance('acme', deps)).usedMilli).toBe(1000);
+    expect((await getBalance('acme', undefined, deps)).allowance.usedMilli).toBe(1000);
   });
 
   it('answers 404 for an org never provisioned', async () => {
@@ -93,13 +95,14 @@ describe('consume', () => {
     await consume(job('new', 1), deps);
     await refund({ requestId: 'r1', orgId: 'acme', refundOf: 'old' }, deps);
 
-    const balance = await getBalance('acme', deps);
-    expect([balance.periodStart, balance.usedMilli]).toEqual(['2026-02-15', 1000]);
+    const balance = await getBalance('acme', undefined, deps);
+    expect([balance.terms.period.id, balance.allowance.usedMilli]).toEqual(['2026-02-15T00:00:00.000Z', 1000]);
     const log = await listEvents('acme', { limit: 10, cursor: null }, deps);
-    expect(log.items.map((event) => [event.requestId, event.periodStart])).toEqual([
-      ['r1', '2026-01-15'],
-      ['new', '2026-02-15'],
-      ['old', '2026-01-15'],
+    expect(log.items.map((entry) => ('requestId' in entry ? [entry.requestId, entry.periodId] : [entry.kind]))).toEqual([
+      ['r1', '2026-01-15T00:00:00.000Z'],
+      ['new', '2026-02-15T00:00:00.000Z'],
+      ['old', '2026-01-15T00:00:00.000Z'],
+      ['org_provisioned'],
     ]);
   });
 });
@@ -115,7 +118,7 @@ describe('refund', () => {
     expect(await refund({ requestId: 'r3', orgId: 'acme', refundOf: 'j1' }, deps)).toMatchObject({ refundedMilli: 2000 });
     await expect(refund({ requestId: 'r4', orgId: 'acme', refundOf: 'j1' }, deps)).rejects.toMatchObject({ code: 'refund_exceeds_charge', field: 'refundOf' });
     await expect(refund({ requestId: 'r5', orgId: 'acme', refundOf: 'nope' }, deps)).rejects.toMatchObject({ code: 'consume_not_found' });
-    expect((await getBalance('acme', deps)).usedMilli).toBe(0);
+    expect((await getBalance('acme', undefined, deps)).allowance.usedMilli).toBe(0);
   });
 });
 
@@ -134,7 +137,7 @@ describe('check', () => {
     });
     await putOrg({ orgId: 'acme', planName: 'pro', allowanceMilli: toMilli(200), billingAnchor: '2026-01-15', highCostMilli: toMilli(200) }, deps);
     expect((await check({ orgId: 'acme', projectId: 'web', userId: 'apiu_ci', cuMilli: toMilli(100) }, deps)).highCost).toBe(false);
-    expect((await getBalance('acme', deps)).usedMilli).toBe(0);
+    expect((await getBalance('acme', undefined, deps)).allowance.usedMilli).toBe(0);
   });
 });
 

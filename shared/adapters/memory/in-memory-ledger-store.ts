@@ -1,28 +1,56 @@
 // The ledger's ports in memory, with the DynamoDB adapter's semantics: the same conditions on every leg of a charge
-// or refund (all or nothing), implicit registration, config versions, period-keyed counters, and paging that hands
-// out a cursor whenever a page is full. The reference model the DynamoDB adapter is checked against, and a fast
-// store for use-case unit tests.
+// or refund (all or nothing), implicit registration, config versions, period-keyed counters, top-up batches, the
+// jobs' once-per-fact writes, and paging that hands out a cursor whenever a page is full. The reference model the
+// DynamoDB adapter is checked against, and a fast store for use-case unit tests. Like the table's stream, it keeps
+// every org change that drew on the pool, for the auto-refill trigger.
 
+import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { invalidCursor } from '../../domain/errors';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
-import type { AdminStore, OrgSettings, Page, ScopeSettings } from '../../ports/admin-store';
-import { parseCounter, type MeterEventRecord, type OrgRecord, type ScopeKind, type ScopeRecord, type ScopeRef } from '../../ports/ledger-records';
-import type { ChargeCommand, ChargeOutcome, MeterSnapshot, MeterStore, RefundCommand, RefundOutcome } from '../../ports/meter-store';
+import type { SourceDraw, TopUpBatch } from '../../domain/pool';
+import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, RefillCommand, RolloverCommand } from '../../ports/job-store';
+import {
+  parseCounter,
+  type ActivityRecord,
+  type LogEntry,
+  type MeterEventRecord,
+  type OrgRecord,
+  type ScopeKind,
+  type ScopeRecord,
+  type ScopeRef,
+} from '../../ports/ledger-records';
+import type { ChargeCommand, ChargeOutcome, MeterSnapshot, MeterStore, RefundCommand, RefundOutcome, RefundSnapshot } from '../../ports/meter-store';
+import type { OrgChange } from '../../use-cases/jobs';
 
 type Usage = Record<string, number>;
-type StoredOrg = Omit<OrgRecord, 'usage'> & { usage: Usage };
+type StoredOrg = Omit<OrgRecord, 'usage' | 'topUps' | 'refills'> & { usage: Usage; topUps: Map<string, TopUpBatch>; refills: Usage };
 type StoredScope = Omit<ScopeRecord, 'usage' | 'exists'> & { usage: Usage };
 
-const copyOrg = (org: StoredOrg): OrgRecord => ({ ...org, usage: { ...org.usage } });
+const copyOrg = (org: StoredOrg): OrgRecord => ({
+  ...org,
+  usage: { ...org.usage },
+  refills: { ...org.refills },
+  topUps: [...org.topUps.values()].map((batch) => ({ ...batch })).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.purchaseId.localeCompare(b.purchaseId)),
+});
 const copyScope = (scope: StoredScope): ScopeRecord => ({ ...scope, exists: true, usage: { ...scope.usage }, adminOfProjectIds: [...scope.adminOfProjectIds] });
 
 /** Whether a counter holding `used` (undefined: never charged this period) may take the charge: the same test as the table's condition. */
 const fits = (used: number | undefined, maxUsedBefore: number | null) => maxUsedBefore === null || used === undefined || used <= maxUsedBefore;
 
-export class InMemoryLedgerStore implements MeterStore, AdminStore {
+export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
   private readonly orgs = new Map<string, StoredOrg>();
   private readonly scopes = new Map<string, StoredScope>();
   private readonly events = new Map<string, MeterEventRecord>();
+  private readonly activity = new Map<string, ActivityRecord>();
+  private readonly due = new Map<string, DueItem>();
+  private readonly orgChanges: OrgChange[] = [];
+  private sequence = 0;
+
+  /** The org changes that drew on the pool since the last call, in order: what the table's stream would deliver. */
+  takeOrgChanges(): OrgChange[] {
+    return this.orgChanges.splice(0);
+  }
 
   async loadSnapshot(orgId: string, projectId: string, actor: ScopeRef, requestId: string | null): Promise<MeterSnapshot> {
     const org = this.orgs.get(orgId);
@@ -35,11 +63,11 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
     };
   }
 
-  async getEvents(orgId: string, requestIds: readonly string[]): Promise<MeterEventRecord[]> {
-    return [...new Set(requestIds)].flatMap((requestId) => {
-      const event = this.events.get(eventId(orgId, requestId));
-      return event ? [{ ...event }] : [];
-    });
+  async loadRefund(orgId: string, requestId: string, refundOf: string): Promise<RefundSnapshot> {
+    const org = this.orgs.get(orgId);
+    const existing = this.events.get(eventId(orgId, requestId));
+    const original = this.events.get(eventId(orgId, refundOf));
+    return { org: org && copyOrg(org), existing: existing && { ...existing }, original: original && { ...original } };
   }
 
   async commitCharge(command: ChargeCommand): Promise<ChargeOutcome> {
@@ -51,7 +79,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
     const projectKey = scopeId(event.orgId, { kind: 'project', id: event.projectId });
     const actorKey = scopeId(event.orgId, { kind: event.actorKind, id: event.userId });
     const [project, actor] = [this.scopes.get(projectKey), this.scopes.get(actorKey)];
-    const teamFails = !org || org.configVersion !== command.expectedConfigVersion || !fits(org.usage[period], maxUsedBefore.team);
+    const teamFails = !org || org.configVersion !== command.expectedConfigVersion || !command.draws.every((draw) => drawHolds(org, period, draw));
     const projectFails = !capHolds(project, command.expectedProjectCapMilli) || !fits(project?.usage[period], maxUsedBefore.project);
     const actorFails = !capHolds(actor, command.expectedActorCapMilli) || !fits(actor?.usage[period], maxUsedBefore.actor);
     if (teamFails || projectFails || actorFails) {
@@ -64,7 +92,16 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
       };
     }
     this.events.set(eventId(event.orgId, event.requestId), asStored(event));
-    org!.usage[period] = (org!.usage[period] ?? 0) + event.cuMilli;
+    const before = copyOrg(org!);
+    for (const draw of command.draws) {
+      if (draw.ref.kind === 'allowance') org!.usage[period] = (org!.usage[period] ?? 0) + draw.milli;
+      else {
+        const batch = org!.topUps.get(draw.ref.purchaseId)!;
+        org!.topUps.set(batch.purchaseId, { ...batch, usedMilli: batch.usedMilli + draw.milli });
+      }
+    }
+    this.sequence += 1;
+    this.orgChanges.push({ before, after: copyOrg(org!), at: new Date(event.createdAt), sequenceNumber: String(this.sequence).padStart(21, '0') });
     const registered = (kind: ScopeKind, id: string): StoredScope => ({
       ...emptyScope(kind, id, event.createdAt),
       ...(kind === 'member' ? { role: DEFAULT_MEMBER_ROLE } : {}),
@@ -83,12 +120,31 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
     const existing = this.events.get(eventId(event.orgId, event.requestId));
     if (existing) return { status: 'duplicate', existing: { ...existing } };
     const stored = this.events.get(eventId(original.orgId, original.requestId));
-    const counters = original.counters.map((name) => this.counter(original.orgId, name));
-    const refundFits = stored?.kind === 'consume' && (stored.refundedMilli ?? 0) <= command.maxRefundedBefore;
-    if (!refundFits || counters.some((counter) => counter === undefined)) return { status: 'rejected' };
+    const period = original.periodId;
+    const org = this.orgs.get(original.orgId);
+    const scopes = command.countersKept
+      ? original.counters.filter((name) => name !== 'team').map((name) => this.scopes.get(scopeId(original.orgId, parseCounter(name) as ScopeRef)))
+      : [];
+    const allowanceBack = command.returns.filter((part) => part.ref.kind === 'allowance').reduce((sum, part) => sum + part.milli, 0);
+    const restoredBatches = command.returns.filter((part) => part.restored && part.ref.kind === 'top_up');
+    const refundFits = stored?.kind === 'consume' && (stored.refundedMilli ?? 0) === command.refundedBefore;
+    const teamMoves = command.countersKept && allowanceBack > 0;
+    const sourcesLive =
+      (!teamMoves || org?.usage[period] !== undefined) &&
+      restoredBatches.every((part) => {
+        const batch = part.ref.kind === 'top_up' ? org?.topUps.get(part.ref.purchaseId) : undefined;
+        return batch !== undefined && batch.expiresAt > event.createdAt;
+      });
+    const countersKept = scopes.every((scope) => scope?.usage[period] !== undefined);
+    if (!refundFits || !sourcesLive || !countersKept) return { status: 'rejected' };
     this.events.set(eventId(event.orgId, event.requestId), asStored(event));
     this.events.set(eventId(original.orgId, original.requestId), { ...stored, refundedMilli: (stored.refundedMilli ?? 0) + event.cuMilli });
-    for (const counter of counters) counter!.usage[original.periodId] = (counter!.usage[original.periodId] ?? 0) - event.cuMilli;
+    if (teamMoves) org!.usage[period] = org!.usage[period]! - allowanceBack;
+    for (const part of restoredBatches) {
+      const batch = org!.topUps.get(part.ref.kind === 'top_up' ? part.ref.purchaseId : '')!;
+      org!.topUps.set(batch.purchaseId, { ...batch, usedMilli: batch.usedMilli - part.milli });
+    }
+    for (const scope of scopes) scope!.usage[period] = scope!.usage[period]! - event.cuMilli;
     return { status: 'refunded' };
   }
 
@@ -97,25 +153,70 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
     return org && copyOrg(org);
   }
 
-  async putOrg(settings: OrgSettings, now: string): Promise<OrgRecord> {
-    const before = this.orgs.get(settings.orgId);
-    const highCostMilli = settings.highCostMilli === undefined ? (before?.highCostMilli ?? null) : settings.highCostMilli;
+  async createOrg(settings: OrgSettings, entry: ActivityRecord & { kind: 'org_provisioned' }, firstReset: string): Promise<OrgRecord | undefined> {
+    if (this.orgs.has(settings.orgId)) return undefined;
+    const now = entry.createdAt;
     const org: StoredOrg = {
-      usage: {},
-      name: null,
-      defaultCapMilli: null,
-      createdAt: now,
-      ...before,
       orgId: settings.orgId,
+      name: settings.name ?? null,
       planName: settings.planName,
       allowanceMilli: settings.allowanceMilli,
       billingAnchor: settings.billingAnchor,
-      highCostMilli,
-      ...(settings.name === undefined ? {} : { name: settings.name }),
-      configVersion: (before?.configVersion ?? 0) + 1,
+      periodStartedAt: null,
+      pendingPlan: null,
+      highCostMilli: settings.highCostMilli ?? null,
+      defaultCapMilli: null,
+      configVersion: 1,
+      usage: {},
+      topUps: new Map(),
+      autoRefill: null,
+      refills: {},
+      countersKeptFrom: null,
+      createdAt: now,
       updatedAt: now,
     };
     this.orgs.set(settings.orgId, org);
+    this.activity.set(activityId(settings.orgId, 'PROVISIONED'), entry);
+    this.fileDue('rollover', firstReset, settings.orgId, 'reset');
+    return copyOrg(org);
+  }
+
+  async updateOrgDetails(orgId: string, details: OrgDetails, now: string): Promise<OrgRecord | undefined> {
+    const org = this.orgs.get(orgId);
+    if (!org) return undefined;
+    if (details.name !== undefined) Object.assign(org, { name: details.name });
+    if (details.highCostMilli !== undefined) Object.assign(org, { highCostMilli: details.highCostMilli });
+    Object.assign(org, { updatedAt: now });
+    return copyOrg(org);
+  }
+
+  async changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'> {
+    const org = this.orgs.get(command.orgId);
+    if (!org || org.configVersion !== command.expectedConfigVersion) return 'stale';
+    const { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan } = command.after;
+    Object.assign(org, { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, configVersion: org.configVersion + 1, updatedAt: now });
+    this.activity.set(activityId(command.orgId, `PLAN#${command.entry.createdAt}#${command.entry.entryId}`), command.entry);
+    if (command.nextReset !== null) this.fileDue('rollover', command.nextReset, command.orgId, 'reset');
+    return 'done';
+  }
+
+  async addTopUp(command: TopUpCommand, now: string): Promise<TopUpOutcome> {
+    const key = activityId(command.orgId, `TOPUP#${command.batch.purchaseId}`);
+    const existing = this.activity.get(key);
+    if (existing) return { status: 'duplicate', existing };
+    const org = this.orgs.get(command.orgId);
+    if (!org) return { status: 'org_missing' };
+    this.activity.set(key, command.entry);
+    org.topUps.set(command.batch.purchaseId, { ...command.batch, usedMilli: 0 });
+    Object.assign(org, { configVersion: org.configVersion + 1, updatedAt: now });
+    this.fileDue('expiry', command.batch.expiresAt, command.orgId, command.batch.purchaseId);
+    return { status: 'added' };
+  }
+
+  async setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined> {
+    const org = this.orgs.get(orgId);
+    if (!org) return undefined;
+    Object.assign(org, { autoRefill: { ...settings }, updatedAt: now });
     return copyOrg(org);
   }
 
@@ -143,11 +244,95 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
     return page(all, `${orgId}\u0000${kind}`, limit, cursor, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<MeterEventRecord>> {
-    const all = [...this.events.values()]
-      .filter((event) => event.orgId === orgId)
-      .map((event) => ({ sortKey: `${event.createdAt}#${event.eventId}`, record: { ...event } }));
-    return page(all, `${orgId}\u0000log`, limit, cursor, (a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
+    return page(this.log(orgId), `${orgId}\u0000log`, limit, cursor, (a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  }
+
+  async logUpTo(orgId: string, at: string): Promise<LogEntry[]> {
+    const upTo = `${at}#\uffff`;
+    return this.log(orgId)
+      .filter((entry) => entry.sortKey <= upTo)
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+      .map((entry) => entry.record);
+  }
+
+  async listDue(kind: DueKind, since: Date, upTo: Date): Promise<DueItem[]> {
+    const sinceDay = since.toISOString().slice(0, 10);
+    return [...this.due.values()]
+      .filter((item) => item.kind === kind && item.dueAt.slice(0, 10) >= sinceDay && item.dueAt <= upTo.toISOString())
+      .sort((a, b) => dueSortKey(a).localeCompare(dueSortKey(b)));
+  }
+
+  async dropDue(due: DueItem): Promise<void> {
+    this.due.delete(dueId(due));
+  }
+
+  async rollPeriod(command: RolloverCommand): Promise<JobWriteOutcome> {
+    const { due, entry } = command;
+    const key = activityId(due.orgId, `RESET#${entry.periodId}`);
+    if (this.activity.has(key)) return 'already_done';
+    const org = this.orgs.get(due.orgId);
+    if (!org || org.configVersion !== command.expectedConfigVersion) return 'stale';
+    this.activity.set(key, entry);
+    if (command.downgradeApplied) {
+      const { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan } = command.settled;
+      Object.assign(org, { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, configVersion: org.configVersion + 1 });
+    }
+    Object.assign(org, { countersKeptFrom: command.keepCountersFrom });
+    for (const periodId of command.prunePeriods) {
+      delete org.usage[periodId];
+      delete org.refills[periodId];
+    }
+    this.fileDue('rollover', command.nextReset, due.orgId, 'reset');
+    this.due.delete(dueId(due));
+    return 'done';
+  }
+
+  async pruneScopeCounters(orgId: string, keepFrom: string): Promise<number> {
+    let changed = 0;
+    for (const [key, scope] of this.scopes) {
+      if (!key.startsWith(`${orgId}\u0000`)) continue;
+      const old = Object.keys(scope.usage).filter((periodId) => periodId < keepFrom);
+      for (const periodId of old) delete scope.usage[periodId];
+      if (old.length > 0) changed += 1;
+    }
+    return changed;
+  }
+
+  async expireTopUp(command: ExpiryCommand): Promise<JobWriteOutcome> {
+    const { due, batch, entry } = command;
+    const key = activityId(due.orgId, `EXPIRED#${batch.purchaseId}`);
+    if (this.activity.has(key)) return 'already_done';
+    const stored = this.orgs.get(due.orgId)?.topUps.get(batch.purchaseId);
+    if (!stored || stored.usedMilli !== batch.usedMilli) return 'stale';
+    this.activity.set(key, entry);
+    this.orgs.get(due.orgId)!.topUps.delete(batch.purchaseId);
+    this.due.delete(dueId(due));
+    return 'done';
+  }
+
+  async refill(command: RefillCommand): Promise<JobWriteOutcome> {
+    const key = activityId(command.orgId, `TOPUP#${command.batch.purchaseId}`);
+    if (this.activity.has(key)) return 'already_done';
+    const org = this.orgs.get(command.orgId);
+    if (!org || (org.refills[command.periodId] ?? 0) !== command.refillsSeen) return 'stale';
+    this.activity.set(key, command.entry);
+    org.topUps.set(command.batch.purchaseId, { ...command.batch, usedMilli: 0 });
+    org.refills[command.periodId] = command.refillsSeen + 1;
+    Object.assign(org, { configVersion: org.configVersion + 1, updatedAt: command.batch.purchasedAt });
+    this.fileDue('expiry', command.batch.expiresAt, command.orgId, command.batch.purchaseId);
+    return 'done';
+  }
+
+  private log(orgId: string): { sortKey: string; record: LogEntry }[] {
+    const meter = [...this.events.values()].filter((event) => event.orgId === orgId).map((event) => ({ sortKey: `${event.createdAt}#${event.eventId}`, record: { ...event } as LogEntry }));
+    const entries = [...this.activity.values()].filter((entry) => entry.orgId === orgId).map((entry) => ({ sortKey: `${entry.createdAt}#${entry.entryId}`, record: { ...entry } as LogEntry }));
+    return [...meter, ...entries];
+  }
+
+  private fileDue(kind: DueKind, dueAt: string, orgId: string, ref: string): void {
+    const item = { kind, dueAt, orgId, ref };
+    this.due.set(dueId(item), item);
   }
 
   private scopeRecord(orgId: string, scope: ScopeRef): ScopeRecord {
@@ -156,16 +341,37 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore {
     return { ...emptyScope(scope.kind, scope.id, null), exists: false, role: scope.kind === 'member' ? DEFAULT_MEMBER_ROLE : null };
   }
 
-  /** The item a refund moves a counter on: the org for `team`, a scope otherwise. */
-  private counter(orgId: string, name: string): { usage: Usage } | undefined {
-    const counter = parseCounter(name);
-    return counter.kind === 'team' ? this.orgs.get(orgId) : this.scopes.get(scopeId(orgId, counter));
-  }
 }
 
 /** An event as the table keeps it: attributes left undefined are not stored at all. */
 function asStored(event: MeterEventRecord): MeterEventRecord {
   return JSON.parse(JSON.stringify(event)) as MeterEventRecord;
+}
+
+function activityId(orgId: string, entryKey: string): string {
+  return `${orgId}\u0000${entryKey}`;
+}
+
+function dueSortKey(item: DueItem): string {
+  return `${item.dueAt}#${item.orgId}#${item.ref}`;
+}
+
+function dueId(item: DueItem): string {
+  return `${item.kind}\u0000${dueSortKey(item)}`;
+}
+
+/** A draw's source is as the plan assumed: the table's `drawsHold` condition, clause by clause. */
+function drawHolds(org: StoredOrg, periodId: string, draw: SourceDraw): boolean {
+  let used: number | undefined;
+  if (draw.ref.kind === 'allowance') used = org.usage[periodId];
+  else {
+    const batch = org.topUps.get(draw.ref.purchaseId);
+    if (!batch) return false;
+    used = batch.usedMilli;
+  }
+  const { min, max } = draw.usedBefore;
+  if (used === undefined) return min === null || max === 0;
+  return min === null ? used <= max : used === max;
 }
 
 function eventId(orgId: string, requestId: string): string {

@@ -82,7 +82,8 @@ export const API_AREAS: readonly ApiArea[] = [
     auth: 'service',
     reservedConcurrency: 20,
     needs: {
-      table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      // Provisioning, plan changes and top-ups are transactions of an org update, a log entry (put) and a due item (put).
+      table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
       eventLogIndex: true,
     },
   },

@@ -248,15 +248,15 @@ export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: Ledge
   const { orgId } = pathParameters(event, orgPath);
   const { at } = queryParameters(event, balanceQuery);
   const balance = await getBalance(orgId, at === undefined ? undefined : new Date(at), deps);
-  const { terms, allowance } = balance;
+  const { period, allowance } = balance;
   return jsonResponse(200, {
     orgId,
     at: balance.at.toISOString(),
-    plan: planView(terms),
+    plan: planRow(balance.plan),
     usedCu: toCu(allowance.usedMilli),
     availableCu: toCu(balance.availableMilli),
-    periodStart: terms.period.startsAt.toISOString(),
-    resetsAt: terms.period.resetsAt.toISOString(),
+    periodStart: period.startsAt.toISOString(),
+    resetsAt: period.resetsAt.toISOString(),
     allowance: { allowanceCu: toCu(allowance.allowanceMilli), usedCu: toCu(allowance.usedMilli), remainingCu: toCu(allowance.remainingMilli), resetsAt: allowance.resetsAt.toISOString() },
     topUps: balance.topUps.map((batch) => ({ purchaseId: batch.purchaseId, source: batch.source, cu: toCu(batch.cuMilli), remainingCu: toCu(batch.remainingMilli), expiresAt: batch.expiresAt })),
     pendingDowngrade: pendingView(balance.pendingDowngrade),

@@ -2,7 +2,7 @@
 // date, the batches soonest expiry first, and any pending downgrade. Now from the org item; for a past instant,
 // from the activity log alone (the log is the record; the org item is its running sum).
 
-import { termsAt, type BillingTerms, type OrgTermsSource, type PendingPlan } from '../domain/billing-terms';
+import { termsAt, type OrgTermsSource, type PendingPlan, type Period, type Plan } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
 import { invalidField, orgNotFound } from '../domain/errors';
 import { isLive, remainingOf, type TopUpBatch, type TopUpSource } from '../domain/pool';
@@ -14,7 +14,9 @@ import { withStoreRetries } from './store-retry';
 export interface BalanceView {
   readonly orgId: string;
   readonly at: Date;
-  readonly terms: BillingTerms;
+  readonly period: Period;
+  /** The plan in force at `at`. */
+  readonly plan: Plan;
   readonly allowance: { readonly allowanceMilli: MilliCu; readonly usedMilli: MilliCu; readonly remainingMilli: MilliCu; readonly resetsAt: Date };
   readonly topUps: readonly {
     readonly purchaseId: string;
@@ -40,7 +42,8 @@ export function balanceOf(orgId: string, source: OrgTermsSource, allowanceUsed: 
   return {
     orgId,
     at,
-    terms,
+    period: terms.period,
+    plan: { planName: terms.planName, allowanceMilli: terms.allowanceMilli },
     allowance: { allowanceMilli: terms.allowanceMilli, usedMilli, remainingMilli, resetsAt: terms.period.resetsAt },
     topUps: live,
     availableMilli: remainingMilli + live.reduce((sum, batch) => sum + batch.remainingMilli, 0),

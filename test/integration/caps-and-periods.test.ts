@@ -6,7 +6,7 @@ import { toMilli } from '../../shared/domain/compute-units';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
 import { getBalance } from '../../shared/use-cases/balance';
-import { provisionOrg as putOrg } from '../../shared/use-cases/billing';
+import { changePlan, provisionOrg as putOrg } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { refund } from '../../shared/use-cases/refund';
 import { listScopes } from '../../shared/use-cases/usage-views';
@@ -59,7 +59,7 @@ describe('caps bite at once', () => {
     expect((await tryConsume(ledger.deps, consumeRequest('org-default', { userId: 'apiu_ci', projectId: 'p1', cu: 20 }))).ok).toBe(true);
   });
 
-  it('obeys project and API key caps and a smaller plan at once', async () => {
+  it('obeys project and API key caps and an upgrade at once', async () => {
     const ledger = await createTestLedger();
     const admin = ledger.anotherProcess();
     await provisionOrg(admin, 'org-levels', { allowanceCu: 100, projects: { p1: null }, apiKeys: { apiu_k: { projectId: 'p1', capCu: null } } });
@@ -69,9 +69,11 @@ describe('caps bite at once', () => {
     expect(await tryConsume(ledger.deps, consumeRequest('org-levels', { userId: 'dan', projectId: 'p1', cu: 2 }))).toMatchObject({ code: 'project_cap_reached' });
     await putApiKey({ orgId: 'org-levels', id: 'apiu_k', projectId: 'p1', capMilli: toMilli(5.5) }, admin);
     expect(await tryConsume(ledger.deps, consumeRequest('org-levels', { userId: 'apiu_k', projectId: 'p1', cu: 1 }))).toMatchObject({ code: 'api_key_cap_reached' });
-    await putOrg({ orgId: 'org-levels', planName: 'starter', allowanceMilli: toMilli(5.2), billingAnchor: '2026-01-15' }, admin);
-    expect(await tryConsume(ledger.deps, consumeRequest('org-levels', { userId: 'dan', projectId: 'p2', cu: 0.5 }))).toMatchObject({ code: 'team_balance_exhausted' });
-    expect((await tryConsume(ledger.deps, consumeRequest('org-levels', { userId: 'dan', projectId: 'p2', cu: 0.2 }))).ok).toBe(true);
+    // An upgrade starts a new period with fresh counters and the new allowance: the warm process sees both at once.
+    await changePlan({ orgId: 'org-levels', planName: 'max', allowanceMilli: toMilli(100.2), change: 'upgrade' }, admin);
+    expect((await tryConsume(ledger.deps, consumeRequest('org-levels', { userId: 'apiu_k', projectId: 'p1', cu: 5.5 }))).ok).toBe(true);
+    expect(await tryConsume(ledger.deps, consumeRequest('org-levels', { userId: 'dan', projectId: 'p2', cu: 94.8 }))).toMatchObject({ code: 'team_balance_exhausted' });
+    expect((await tryConsume(ledger.deps, consumeRequest('org-levels', { userId: 'dan', projectId: 'p2', cu: 94.7 }))).ok).toBe(true);
   });
 
   it('answers check exactly as a consume would, without changing anything', async () => {
@@ -110,7 +112,7 @@ describe('billing periods', () => {
 
     expect(first.replayed).toBe(false);
     const balance = await getBalance('org-period', undefined, ledger.deps);
-    expect([balance.terms.period.id, balance.allowance.resetsAt.toISOString(), balance.allowance.usedMilli]).toEqual(['2026-02-28T00:00:00.000Z', '2026-03-31T00:00:00.000Z', 4000]);
+    expect([balance.period.id, balance.allowance.resetsAt.toISOString(), balance.allowance.usedMilli]).toEqual(['2026-02-28T00:00:00.000Z', '2026-03-31T00:00:00.000Z', 4000]);
     const audit = auditLedger(await ledger.scanAll(), 'org-period');
     expect(audit.consumes.map((event) => event.periodId).sort()).toEqual(['2026-01-31T00:00:00.000Z', '2026-02-28T00:00:00.000Z']);
     expect(nonZero(audit.counters)).toEqual(nonZero(audit.fromEvents));

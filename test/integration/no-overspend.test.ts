@@ -50,7 +50,7 @@ describe('no overspend under concurrency', () => {
     const audit = auditLedger(await ledger.scanAll(), orgId);
     expect(nonZero(audit.counters)).toEqual(nonZero(audit.fromEvents));
     expect(audit.consumes).toHaveLength(40);
-    const period = String(audit.consumes[0]!.periodStart);
+    const period = String(audit.consumes[0]!.periodId).slice(0, 10);
     expect(audit.counters.get(`team@${period}`)).toBe(toMilli(40));
     expect(audit.counters.get(`project:studio@${period}`)).toBe(toMilli(40));
     const caps: Record<string, number> = { 'member:m1': 10, 'member:m2': 10, 'member:m3': 10, 'member:m4': 8, 'api_key:apiu_k1': 12 };
@@ -119,7 +119,7 @@ describe('no overspend under concurrency', () => {
     expect(nonZero(audit.counters)).toEqual(nonZero(audit.fromEvents));
     expect(audit.consumes).toHaveLength(outcomes.filter((outcome) => outcome.ok).length);
     expect(audit.refunds.length).toBeGreaterThan(0);
-    const period = String(audit.consumes[0]!.periodStart);
+    const period = String(audit.consumes[0]!.periodId).slice(0, 10);
     const limitOf: Record<string, number> = {
       team: caps.team,
       'project:p1': caps.project.p1,

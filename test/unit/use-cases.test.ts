@@ -96,7 +96,7 @@ describe('consume', () => {
     await refund({ requestId: 'r1', orgId: 'acme', refundOf: 'old' }, deps);
 
     const balance = await getBalance('acme', undefined, deps);
-    expect([balance.terms.period.id, balance.allowance.usedMilli]).toEqual(['2026-02-15T00:00:00.000Z', 1000]);
+    expect([balance.period.id, balance.allowance.usedMilli]).toEqual(['2026-02-15T00:00:00.000Z', 1000]);
     const log = await listEvents('acme', { limit: 10, cursor: null }, deps);
     expect(log.items.map((entry) => ('requestId' in entry ? [entry.requestId, entry.periodId] : [entry.kind]))).toEqual([
       ['r1', '2026-01-15T00:00:00.000Z'],

@@ -99,7 +99,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
     },
 
     async changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'> {
-      const update = termsUpdate(command.after).set('updatedAt', now).add('configVersion', 1);
+      const update = termsUpdate(command.after).set('updatedAt', now).bumpConfigVersion();
       const cancelled = await table.transact([
         {
           role: 'org',
@@ -122,7 +122,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
         .set(topUpAttribute(batch.purchaseId), terms, 'batch')
         .set(topUpUsedAttribute(batch.purchaseId), 0, 'batchUsed')
         .set('updatedAt', now)
-        .add('configVersion', 1);
+        .bumpConfigVersion();
       const cancelled = await table.transact([
         { role: 'entry', key: activityKey(orgId, `TOPUP#${batch.purchaseId}`), write: { put: toActivityItem(command.entry) }, condition: { name: 'itemIsNew' }, returnItemOnFailure: true },
         { role: 'org', key: orgKey(orgId), write: { update: update.build() }, condition: { name: 'itemExists' } },
@@ -139,7 +139,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
     },
 
     async setDefaultLimit(orgId: string, capMilli: number | null, now: string): Promise<OrgRecord | undefined> {
-      const update = new UpdateExpressionBuilder().set('updatedAt', now).add('configVersion', 1);
+      const update = new UpdateExpressionBuilder().set('updatedAt', now).bumpConfigVersion();
       if (capMilli === null) update.remove('defaultCapMilli');
       else update.set('defaultCapMilli', capMilli);
       return updateExistingOrg(orgId, update);

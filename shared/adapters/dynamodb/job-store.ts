@@ -64,7 +64,7 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
     async rollPeriod(command: RolloverCommand): Promise<JobWriteOutcome> {
       const { due, entry } = command;
       // Writing the downgrade in changes what the org item says, so cached copies must be read again.
-      const orgUpdate = command.downgradeApplied ? termsUpdate(command.settled).add('configVersion', 1) : new UpdateExpressionBuilder();
+      const orgUpdate = command.downgradeApplied ? termsUpdate(command.settled).bumpConfigVersion() : new UpdateExpressionBuilder();
       orgUpdate.set('countersKeptFrom', command.keepCountersFrom);
       command.prunePeriods.forEach((periodId, index) => {
         orgUpdate.remove(usageAttribute(periodId), `oldUsed${index}`).remove(refillsAttribute(periodId), `oldRefills${index}`);
@@ -131,7 +131,7 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
         .set(topUpAttribute(batch.purchaseId), terms, 'batch')
         .set(topUpUsedAttribute(batch.purchaseId), 0, 'batchUsed')
         .add(refillsAttribute(command.periodId), 1, 'refills')
-        .add('configVersion', 1)
+        .bumpConfigVersion()
         .set('updatedAt', batch.purchasedAt);
       const cancelled = await table.transact([
         { role: 'entry', key: activityKey(orgId, `TOPUP#${batch.purchaseId}`), write: { put: toActivityItem(command.entry) }, condition: { name: 'itemIsNew' } },

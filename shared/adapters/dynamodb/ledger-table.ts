@@ -190,8 +190,6 @@ export const CONDITIONS = {
   itemIsNew: 'attribute_not_exists(#pk)',
   /** The item exists (the org of a scope being provisioned, a counter being refunded). */
   itemExists: 'attribute_exists(#pk)',
-  /** The org's limits are the version the charge was evaluated on, and the pool has room. */
-  orgUnchangedAndPoolFits: `#configVersion = :configVersion AND ${USAGE_FITS}`,
   /** The scope's own cap is the one evaluated, and its usage has room. */
   capUnchangedAndUsageFits: `#capMilli = :cap AND ${USAGE_FITS}`,
   /** The scope still has no cap of its own, and its usage has room under the limit that applies (the default). */
@@ -218,7 +216,6 @@ export type ConditionName = keyof typeof CONDITIONS;
 export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
   itemIsNew: { '#pk': PARTITION_KEY },
   itemExists: { '#pk': PARTITION_KEY },
-  orgUnchangedAndPoolFits: { '#configVersion': 'configVersion' },
   capUnchangedAndUsageFits: { '#capMilli': 'capMilli' },
   noOwnCapAndUsageFits: { '#capMilli': 'capMilli' },
   noOwnCap: { '#capMilli': 'capMilli' },

@@ -35,6 +35,14 @@ export class UpdateExpressionBuilder {
     return this;
   }
 
+  /**
+   * Bumps the org's config version, which every consume conditions on. Its own placeholders, so that a condition on
+   * the expected version (`:configVersion`) can sit beside it.
+   */
+  bumpConfigVersion(): this {
+    return this.add('configVersion', 1, 'configVersionStep');
+  }
+
   build(): UpdateExpressionParts {
     const clauses = [
       this.adds.length ? `ADD ${this.adds.join(', ')}` : '',

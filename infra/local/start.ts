@@ -1,5 +1,7 @@
-// `npm start`: the whole service on this machine. DynamoDB Local with the ledger table, and the Lambda handlers
-// behind a local API Gateway on 127.0.0.1. Data persists under DATA_DIR unless --in-memory (or IN_MEMORY=1).
+// `npm start`: the whole service on this machine. DynamoDB Local with the ledger table, the Lambda handlers behind a
+// local API Gateway on 127.0.0.1, and the jobs on their AWS triggers: the scheduled ones on a timer
+// (JOB_INTERVAL_SECONDS, 300 as on AWS), the stream handler on the table's stream. Data persists under DATA_DIR
+// unless --in-memory (or IN_MEMORY=1).
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
@@ -7,11 +9,19 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { handler as ledgerStream } from '../../functions/jobs/ledger-stream.handler';
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
+import { useLocalPublisher, useProcessClock } from '../../shared/composition';
+import { systemClock } from '../../shared/ports/runtime';
 import { API_AREAS } from '../api-routes';
 import { createLocalApi } from './api-gateway';
 import { ensureLedgerTable, startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb-local';
+import { DEFAULT_JOB_INTERVAL_MS, LOCAL_JOBS, startJobSchedule, type JobSchedule } from './jobs';
+import { localOnlyRoutes } from './local-routes';
 import { ancestorsToWatch, watchProcesses } from './parent-watch';
+import { publishedEventLog } from './published-events';
+import { settableClock } from './settable-clock';
+import { startStreamPoller, type StreamPoller } from './stream-poller';
 
 export interface LocalRunnerOptions {
   readonly port: number;
@@ -20,6 +30,8 @@ export interface LocalRunnerOptions {
   readonly dataDirectory?: string | undefined;
   readonly serviceToken: string;
   readonly tableName: string;
+  /** How often the scheduled jobs run; 5 minutes (as on AWS) unless set. */
+  readonly jobIntervalMs?: number;
 }
 
 export interface LocalRunner {
@@ -37,17 +49,45 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
   // One client for the health check; the handlers build their own from the environment, as on Lambda.
   const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
-  const server = createLocalApi({ areas: API_AREAS, serviceToken: options.serviceToken, health: () => tableIsReachable(client, options.tableName) });
+  const clock = settableClock();
+  const events = publishedEventLog();
+  useProcessClock(clock);
+  useLocalPublisher(events);
+  let stream: StreamPoller | undefined;
+  let jobs: JobSchedule | undefined;
+  /** The jobs first (a run may write to the stream), then the stream, before DynamoDB Local goes. */
+  async function stopBackground(): Promise<void> {
+    await jobs?.stop();
+    await stream?.stop();
+    client.destroy();
+    useProcessClock(systemClock);
+    useLocalPublisher(undefined);
+  }
+  let server: Server;
   try {
     process.env.TABLE_NAME = options.tableName;
     process.env.DYNAMODB_ENDPOINT = dynamoDb.endpoint;
-    await ensureLedgerTable(client, options.tableName);
+    const table = await ensureLedgerTable(client, options.tableName);
+    // A table kept from an earlier run had its records handled then: read only what comes from now on.
+    stream = await startStreamPoller({
+      endpoint: dynamoDb.endpoint,
+      tableName: options.tableName,
+      handler: ledgerStream,
+      startingPosition: table === 'created' ? 'TRIM_HORIZON' : 'LATEST',
+    });
+    jobs = startJobSchedule(LOCAL_JOBS, options.jobIntervalMs ?? DEFAULT_JOB_INTERVAL_MS);
+    server = createLocalApi({
+      areas: API_AREAS,
+      serviceToken: options.serviceToken,
+      health: () => tableIsReachable(client, options.tableName),
+      localRoutes: localOnlyRoutes({ clock, jobs, stream, events }),
+    });
     await new Promise<void>((listening, failed) => {
       server.once('error', (error: NodeJS.ErrnoException) => failed(error.code === 'EADDRINUSE' ? portInUse(host, options.port) : error));
       server.listen(options.port, host, () => listening());
     });
   } catch (error) {
-    client.destroy();
+    await stopBackground();
     await dynamoDb.stop();
     throw error;
   }
@@ -61,7 +101,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       // Requests in flight get a moment to finish; then their connections are cut.
       setTimeout(() => server.closeAllConnections(), 2_000).unref();
       await closed;
-      client.destroy();
+      await stopBackground();
       await dynamoDb.stop();
     },
   };
@@ -90,6 +130,16 @@ function portInUse(host: string, port: number): Error {
   );
 }
 
+/** JOB_INTERVAL_SECONDS (for demos: run the scheduled jobs more often than AWS's 5 minutes), checked before anything starts. */
+function jobIntervalFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_JOB_INTERVAL_MS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 86_400) {
+    throw new Error(`JOB_INTERVAL_SECONDS must be a number of seconds from 1 to 86400; it is ${JSON.stringify(value)}.`);
+  }
+  return seconds * 1000;
+}
+
 /** How long a shutdown may take before the runner exits anyway (DynamoDB Local is killed on exit). */
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -98,6 +148,7 @@ async function main(): Promise<void> {
   const generatedToken = !process.env.SERVICE_TOKEN;
   const serviceToken = process.env.SERVICE_TOKEN || randomBytes(24).toString('base64url');
   const port = Number(process.env.PORT ?? 8787);
+  const jobIntervalMs = jobIntervalFromEnv(process.env.JOB_INTERVAL_SECONDS);
   // Watch whoever started us from the first moment: a runner whose parent is gone must not come up at all.
   const stopWatching = watchProcesses(ancestorsToWatch(), (pid) => shutdown(`process ${pid} that started the runner is gone`));
   let runner: LocalRunner | undefined;
@@ -122,6 +173,7 @@ async function main(): Promise<void> {
     dataDirectory: inMemory ? undefined : (process.env.DATA_DIR ?? '.data/dynamodb'),
     serviceToken,
     tableName: process.env.TABLE_NAME ?? 'cu-ledger',
+    jobIntervalMs,
   });
   console.log(`DynamoDB Local at ${runner.dynamoDb.endpoint} (${inMemory ? 'in memory' : `data in ${process.env.DATA_DIR ?? '.data/dynamodb'}`})`);
   if (generatedToken) console.log(`SERVICE_TOKEN=${serviceToken}`);

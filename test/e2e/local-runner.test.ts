@@ -1,115 +1,17 @@
 // End to end: the real local runner (`tsx infra/local/start.ts`, what `npm start` execs), spawned as a child process,
 // driven over HTTP with fetch. Nothing here imports the service's code: only its process, its port and its JSON.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local';
-import { READY_LINE, REPO_ROOT, exitOf, killGroup, runnerEnvironment, spawnInGroup, waitForOutput, type Exit } from '../support/runner-process';
+import { REPO_ROOT, exitOf, killGroup, runnerEnvironment } from '../support/runner-process';
+import { START_SCRIPT, client, expectError, runnerForSuite, startRunner, type Json, type Reply, type Runner } from '../support/runner-http';
 
-const TSX_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const START_SCRIPT = 'infra/local/start.ts';
-const STOP_TIMEOUT_MS = 30_000;
 const BILLING_ANCHOR = '2026-01-15';
-
-// ---------------------------------------------------------------------------------------------------------------
-// The runner as a child process
-// ---------------------------------------------------------------------------------------------------------------
-
-interface Runner {
-  readonly url: string;
-  readonly token: string;
-  readonly child: ChildProcess;
-  /** Everything the runner printed so far (stdout and stderr interleaved). */
-  output(): string;
-  /** SIGTERM, then wait for the process to exit. */
-  stop(): Promise<Exit>;
-}
-
-async function startRunner(options: { inMemory: boolean; dataDir?: string; port?: number; token?: string }): Promise<Runner> {
-  const port = options.port ?? (await freePort());
-  const token = options.token ?? randomBytes(24).toString('base64url');
-  const env = runnerEnvironment({
-    PORT: String(port),
-    SERVICE_TOKEN: token,
-    ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
-  });
-  const spawned = spawnInGroup(TSX_BIN, [START_SCRIPT, ...(options.inMemory ? ['--in-memory'] : [])], { env });
-  const { child, exited } = spawned;
-  const output = () => spawned.output();
-  let url: string;
-  try {
-    url = (await waitForOutput(spawned, READY_LINE))[1]!;
-  } catch (error) {
-    killGroup(child);
-    throw error;
-  }
-  expect(url).toBe(`http://127.0.0.1:${port}`);
-
-  return {
-    url,
-    token,
-    child,
-    output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const result = await Promise.race([exited, new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), STOP_TIMEOUT_MS))]);
-      if (result === 'timeout') {
-        killGroup(child);
-        throw new Error(`runner did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM:\n${output()}`);
-      }
-      return result;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// HTTP
-// ---------------------------------------------------------------------------------------------------------------
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-interface Reply {
-  readonly status: number;
-  readonly contentType: string | null;
-  readonly text: string;
-  readonly body: Json;
-}
-
-interface CallOptions {
-  /** A JS value is sent as JSON; `{ raw }` is sent byte for byte. */
-  readonly body?: unknown;
-  /** undefined: the runner's token; null: no Authorization header; a string: that whole header value. */
-  readonly authorization?: string | null;
-}
-
-function client(runner: () => Runner) {
-  return async function call(method: string, path: string, options: CallOptions = {}): Promise<Reply> {
-    const { url, token } = runner();
-    const headers: Record<string, string> = {};
-    if (options.authorization === undefined) headers.authorization = `Bearer ${token}`;
-    else if (options.authorization !== null) headers.authorization = options.authorization;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      const raw = options.body as { raw?: unknown };
-      body = typeof raw === 'object' && raw !== null && typeof raw.raw === 'string' ? raw.raw : JSON.stringify(options.body);
-      headers['content-type'] = 'application/json';
-    }
-    const response = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-    const text = await response.text();
-    let parsed: Json;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, contentType: response.headers.get('content-type'), text, body: parsed };
-  };
-}
 
 function consumeBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { requestId: 'req-1', orgId: 'org-1', projectId: 'proj-1', userId: 'user-1', jobType: 'image_generation', cu: 1, ...overrides };
@@ -119,35 +21,19 @@ function orgBody(allowanceCu: number, overrides: Record<string, unknown> = {}): 
   return { name: 'Acme', plan: { name: 'pro', allowanceCu }, billingAnchor: BILLING_ANCHOR, ...overrides };
 }
 
-/** An error reply: the status, and the `{ error: { code, message, field? } }` shape every error has. */
-function expectError(reply: Reply, status: number, code: string, field?: string): void {
-  expect({ status: reply.status, code: reply.body?.error?.code }, reply.text).toEqual({ status, code });
-  expect(reply.contentType).toMatch(/application\/json/);
-  expect(typeof reply.body.error.message).toBe('string');
-  expect(reply.body.error.message.length).toBeGreaterThan(0);
-  if (field !== undefined) expect(reply.body.error.field, reply.text).toBe(field);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // One in-memory runner for the HTTP behaviour
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('local runner (npm start --in-memory) over HTTP', () => {
-  let runner: Runner | undefined;
-  const call = client(() => runner!);
+  const runner = runnerForSuite({ inMemory: true });
+  const call = client(runner);
 
-  beforeAll(async () => {
-    runner = await startRunner({ inMemory: true });
-    expect(runner.output()).toContain('(in memory)');
-    expect(runner.output()).toContain('Using SERVICE_TOKEN from the environment.');
-    expect(runner.output()).not.toContain(runner.token);
-  }, 100_000);
-
-  afterAll(async () => {
-    if (!runner) return;
-    const exit = await runner.stop();
-    expect(exit, runner.output()).toEqual({ code: 0, signal: null });
-  }, STOP_TIMEOUT_MS + 5_000);
+  beforeAll(() => {
+    expect(runner().output()).toContain('(in memory)');
+    expect(runner().output()).toContain('Using SERVICE_TOKEN from the environment.');
+    expect(runner().output()).not.toContain(runner().token);
+  });
 
   async function createOrg(orgId: string, allowanceCu: number): Promise<void> {
     const reply = await call('PUT', `/v1/orgs/${orgId}`, { body: orgBody(allowanceCu) });
@@ -355,7 +241,7 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
     await createOrg(orgId, 10);
     expect((await consume({ requestId: 'auth-ok', orgId, cu: 1 })).status).toBe(200);
     const before = await balanceAndEvents(orgId);
-    const { token } = runner!;
+    const { token } = runner();
     const sameLengthWrong = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
 
     for (const authorization of [null, '', `Bearer ${sameLengthWrong}`, `Bearer ${token}x`, `Bearer ${token.slice(1)}`, token, `Basic ${token}`, 'Bearer ']) {
@@ -407,7 +293,7 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
     expect(ok.status, ok.text).toBe(200);
     const before = await balanceAndEvents(orgId);
     const membersBefore = (await call('GET', `/v1/orgs/${orgId}/members`)).body;
-    const outputBefore = runner!.output().length;
+    const outputBefore = runner().output().length;
 
     const valid = consumeBody({ requestId: 'bad-1', orgId, userId: 'grace', cu: 1 });
     const without = (field: string) => Object.fromEntries(Object.entries(valid).filter(([name]) => name !== field));
@@ -491,7 +377,7 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
     expect((await call('GET', `/v1/orgs/${orgId}/members`)).body).toEqual(membersBefore);
     expectError(await call('GET', '/v1/orgs/no-such-org/events'), 404, 'org_not_found', 'orgId');
     // And the runner logged no unhandled error while answering all of that.
-    expect(runner!.output().slice(outputBefore)).not.toMatch(/unhandled error|local gateway failure/);
+    expect(runner().output().slice(outputBefore)).not.toMatch(/unhandled error|local gateway failure/);
   });
 
   it('refuses a path with malformed percent-encoding with a 4xx naming the field', async () => {

@@ -1,0 +1,71 @@
+// The local runner's own routes, under /local: its clock, a manual run of the scheduled jobs, and the events the jobs
+// published. LOCAL ONLY: API Gateway on AWS has no such routes. They take the same service token as the rest.
+//
+//   GET  /local/clock             -> { now }
+//   PUT  /local/clock             <- { "at": "<ISO instant>" } | { "advanceSeconds": n } | { "reset": true }  -> { now }
+//   POST /local/jobs/run          -> { runs: [JobRunSummary, ...] }  (drains the stream, runs the jobs, drains again)
+//   GET  /local/events/published  -> { items: PublishedEvent[] }  (oldest first)
+
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { ValidationError } from '../../shared/domain/errors';
+import { jsonResponse } from '../../shared/http/error-response';
+import { areaHandler } from '../../shared/http/lambda';
+import { serviceRoute, type Routes } from '../../shared/http/routes';
+import { parseInput, readJsonBody } from '../../shared/http/request';
+import type { LocalOnlyRoutes } from './api-gateway';
+import type { JobSchedule } from './jobs';
+import type { PublishedEventLog } from './published-events';
+import type { SettableClock } from './settable-clock';
+import type { StreamPoller } from './stream-poller';
+
+/** What the routes act on: the runner's clock, jobs, stream poller and published events. */
+export interface LocalControls {
+  readonly clock: SettableClock;
+  readonly jobs: JobSchedule;
+  readonly stream: StreamPoller;
+  readonly events: PublishedEventLog;
+}
+
+/** A hundred years either way: enough for any demo, and the clock stays a valid date. */
+const MAX_ADVANCE_SECONDS = 100 * 366 * 86_400;
+
+const clockBody = z.strictObject({
+  at: z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant, such as 2026-05-01T00:00:00Z' })),
+  advanceSeconds: z.optional(
+    z.number().check(z.gte(-MAX_ADVANCE_SECONDS, 'must be at least -100 years'), z.lte(MAX_ADVANCE_SECONDS, 'must be at most 100 years')),
+  ),
+  reset: z.optional(z.literal(true, 'must be true')),
+});
+
+const clockView = (clock: SettableClock) => ({ now: clock.now().toISOString() });
+
+/** Sets, moves or resets the clock as the body says: exactly one of `at`, `advanceSeconds`, `reset`. */
+function changeClock(clock: SettableClock, event: APIGatewayProxyEventV2): void {
+  const body = parseInput(clockBody, readJsonBody(event));
+  if (Object.keys(body).length !== 1) throw new ValidationError('Give exactly one of at, advanceSeconds or reset.', 'body');
+  if (body.at !== undefined) clock.set(new Date(body.at));
+  else if (body.advanceSeconds !== undefined) clock.advance(body.advanceSeconds * 1000);
+  else clock.reset();
+}
+
+export const localRoutes: Routes<LocalControls> = {
+  'GET /local/clock': serviceRoute(async (_event, controls) => jsonResponse(200, clockView(controls.clock))),
+  'PUT /local/clock': serviceRoute(async (event, controls) => {
+    changeClock(controls.clock, event);
+    return jsonResponse(200, clockView(controls.clock));
+  }),
+  'POST /local/jobs/run': serviceRoute(async (_event, controls) => {
+    // Refills owed to consumes already made happen first; the jobs' own activity entries are published after.
+    await controls.stream.drain();
+    const runs = await controls.jobs.runNow();
+    await controls.stream.drain();
+    return jsonResponse(200, { runs });
+  }),
+  'GET /local/events/published': serviceRoute(async (_event, controls) => jsonResponse(200, { items: controls.events.list() })),
+};
+
+/** The routes and one handler for them all, the way an area Lambda serves its routes. */
+export function localOnlyRoutes(controls: LocalControls): LocalOnlyRoutes {
+  return { routeKeys: Object.keys(localRoutes), handler: areaHandler(localRoutes, () => controls) };
+}

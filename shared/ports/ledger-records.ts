@@ -105,11 +105,13 @@ interface ActivityBase {
 export interface TermsChange {
   readonly before: OrgTermsSource;
   readonly after: OrgTermsSource;
+  /** The org's config version once the change was written: orders changes made in the same millisecond. */
+  readonly configVersion: number;
 }
 
 /** An entry of the activity log besides consumes and refunds: plan changes, resets, top-ups, expiries. */
 export type ActivityRecord =
-  | (ActivityBase & { readonly kind: 'org_provisioned'; readonly after: OrgTermsSource })
+  | (ActivityBase & { readonly kind: 'org_provisioned'; readonly after: OrgTermsSource; readonly configVersion: number })
   | (ActivityBase & TermsChange & { readonly kind: 'plan_upgraded'; readonly plan: Plan; readonly periodId: string; readonly cancelledDowngrade: PendingPlan | null })
   | (ActivityBase & TermsChange & { readonly kind: 'plan_downgrade_scheduled'; readonly plan: Plan; readonly effectiveAt: string })
   | (ActivityBase & {

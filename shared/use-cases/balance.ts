@@ -56,17 +56,15 @@ export function balanceFromOrg(org: OrgRecord, at: Date): BalanceView {
 }
 
 /**
- * The balance at `at` from the log: the terms of the last provisioning or plan entry at or before it, the allowance
- * drawn in that instant's period, and each batch bought by then with its draws and restores by then.
+ * The balance at `at` from the log: the terms of the last provisioning or plan entry at or before it (by config
+ * version: two can share a millisecond), the allowance drawn in that instant's period (each charge names its period),
+ * and each batch bought by then with its draws and restores by then (each draw names its batch).
  */
 export function balanceFromLog(orgId: string, entries: readonly LogEntry[], at: Date): BalanceView | undefined {
-  let source: OrgTermsSource | undefined;
+  let source: { terms: OrgTermsSource; configVersion: number } | undefined;
+  const draws: { purchaseId: string; milli: MilliCu }[] = [];
   const allowanceUsed = new Map<string, MilliCu>();
   const batches = new Map<string, TopUpBatch>();
-  const moveBatch = (purchaseId: string, delta: MilliCu) => {
-    const batch = batches.get(purchaseId);
-    if (batch) batches.set(purchaseId, { ...batch, usedMilli: batch.usedMilli + delta });
-  };
   for (const entry of entries) {
     if (Date.parse(entry.createdAt) > at.getTime()) continue;
     if (isMeterEvent(entry)) {
@@ -74,7 +72,7 @@ export function balanceFromLog(orgId: string, entries: readonly LogEntry[], at: 
       const parts = entry.kind === 'consume' ? entry.draws : (entry.returns ?? []).filter((part) => part.restored);
       for (const part of parts) {
         if (part.ref.kind === 'allowance') allowanceUsed.set(entry.periodId, (allowanceUsed.get(entry.periodId) ?? 0) + sign * part.milli);
-        else moveBatch(part.ref.purchaseId, sign * part.milli);
+        else draws.push({ purchaseId: part.ref.purchaseId, milli: sign * part.milli });
       }
       continue;
     }
@@ -82,7 +80,7 @@ export function balanceFromLog(orgId: string, entries: readonly LogEntry[], at: 
       case 'org_provisioned':
       case 'plan_upgraded':
       case 'plan_downgrade_scheduled':
-        source = entry.after;
+        if (!source || entry.configVersion > source.configVersion) source = { terms: entry.after, configVersion: entry.configVersion };
         break;
       case 'top_up_purchased':
         batches.set(entry.purchaseId, { purchaseId: entry.purchaseId, source: entry.source, cuMilli: entry.cuMilli, usedMilli: 0, purchasedAt: entry.createdAt, expiresAt: entry.expiresAt });
@@ -93,7 +91,12 @@ export function balanceFromLog(orgId: string, entries: readonly LogEntry[], at: 
     }
   }
   if (!source) return undefined;
-  return balanceOf(orgId, source, (periodId) => allowanceUsed.get(periodId) ?? 0, [...batches.values()], at);
+  // Draws are applied once every purchase is known: a purchase and a charge on it may share a millisecond.
+  for (const { purchaseId, milli } of draws) {
+    const batch = batches.get(purchaseId);
+    if (batch) batches.set(purchaseId, { ...batch, usedMilli: batch.usedMilli + milli });
+  }
+  return balanceOf(orgId, source.terms, (periodId) => allowanceUsed.get(periodId) ?? 0, [...batches.values()], at);
 }
 
 /** The balance now, or with `at` as of that past instant (from the log). */

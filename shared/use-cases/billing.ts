@@ -39,7 +39,7 @@ export async function provisionOrg(settings: OrgSettings, deps: BillingDependenc
       const { planName, allowanceMilli, billingAnchor } = settings;
       const source: OrgTermsSource = { planName, allowanceMilli, billingAnchor, periodStartedAt: null, pendingPlan: null, highCostMilli: settings.highCostMilli ?? null };
       const firstReset = termsAt(source, now).period.resetsAt.toISOString();
-      const entry = { orgId: settings.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR, kind: 'org_provisioned' as const, after: source };
+      const entry = { orgId: settings.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR, kind: 'org_provisioned' as const, after: source, configVersion: 1 };
       const created = await withStoreRetries(() => deps.store.createOrg(settings, entry, firstReset));
       return created ?? AGAIN;
     }
@@ -79,7 +79,7 @@ export async function changePlan(request: PlanChangeRequest, deps: BillingDepend
     if (alreadyChanged(terms, plan, request.change)) return org;
 
     const before = termsSourceOf(org);
-    const base = { orgId: org.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR };
+    const base = { orgId: org.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR, configVersion: org.configVersion + 1 };
     let entry: ActivityRecord & { kind: 'plan_upgraded' | 'plan_downgrade_scheduled' };
     let after: OrgTermsSource;
     if (request.change === 'upgrade') {

@@ -21,11 +21,10 @@ export interface JobDependencies {
   readonly clock: Clock;
 }
 
-/** How far back a run looks for what is due: a job stopped for up to this long catches up. */
-export const DUE_LOOKBACK_DAYS = 35;
-/** Rounds of "handle what is due, look again" per run: a run catches up several missed resets of one org. */
-const MAX_ROUNDS = 24;
-const DAY_MS = 86_400_000;
+/** Due items a run reads at a time; it reads again until nothing is due (a handled reset files the next one). */
+const DUE_PAGE = 100;
+/** A run stops after this many pages and leaves the rest to the next run, well inside the function's timeout. */
+const MAX_PAGES = 50;
 
 export const ROLLOVER_JOB: ActivityActor = { kind: 'job', id: 'period-rollover' };
 export const EXPIRY_JOB: ActivityActor = { kind: 'job', id: 'top-up-expiry' };
@@ -37,15 +36,10 @@ export interface JobRunSummary {
   readonly handled: number;
 }
 
-async function dueNow(kind: DueItem['kind'], deps: JobDependencies): Promise<DueItem[]> {
-  const now = deps.clock.now();
-  return withStoreRetries(() => deps.store.listDue(kind, new Date(now.getTime() - DUE_LOOKBACK_DAYS * DAY_MS), now));
-}
-
 async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<void>): Promise<JobRunSummary> {
   let handled = 0;
-  for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    const due = await dueNow(kind, deps);
+  for (let round = 0; round < MAX_PAGES; round += 1) {
+    const due = await withStoreRetries(() => deps.store.listDue(kind, deps.clock.now(), DUE_PAGE));
     if (due.length === 0) break;
     for (const item of due) {
       await handle(item);

@@ -26,7 +26,7 @@ function session(orgId: string): { routeKey: string; pathParameters?: Record<str
     { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}', pathParameters: { ...org, userId: 'alice' }, body: { role: 'contributor', capCu: 30 } },
     { routeKey: 'PUT /v1/orgs/{orgId}/api-keys/{keyId}', pathParameters: { ...org, keyId: 'apiu_1' }, body: { projectId: 'web', capCu: 20 } },
     { routeKey: 'PUT /v1/orgs/{orgId}/plan', pathParameters: org, body: { name: 'max', allowanceCu: 200, change: 'upgrade' } },
-    { routeKey: 'POST /v1/orgs/{orgId}/top-ups', pathParameters: org, body: { purchaseId: 'buy-1', cu: 10, expiresAt: '2099-01-01T00:00:00Z' }, status: 201 },
+    { routeKey: 'POST /v1/orgs/{orgId}/top-ups', pathParameters: org, body: { purchaseId: 'buy-1', cu: 10, expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString() }, status: 201 },
     { routeKey: 'PUT /v1/orgs/{orgId}/auto-refill', pathParameters: org, body: { enabled: true, thresholdCu: 5, amountCu: 10 } },
     { routeKey: 'GET /v1/orgs/{orgId}/auto-refill', pathParameters: org },
     { routeKey: 'POST /v1/meter/check', body: { orgId, projectId: 'web', userId: 'alice', cu: 1 } },

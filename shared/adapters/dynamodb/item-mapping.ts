@@ -162,9 +162,9 @@ export function toEventRecord(item: Item): MeterEventRecord {
 }
 
 const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(['service', 'job']), id: text }) };
-const termsChange = { before: termsSource, after: termsSource };
+const termsChange = { before: termsSource, after: termsSource, configVersion: count };
 const activityItem = z.discriminatedUnion('kind', [
-  z.object({ ...activityBase, kind: z.literal('org_provisioned'), after: termsSource }),
+  z.object({ ...activityBase, kind: z.literal('org_provisioned'), after: termsSource, configVersion: count }),
   z.object({ ...activityBase, ...termsChange, kind: z.literal('plan_upgraded'), plan, periodId: text, cancelledDowngrade: z.nullable(pendingPlan) }),
   z.object({ ...activityBase, ...termsChange, kind: z.literal('plan_downgrade_scheduled'), plan, effectiveAt: text }),
   z.object({ ...activityBase, kind: z.literal('period_reset'), periodId: text, previousPeriodId: text, plan, downgradeApplied: z.boolean() }),

@@ -26,7 +26,6 @@ import { dueLeg, handledDueLeg, termsUpdate } from './job-legs';
 import type { CancelledLegs } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
-const DAY_MS = 86_400_000;
 const SCOPE_KINDS: readonly ScopeKind[] = ['project', 'member', 'api_key'];
 
 export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
@@ -48,13 +47,10 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
       return toOrgRecord(result.Item);
     },
 
-    async listDue(kind: DueKind, since: Date, upTo: Date): Promise<DueItem[]> {
-      const due: DueItem[] = [];
-      for (let day = startOfDay(since); day <= upTo.getTime(); day += DAY_MS) {
-        const items = await queryAll(dueQuery(kind, new Date(day).toISOString().slice(0, 10), upTo.toISOString()));
-        due.push(...items.map((item) => ({ kind, orgId: String(item.orgId), dueAt: String(item.dueAt), ref: String(item.ref) })));
-      }
-      return due.filter((item) => item.dueAt <= upTo.toISOString());
+    async listDue(kind: DueKind, upTo: Date, limit: number): Promise<DueItem[]> {
+      const { cursorAttributes: _attributes, cursorBelongs: _belongs, ...input } = dueQuery(kind, upTo.toISOString());
+      const page = await table.call(() => table.send(new QueryCommand({ TableName: table.tableName, ...input, ConsistentRead: true, Limit: limit })));
+      return (page.Items ?? []).map((item) => ({ kind, orgId: String(item.orgId), dueAt: String(item.dueAt), ref: String(item.ref) }));
     },
 
     async dropDue(due: DueItem): Promise<void> {
@@ -149,8 +145,4 @@ function outcomeOf(cancelled: CancelledLegs<string> | undefined): JobWriteOutcom
   if (cancelled.failed('entry')) return 'already_done';
   if (cancelled.failed('org')) return 'stale';
   throw cancelled.asError();
-}
-
-function startOfDay(at: Date): number {
-  return Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
 }

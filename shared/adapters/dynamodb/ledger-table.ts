@@ -112,21 +112,22 @@ export function activityKey(orgId: string, entryKey: string): ItemKey {
 export type { DueKind };
 
 /**
- * Something a job must do at `dueAt` for one org (a period's reset, a batch's expiry), filed under its kind and UTC
- * day, so a job finds what is due with a Query per day, never a Scan. Written in the same transaction as the fact
- * that makes it due; deleted by the job that handled it.
+ * Something a job must do at `dueAt` for one org (a period's reset, a batch's expiry), filed under its kind in due
+ * order, so a job finds everything due with one Query, never a Scan, however long it was stopped. Written in the
+ * same transaction as the fact that makes it due; deleted by the job that handled it. One partition per kind takes
+ * one write per org per period or batch: far below a partition's limit.
  */
 export function dueKey(kind: DueKind, dueAt: string, orgId: string, ref: string): ItemKey {
-  return { pk: duePartition(kind, dueAt.slice(0, 10)), sk: `${dueAt}#${orgId}#${ref}` };
+  return { pk: duePartition(kind), sk: `${dueAt}#${orgId}#${ref}` };
 }
 
-function duePartition(kind: DueKind, day: string): string {
-  return `DUE#${kind}#${day}`;
+function duePartition(kind: DueKind): string {
+  return `DUE#${kind}`;
 }
 
-/** What is due of one kind on one UTC day, up to and including the instant `upTo`. */
-export function dueQuery(kind: DueKind, day: string, upTo: string): TableQuery {
-  const pk = duePartition(kind, day);
+/** What is due of one kind up to and including the instant `upTo`, soonest first. */
+export function dueQuery(kind: DueKind, upTo: string): TableQuery {
+  const pk = duePartition(kind);
   return {
     KeyConditionExpression: `${PARTITION_KEY} = :pk AND ${SORT_KEY} <= :upTo`,
     ExpressionAttributeValues: { ':pk': pk, ':upTo': `${upTo}#\uffff` },

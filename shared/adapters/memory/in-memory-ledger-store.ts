@@ -256,11 +256,11 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
       .map((entry) => entry.record);
   }
 
-  async listDue(kind: DueKind, since: Date, upTo: Date): Promise<DueItem[]> {
-    const sinceDay = since.toISOString().slice(0, 10);
+  async listDue(kind: DueKind, upTo: Date, limit: number): Promise<DueItem[]> {
     return [...this.due.values()]
-      .filter((item) => item.kind === kind && item.dueAt.slice(0, 10) >= sinceDay && item.dueAt <= upTo.toISOString())
-      .sort((a, b) => dueSortKey(a).localeCompare(dueSortKey(b)));
+      .filter((item) => item.kind === kind && dueSortKey(item) <= `${upTo.toISOString()}#\uffff`)
+      .sort((a, b) => (dueSortKey(a) < dueSortKey(b) ? -1 : 1))
+      .slice(0, limit);
   }
 
   async dropDue(due: DueItem): Promise<void> {

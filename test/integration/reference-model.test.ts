@@ -227,6 +227,8 @@ describe('the in-memory reference model', () => {
     const endpoint = inject('dynamoDbEndpoint');
     const client = createTestDynamoDbClient(endpoint);
     let run = 0;
+    // What the runs got to: a model check that never reached a refill or an expiry would prove nothing about them.
+    const reached = new Map<string, number>();
 
     await fc.assert(
       fc.asyncProperty(
@@ -248,7 +250,7 @@ describe('the in-memory reference model', () => {
             jobsCommand,
             clockCommand,
           ],
-          { maxCommands: 30, size: 'max' },
+          { maxCommands: 40, size: 'max' },
         ),
         async (commands) => {
           const clock = settableClock('2026-01-30T12:00:00.000Z');
@@ -263,9 +265,16 @@ describe('the in-memory reference model', () => {
           await both(real, (side) => putOrg({ orgId, planName: 'pro', allowanceMilli: toMilli(20), billingAnchor: '2026-01-31' }, side));
           await fc.asyncModelRun(() => ({ model: { consumes: [], sequence: 0 }, real }), commands);
           expect(await finalState(real.dynamo[0], orgId)).toEqual(await finalState(real.memory[0], orgId));
+          for (const entry of await memory.store.logUpTo(orgId, clock.now().toISOString())) {
+            const name = 'poolCategory' in entry && entry.kind === 'consume' ? `consume:${entry.poolCategory}` : 'source' in entry ? `${entry.kind}:${entry.source}` : entry.kind;
+            reached.set(name, (reached.get(name) ?? 0) + 1);
+          }
         },
       ),
-      { numRuns: 20 },
+      { numRuns: 40 },
     );
+    for (const name of ['consume:allocated', 'consume:surplus', 'consume:hybrid', 'refund', 'plan_upgraded', 'plan_downgrade_scheduled', 'period_reset', 'top_up_purchased:purchase', 'top_up_purchased:auto_refill', 'top_up_expired']) {
+      expect(reached.get(name) ?? 0, name).toBeGreaterThan(0);
+    }
   }, 600_000);
 });

@@ -251,7 +251,8 @@ export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: Ledge
   const { period, allowance } = balance;
   return jsonResponse(200, {
     orgId,
-    at: balance.at.toISOString(),
+    // A view of the past says which instant it shows; the live view is simply now.
+    ...(at === undefined ? {} : { at: balance.at.toISOString() }),
     plan: planRow(balance.plan),
     usedCu: toCu(allowance.usedMilli),
     availableCu: toCu(balance.availableMilli),

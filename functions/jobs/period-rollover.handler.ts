@@ -4,11 +4,10 @@
 
 import { jobDependencies } from '../../shared/composition';
 import { runPeriodRollover, type JobRunSummary } from '../../shared/use-cases/jobs';
+import { loggedRun } from './logged-run';
 
 export type { JobRunSummary };
 
 export async function handler(_event?: unknown): Promise<JobRunSummary> {
-  const summary = await runPeriodRollover(jobDependencies());
-  console.log(JSON.stringify({ level: 'info', message: 'job run', ...summary }));
-  return summary;
+  return loggedRun(() => runPeriodRollover(jobDependencies()));
 }

@@ -4,9 +4,8 @@
 
 import { jobDependencies } from '../../shared/composition';
 import { runTopUpExpiry, type JobRunSummary } from '../../shared/use-cases/jobs';
+import { loggedRun } from './logged-run';
 
 export async function handler(_event?: unknown): Promise<JobRunSummary> {
-  const summary = await runTopUpExpiry(jobDependencies());
-  console.log(JSON.stringify({ level: 'info', message: 'job run', ...summary }));
-  return summary;
+  return loggedRun(() => runTopUpExpiry(jobDependencies()));
 }

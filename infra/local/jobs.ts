@@ -68,9 +68,8 @@ async function timedRun(job: ScheduledJob): Promise<JobRunSummary> {
   const started = performance.now();
   const durationMs = () => Math.round(performance.now() - started);
   try {
-    const summary = await job.run();
-    log('info', 'job run', { job: job.name, handled: summary.handled, durationMs: durationMs() });
-    return summary;
+    // The handler logs its own run (job, handled, durationMs), as it does on Lambda.
+    return await job.run();
   } catch (error) {
     log('error', 'job run failed', { job: job.name, errorName: (error as Error | undefined)?.name ?? typeof error, durationMs: durationMs() });
     throw error;

@@ -175,7 +175,9 @@ const topUpCommand = fc.record({ id: fc.integer({ min: 1, max: 4 }), cuMilli: cu
     }),
 );
 
-const autoRefillCommand = fc.record({ enabled: fc.boolean(), thresholdMilli: cuArb, amountMilli: cuArb, maxPerPeriod: fc.integer({ min: 0, max: 3 }) }).map((settings) =>
+const autoRefillCommand = fc
+  .record({ enabled: fc.constantFrom(true, true, false), thresholdMilli: fc.integer({ min: 1, max: 30 }).map((halves) => halves * 500), amountMilli: cuArb, maxPerPeriod: fc.integer({ min: 0, max: 3 }) })
+  .map((settings) =>
   command('autoRefill', () => JSON.stringify(settings), (_model, real) =>
     both(real, (side) => setAutoRefill(real.orgId, { ...settings, expiresInDays: 20 }, side)),
   ),
@@ -246,6 +248,7 @@ describe('the in-memory reference model', () => {
             planChangeCommand,
             topUpCommand,
             topUpCommand,
+            autoRefillCommand,
             autoRefillCommand,
             jobsCommand,
             clockCommand,

@@ -17,6 +17,11 @@ function consumeBody(overrides: Record<string, unknown> = {}): Record<string, un
   return { requestId: 'req-1', orgId: 'org-1', projectId: 'proj-1', userId: 'user-1', jobType: 'image_generation', cu: 1, ...overrides };
 }
 
+/** The consumes and refunds among activity-log rows. */
+function meterEvents(items: Json[]): Json[] {
+  return items.filter((item) => item.kind === 'consume' || item.kind === 'refund');
+}
+
 function orgBody(allowanceCu: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { name: 'Acme', plan: { name: 'pro', allowanceCu }, billingAnchor: BILLING_ANCHOR, ...overrides };
 }
@@ -44,12 +49,13 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
     return call('POST', '/v1/meter/consume', { body: consumeBody(overrides) });
   }
 
+  /** The balance, and the consumes and refunds of the activity log (its provisioning entry left out). */
   async function balanceAndEvents(orgId: string): Promise<{ balance: Json; events: Json }> {
     const balance = await call('GET', `/v1/orgs/${orgId}/balance`);
     const events = await call('GET', `/v1/orgs/${orgId}/events`);
     expect(balance.status, balance.text).toBe(200);
     expect(events.status, events.text).toBe(200);
-    return { balance: balance.body, events: events.body };
+    return { balance: balance.body, events: { ...events.body, items: meterEvents(events.body.items) } };
   }
 
   it('README session: a member cap of 3 CU lets exactly 3 one-CU jobs through, then 402 member_cap_reached; raising it or the default limit governs the next consume; balance and events agree', async () => {
@@ -72,9 +78,9 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
       else blocked = reply;
     }
     expect(accepted.map((body) => [body.requestId, body.chargedCu, body.availableCu, body.replayed, body.poolCategory])).toEqual([
-      ['readme-1', 1, 2, false, 'allowance'],
-      ['readme-2', 1, 1, false, 'allowance'],
-      ['readme-3', 1, 0, false, 'allowance'],
+      ['readme-1', 1, 2, false, 'allocated'],
+      ['readme-2', 1, 1, false, 'allocated'],
+      ['readme-3', 1, 0, false, 'allocated'],
     ]);
     expect(new Set(accepted.map((body) => body.eventId)).size).toBe(3);
     expectError(blocked!, 402, 'member_cap_reached');
@@ -141,7 +147,7 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
     const times = events.items.map((event: Json) => Date.parse(event.createdAt));
     expect(times).toEqual([...times].sort((a, b) => b - a));
     for (const event of events.items) {
-      expect(event).toMatchObject({ orgId, projectId: 'web', jobType: 'image_generation', refundedCu: 0, poolCategory: 'allowance' });
+      expect(event).toMatchObject({ orgId, projectId: 'web', jobType: 'image_generation', refundedCu: 0, poolCategory: 'allocated' });
       expect(event).not.toHaveProperty('fingerprint');
       expect(event).not.toHaveProperty('attemptId');
     }
@@ -439,7 +445,7 @@ describe('local runner lifecycle', () => {
       const members = await call('GET', '/v1/orgs/persist-org/members');
       expect(members.body.items).toEqual([expect.objectContaining({ userId: 'henry', usedCu: 3.75, capCu: 10, capSource: 'individual' })]);
       const events = await call('GET', '/v1/orgs/persist-org/events');
-      expect(events.body.items.map((event: Json) => event.eventId)).toEqual([firstEventId]);
+      expect(meterEvents(events.body.items).map((event: Json) => event.eventId)).toEqual([firstEventId]);
       const replay = await call('POST', '/v1/meter/consume', { body: consumeBody({ requestId: 'persist-1', orgId: 'persist-org', userId: 'henry', cu: 3.75 }) });
       expect(replay.body).toMatchObject({ eventId: firstEventId, replayed: true });
       expect((await call('GET', '/v1/orgs/persist-org/balance')).body.usedCu).toBe(3.75);

@@ -165,3 +165,67 @@ describe('bad input on the admin routes', () => {
     expect(second.nextCursor).toBeNull();
   });
 });
+
+describe('bad input on plans, top-ups, auto-refill and the balance', () => {
+  const orgPath = { orgId: 'org-bad' };
+  const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+  const topUp = (body: Record<string, unknown>) => serviceEvent('POST /v1/orgs/{orgId}/top-ups', { pathParameters: orgPath, body: { purchaseId: 'buy-bad', cu: 10, expiresAt: inDays(30), ...body } });
+  const plan = (body: Record<string, unknown>) => serviceEvent('PUT /v1/orgs/{orgId}/plan', { pathParameters: orgPath, body });
+  const refill = (body: Record<string, unknown>) => serviceEvent('PUT /v1/orgs/{orgId}/auto-refill', { pathParameters: orgPath, body });
+
+  it.each([
+    ['an expiresAt in the past', { expiresAt: inDays(-1) }, 'expiresAt'],
+    ['an expiresAt more than 5 years out', { expiresAt: inDays(5 * 366) }, 'expiresAt'],
+    ['an expiresAt without a zone', { expiresAt: '2027-01-01T00:00:00' }, 'expiresAt'],
+    ['an expiresAt that is a date only', { expiresAt: '2027-01-01' }, 'expiresAt'],
+    ['a cu of 0', { cu: 0 }, 'cu'],
+    ['a negative cu', { cu: -3 }, 'cu'],
+    ['a cu with 4 decimals', { cu: 1.0005 }, 'cu'],
+    ['a missing purchaseId', { purchaseId: undefined }, 'purchaseId'],
+    ['a purchaseId holding the key separator', { purchaseId: 'buy#1' }, 'purchaseId'],
+  ])('refuses a top-up with %s', async (_name, body, field) => {
+    await expectRefused(topUp(body), 400, 'validation_failed', field);
+  });
+
+  it('refuses a purchaseId reused with another body (409), and a top-up for an unknown org (404)', async () => {
+    const once = { purchaseId: 'buy-once', cu: 5, expiresAt: inDays(30) };
+    expect((await invoke(topUp(once))).statusCode).toBe(201);
+    const replay = await invoke(topUp(once));
+    expect([replay.statusCode, parseBody(replay).replayed]).toEqual([200, true]);
+    await expectRefused(topUp({ ...once, cu: 6 }), 409, 'idempotency_key_reused', 'purchaseId');
+    await expectRefused(topUp({ ...once, expiresAt: inDays(31) }), 409, 'idempotency_key_reused', 'purchaseId');
+    await expectRefused(serviceEvent('POST /v1/orgs/{orgId}/top-ups', { pathParameters: { orgId: 'org-none' }, body: { purchaseId: 'b', cu: 1, expiresAt: inDays(3) } }), 404, 'org_not_found', 'orgId');
+  });
+
+  it('refuses a downgrade above today\'s allowance, an upgrade below it, and a change that is neither', async () => {
+    await expectRefused(plan({ name: 'max', allowanceCu: 2000, change: 'downgrade' }), 400, 'validation_failed', 'allowanceCu');
+    await expectRefused(plan({ name: 'lite', allowanceCu: 10, change: 'upgrade' }), 400, 'validation_failed', 'allowanceCu');
+    await expectRefused(plan({ name: 'lite', allowanceCu: 10, change: 'sideways' }), 400, 'validation_failed', 'change');
+    await expectRefused(plan({ name: 'lite', allowanceCu: 10.0001, change: 'downgrade' }), 400, 'validation_failed', 'allowanceCu');
+    await expectRefused(plan({ name: 'lite', allowanceCu: 10 }), 400, 'validation_failed', 'change');
+  });
+
+  it('refuses a change of plan or anchor through PUT of the org: 409 plan_change_required naming the field', async () => {
+    const orgBody = { plan: { name: 'pro', allowanceCu: 1000 }, billingAnchor: '2026-01-15' };
+    await expectRefused(serviceEvent('PUT /v1/orgs/{orgId}', { pathParameters: orgPath, body: { ...orgBody, plan: { name: 'pro', allowanceCu: 5000 } } }), 409, 'plan_change_required', 'plan');
+    await expectRefused(serviceEvent('PUT /v1/orgs/{orgId}', { pathParameters: orgPath, body: { ...orgBody, billingAnchor: '2026-01-20' } }), 409, 'plan_change_required', 'billingAnchor');
+  });
+
+  it.each([
+    ['a threshold with no amount', { enabled: true, thresholdCu: 10 }, 'amountCu'],
+    ['maxPerPeriod 0 while enabled', { enabled: true, thresholdCu: 10, amountCu: 5, maxPerPeriod: 0 }, 'maxPerPeriod'],
+    ['a negative threshold', { enabled: true, thresholdCu: -1, amountCu: 5 }, 'thresholdCu'],
+    ['an amount of 0', { enabled: true, thresholdCu: 1, amountCu: 0 }, 'amountCu'],
+    ['expiresInDays of 0', { enabled: true, thresholdCu: 1, amountCu: 5, expiresInDays: 0 }, 'expiresInDays'],
+    ['a missing enabled', { thresholdCu: 1, amountCu: 5 }, 'enabled'],
+  ])('refuses auto-refill settings with %s', async (_name, body, field) => {
+    await expectRefused(refill(body), 400, 'validation_failed', field);
+  });
+
+  it('refuses a balance ?at that is not an instant, in the future, or before the org existed', async () => {
+    const balance = (at: string) => serviceEvent('GET /v1/orgs/{orgId}/balance', { pathParameters: orgPath, query: { at } });
+    await expectRefused(balance('yesterday'), 400, 'validation_failed', 'at');
+    await expectRefused(balance(inDays(1)), 400, 'validation_failed', 'at');
+    await expectRefused(balance('2001-01-01T00:00:00Z'), 400, 'validation_failed', 'at');
+  });
+});

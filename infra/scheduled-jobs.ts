@@ -35,9 +35,9 @@ function dueItemJob(name: string, description: string): BackgroundJob {
     description,
     trigger: { schedule: 'rate(5 minutes)' },
     reservedConcurrency: 2,
-    needs: {
-      table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-    },
+    // What is due by Query, the org by GetItem; a reset or expiry is a transaction of puts, an update and a delete;
+    // the rollover prunes scope counters by UpdateItem.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
   };
 }
 
@@ -51,9 +51,7 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     entry: 'functions/jobs/ledger-stream.handler.ts',
     description: 'Refills an org pool that fell below its threshold, and publishes activity entries on the bus',
     trigger: { tableStream: { filters: LEDGER_STREAM_FILTERS } },
-    needs: {
-      table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-      eventBus: true,
-    },
+    // A refill reads nothing (the stream record has the org before and after) and is one transaction of puts and an update.
+    needs: { table: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], eventBus: true },
   },
 ];

@@ -13,6 +13,16 @@ import { buildLedgerDependencies } from '../../shared/composition';
 import { lambdaContext } from '../../infra/local/api-gateway';
 import { createTestDynamoDbClient, createTestLedger, serviceEvent } from '../support/ledger-fixture';
 import { recordIamActions } from '../support/iam-recorder';
+import { BACKGROUND_JOBS } from '../../infra/scheduled-jobs';
+import { startStreamPoller } from '../../infra/local/stream-poller';
+import { ledgerChangeOf } from '../../shared/adapters/dynamodb/stream-records';
+import { toMilli } from '../../shared/domain/compute-units';
+import type { PublishedEvent } from '../../shared/ports/event-publisher';
+import { changePlan, setAutoRefill } from '../../shared/use-cases/billing';
+import { consume } from '../../shared/use-cases/consume';
+import { handleLedgerChange, runPeriodRollover, runTopUpExpiry } from '../../shared/use-cases/jobs';
+import { manualClock } from '../support/ledger-fixture';
+import { consumeRequest, provisionOrg } from '../support/provision';
 
 const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes };
 
@@ -69,5 +79,53 @@ describe('table grants', () => {
       else expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBeLessThan(300);
     }
     expect([...recorder.actions].sort()).toEqual(declared(area));
+  });
+});
+
+describe('job grants', () => {
+  const jobNeeds = (name: string) => [...BACKGROUND_JOBS.find((job) => job.name === name)!.needs.table].sort();
+
+  it('the rollover, expiry and stream jobs need exactly the actions their entries declare', async () => {
+    const clock = manualClock('2026-02-10T09:00:00.000Z');
+    const ledger = await createTestLedger({ clock });
+    await provisionOrg(ledger.deps, 'org-jobs', { allowanceCu: 10, billingAnchor: '2026-01-15', members: { ana: 5 } });
+    await setAutoRefill('org-jobs', { enabled: true, thresholdMilli: toMilli(8), amountMilli: toMilli(5), expiresInDays: 3, maxPerPeriod: 2 }, ledger.deps);
+    await consume(consumeRequest('org-jobs', { userId: 'ana', projectId: 'web', cu: 1 }), ledger.deps);
+    await changePlan({ orgId: 'org-jobs', planName: 'lite', allowanceMilli: toMilli(5), change: 'downgrade' }, ledger.deps);
+
+    // The stream job: the consume that crosses the threshold, as the stream delivers it.
+    const streamClient = createTestDynamoDbClient(ledger.endpoint);
+    const streamActions = recordIamActions(streamClient);
+    const streamDeps = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client: streamClient, clock });
+    const published: PublishedEvent[] = [];
+    const poller = await startStreamPoller({
+      endpoint: ledger.endpoint,
+      tableName: ledger.tableName,
+      handler: async (event) => {
+        for (const record of event.Records) {
+          const change = ledgerChangeOf(record);
+          if (change) await handleLedgerChange(change, { store: streamDeps.store, clock, publisher: { publish: async (events) => void published.push(...events) } });
+        }
+        return { batchItemFailures: [] };
+      },
+    });
+    try {
+      await consume(consumeRequest('org-jobs', { userId: 'ana', projectId: 'web', cu: 2 }), ledger.deps);
+      await poller.drain();
+    } finally {
+      await poller.stop();
+    }
+    expect(published.map((event) => event.detailType)).toContain('AutoRefillPurchased');
+    expect([...streamActions.actions].sort()).toEqual(jobNeeds('ledger-stream'));
+
+    // The scheduled jobs, a month and more later: two resets (one applies the downgrade, both prune) and an expiry.
+    clock.set('2026-03-16T00:00:00.000Z');
+    for (const [name, run] of [['period-rollover', runPeriodRollover], ['top-up-expiry', runTopUpExpiry]] as const) {
+      const client = createTestDynamoDbClient(ledger.endpoint);
+      const recorder = recordIamActions(client);
+      const summary = await run(buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client, clock }));
+      expect(summary.handled, name).toBeGreaterThan(0);
+      expect([...recorder.actions].sort(), name).toEqual(jobNeeds(name));
+    }
   });
 });

@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { DEFAULT_MAX_REFILLS_PER_PERIOD, DEFAULT_REFILL_EXPIRY_DAYS } from '../../shared/domain/auto-refill';
 import { termsAt, type BillingTerms, type PendingPlan } from '../../shared/domain/billing-terms';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
-import { invalidField, orgNotFound } from '../../shared/domain/errors';
+import { invalidField } from '../../shared/domain/errors';
 import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
@@ -17,7 +17,7 @@ import { parseInput, pathParameters, queryParameters, readJsonBody } from '../..
 import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageQuery } from '../../shared/http/schemas';
 import { isMeterEvent, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type ScopeKind } from '../../shared/ports/ledger-records';
 import { getBalance } from '../../shared/use-cases/balance';
-import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
+import { addTopUp, changePlan, provisionOrg, readOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { listEvents, listScopes, type ScopeView } from '../../shared/use-cases/usage-views';
 
@@ -239,9 +239,7 @@ export async function putAutoRefillRoute(event: APIGatewayProxyEventV2, deps: Le
 
 export async function getAutoRefillRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
-  const org = await deps.store.getOrg(orgId);
-  if (!org) throw orgNotFound(orgId);
-  return jsonResponse(200, autoRefillView(org, deps.clock.now()));
+  return jsonResponse(200, autoRefillView(await readOrg(orgId, deps), deps.clock.now()));
 }
 
 export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {

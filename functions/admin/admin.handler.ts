@@ -17,9 +17,9 @@ import { parseInput, pathParameters, queryParameters, readJsonBody } from '../..
 import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageQuery } from '../../shared/http/schemas';
 import { isMeterEvent, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type ScopeKind } from '../../shared/ports/ledger-records';
 import { getBalance } from '../../shared/use-cases/balance';
-import { addTopUp, changePlan, provisionOrg, readOrg, setAutoRefill } from '../../shared/use-cases/billing';
+import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
-import { listEvents, listScopes, type ScopeView } from '../../shared/use-cases/usage-views';
+import { listEvents, listScopes, readOrg, type ScopeView } from '../../shared/use-cases/usage-views';
 
 const orgPath = z.object({ orgId: identifier });
 const capCu = z.nullable(cuLimit);

@@ -4,12 +4,13 @@
 
 import { termsAt, type OrgTermsSource, type PendingPlan, type Period, type Plan } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
-import { invalidField, orgNotFound } from '../domain/errors';
+import { invalidField } from '../domain/errors';
 import { isLive, remainingOf, type TopUpBatch, type TopUpSource } from '../domain/pool';
 import type { AdminStore } from '../ports/admin-store';
 import { isMeterEvent, type LogEntry, type OrgRecord } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
 import { withStoreRetries } from './store-retry';
+import { readOrg } from './usage-views';
 
 export interface BalanceView {
   readonly orgId: string;
@@ -102,8 +103,7 @@ export function balanceFromLog(orgId: string, entries: readonly LogEntry[], at: 
 /** The balance now, or with `at` as of that past instant (from the log). */
 export async function getBalance(orgId: string, at: Date | undefined, deps: { store: AdminStore; clock: Clock }): Promise<BalanceView> {
   const now = deps.clock.now();
-  const org = await withStoreRetries(() => deps.store.getOrg(orgId));
-  if (!org) throw orgNotFound(orgId);
+  const org = await readOrg(orgId, deps);
   if (at === undefined) return balanceFromOrg(org, now);
   if (at.getTime() > now.getTime()) throw invalidField('at', 'must not be in the future');
   const entries = await withStoreRetries(() => deps.store.logUpTo(orgId, at.toISOString()));

@@ -152,13 +152,6 @@ export async function addTopUp(request: TopUpRequest, deps: BillingDependencies)
   };
 }
 
-/** The org as stored, for views of its settings (auto-refill); unknown org: 404. */
-export async function readOrg(orgId: string, deps: { store: AdminStore }): Promise<OrgRecord> {
-  const org = await withStoreRetries(() => deps.store.getOrg(orgId));
-  if (!org) throw orgNotFound(orgId);
-  return org;
-}
-
 /** Sets the org's auto-refill settings; the rules on their values are checked here, their shape at the edge. */
 export async function setAutoRefill(orgId: string, settings: AutoRefillSettings, deps: BillingDependencies): Promise<OrgRecord> {
   if (settings.enabled && settings.maxPerPeriod === 0) throw invalidField('maxPerPeriod', 'must be at least 1 while auto-refill is enabled');

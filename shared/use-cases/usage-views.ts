@@ -24,8 +24,9 @@ export function scopeView(org: OrgRecord, scope: ScopeRecord, at: Date): ScopeVi
   return { record: scope, usedMilli, capMilli: cap.capMilli, capSource: cap.capSource, status: usageStatus(usedMilli, cap.capMilli) };
 }
 
-async function requireOrg(orgId: string, store: AdminStore): Promise<OrgRecord> {
-  const org = await withStoreRetries(() => store.getOrg(orgId));
+/** The org as stored; unknown org: 404. */
+export async function readOrg(orgId: string, deps: { store: AdminStore }): Promise<OrgRecord> {
+  const org = await withStoreRetries(() => deps.store.getOrg(orgId));
   if (!org) throw orgNotFound(orgId);
   return org;
 }
@@ -37,7 +38,7 @@ export async function listScopes(
   page: { limit: number; cursor: string | null },
   deps: { store: AdminStore; clock: Clock },
 ): Promise<Page<ScopeView>> {
-  const org = await requireOrg(orgId, deps.store);
+  const org = await readOrg(orgId, deps);
   const now = deps.clock.now();
   const scopes = await withStoreRetries(() => deps.store.listScopes(orgId, kind, page.limit, page.cursor));
   return { items: scopes.items.map((scope) => scopeView(org, scope, now)), nextCursor: scopes.nextCursor };
@@ -49,6 +50,6 @@ export async function listEvents(
   page: { limit: number; cursor: string | null },
   deps: { store: AdminStore },
 ): Promise<Page<LogEntry>> {
-  await requireOrg(orgId, deps.store);
+  await readOrg(orgId, deps);
   return withStoreRetries(() => deps.store.listEvents(orgId, page.limit, page.cursor));
 }

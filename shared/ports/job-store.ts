@@ -24,7 +24,8 @@ export interface RolloverCommand {
   readonly expectedConfigVersion: number;
   /** The terms with any pending downgrade written in; unchanged when there was none. */
   readonly settled: OrgTermsSource;
-  readonly downgradeApplied: boolean;
+  /** Whether `settled` writes a pending downgrade in (and so bumps the config version). */
+  readonly settledNow: boolean;
   /** Counters (and refill counts) of periods before this one are pruned. */
   readonly keepCountersFrom: string;
   /** The usage attributes on the org item to prune (period ids). */

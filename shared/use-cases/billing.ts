@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { AutoRefillSettings } from '../domain/auto-refill';
-import { downgradedTerms, termsAt, upgradedTerms, type OrgTermsSource, type Plan, type PlanChangeKind } from '../domain/billing-terms';
+import { downgradedTerms, settledTerms, termsAt, upgradedTerms, type OrgTermsSource, type Plan, type PlanChangeKind } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
 import { idempotencyKeyReused, invalidField, orgNotFound, planChangeRequired } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
@@ -78,7 +78,8 @@ export async function changePlan(request: PlanChangeRequest, deps: BillingDepend
     }
     if (alreadyChanged(terms, plan, request.change)) return org;
 
-    const before = termsSourceOf(org);
+    // A downgrade whose reset has passed is in force even if the rollover has not written it in yet: build on that.
+    const before = settledTerms(termsSourceOf(org), now);
     const base = { orgId: org.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR, configVersion: org.configVersion + 1 };
     let entry: ActivityRecord & { kind: 'plan_upgraded' | 'plan_downgrade_scheduled' };
     let after: OrgTermsSource;

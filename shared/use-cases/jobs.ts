@@ -190,8 +190,16 @@ export const DETAIL_TYPES = {
   autoRefillPurchased: 'AutoRefillPurchased',
 } as const;
 
-/** The event an activity entry publishes, or undefined for entries that publish none. */
+/**
+ * The event an activity entry publishes, or undefined for entries that publish none. The detail carries the entry's
+ * id as `eventId`: the same for the same fact however often it is delivered, so consumers drop repeats by it.
+ */
 export function publishedEventOf(entry: ActivityRecord): PublishedEvent | undefined {
+  const event = publishedEventWithoutId(entry);
+  return event && { ...event, detail: { eventId: entry.entryId, ...event.detail } };
+}
+
+function publishedEventWithoutId(entry: ActivityRecord): PublishedEvent | undefined {
   const common = { id: entry.entryId, time: entry.createdAt };
   switch (entry.kind) {
     case 'period_reset':

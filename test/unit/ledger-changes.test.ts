@@ -70,7 +70,7 @@ describe('ledger stream changes', () => {
       detailType: 'TopUpExpired',
       id: 'act_1',
       time: '2026-03-01T00:00:00.000Z',
-      detail: { orgId: 'acme', purchaseId: 'buy-1', cu: 5, unspentCu: 1.25, expiresAt: '2026-03-01T00:00:00.000Z' },
+      detail: { eventId: 'act_1', orgId: 'acme', purchaseId: 'buy-1', cu: 5, unspentCu: 1.25, expiresAt: '2026-03-01T00:00:00.000Z' },
     });
     const purchase = { ...entry, kind: 'top_up_purchased', source: 'purchase', fingerprint: 'f', expiresAt: '2026-09-01T00:00:00.000Z' } as const;
     expect(publishedEventOf(purchase)).toBeUndefined();

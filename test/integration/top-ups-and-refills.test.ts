@@ -108,28 +108,30 @@ describe('expiry under concurrency', () => {
     const ledger = await createTestLedger({ clock: before });
     await provisionOrg(ledger.deps, 'org-expiry', { allowanceCu: 0, billingAnchor: '2026-01-15' });
     await addTopUp({ orgId: 'org-expiry', purchaseId: 'expiring', cuMilli: toMilli(30), expiresAt }, ledger.deps);
-    await addTopUp({ orgId: 'org-expiry', purchaseId: 'lasting', cuMilli: toMilli(30), expiresAt: '2026-09-01T00:00:00.000Z' }, ledger.deps);
-    // Half the instances still read the last millisecond before the expiry, half the expiry itself (clock skew),
-    // and the expiry job runs among them.
+    await addTopUp({ orgId: 'org-expiry', purchaseId: 'lasting', cuMilli: toMilli(60), expiresAt: '2026-09-01T00:00:00.000Z' }, ledger.deps);
+    // Half the instances still read the last millisecond before the expiry, half the expiry itself (clock skew).
     const instances = [ledger.anotherProcess(), { ...ledger.anotherProcess(), clock: after }, ledger.anotherProcess(), { ...ledger.anotherProcess(), clock: after }];
+    // One charge on the batch first, then the expiry job races the other 39 (60 CU last: enough whoever wins).
+    expect((await tryConsume(instances[0]!, consumeRequest('org-expiry', { userId: 'm0', projectId: 'p1', cu: 1 }))).ok).toBe(true);
     const job = runTopUpExpiry({ store: instances[1]!.store, clock: after });
-    const outcomes = await race(ledger, 'org-expiry', 40, () => 1, (index) => instances[index % 4]!);
+    const outcomes = await race(ledger, 'org-expiry', 39, () => 1, (index) => instances[index % 4]!);
     await job;
     await runTopUpExpiry({ store: instances[1]!.store, clock: after });
 
-    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    expect(outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error.details]))).toEqual([]);
     const consumes = await consumesOf(ledger, 'org-expiry');
+    expect(consumes).toHaveLength(40);
     const fromExpiring = consumes.filter((event) => event.draws.some((draw) => draw.ref.kind === 'top_up' && draw.ref.purchaseId === 'expiring'));
     expect(fromExpiring.length).toBeGreaterThan(0);
-    expect(fromExpiring.every((event) => event.createdAt < expiresAt)).toBe(true);
+    expect(fromExpiring.filter((event) => event.createdAt >= expiresAt)).toEqual([]);
+    expect(drawnFrom(consumes, 'expiring') + drawnFrom(consumes, 'lasting')).toBe(toMilli(40));
     // The expiry entry tells exactly what the batch had left: its CU minus every draw on it.
     const entries = (await ledger.scanAll()).filter((item) => item.kind === 'top_up_expired' && item.orgId === 'org-expiry');
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ purchaseId: 'expiring', cuMilli: toMilli(30), unspentMilli: toMilli(30) - drawnFrom(consumes, 'expiring'), createdAt: expiresAt });
-    expect(drawnFrom(consumes, 'expiring')).toBe(toMilli(20));
     const balance = await getBalance('org-expiry', undefined, instances[1]!);
     expect(balance.topUps.map((batch) => batch.purchaseId)).toEqual(['lasting']);
-    expect(balance.availableMilli).toBe(toMilli(30) - drawnFrom(consumes, 'lasting'));
+    expect(balance.availableMilli).toBe(toMilli(60) - drawnFrom(consumes, 'lasting'));
   });
 });
 

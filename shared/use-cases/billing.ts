@@ -2,7 +2,6 @@
 // downgrading its plan, buying top-up CU, and the auto-refill settings. Every write that changes what a consume
 // evaluates bumps the org's config version, so the very next consume sees it.
 
-import { createHash } from 'node:crypto';
 import type { AutoRefillSettings } from '../domain/auto-refill';
 import { downgradedTerms, settledTerms, termsAt, upgradedTerms, type OrgTermsSource, type Plan, type PlanChangeKind } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
@@ -159,9 +158,4 @@ export async function setAutoRefill(orgId: string, settings: AutoRefillSettings,
   const org = await withStoreRetries(() => deps.store.setAutoRefill(orgId, settings, deps.clock.now().toISOString()));
   if (!org) throw orgNotFound(orgId);
   return org;
-}
-
-/** An entry id that is the same however often a job writes the same fact: a late or repeated run writes the same item. */
-export function factEntryId(orgId: string, entryKey: string): string {
-  return `act_${createHash('sha256').update(`${orgId}\u0000${entryKey}`).digest('hex').slice(0, 32)}`;
 }

@@ -4,6 +4,7 @@
 // log entries, publish the events and prune; each fact is written once (its entry's key), with facts' own times and
 // ids, so a run that is late, repeated or concurrent with itself leaves the same state as one run on time.
 
+import { createHash } from 'node:crypto';
 import { crossedThreshold, refillBatch, refillPurchaseId } from '../domain/auto-refill';
 import { settledTerms, termsAt } from '../domain/billing-terms';
 import { poolAt } from '../domain/charge-limits';
@@ -13,7 +14,7 @@ import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
 import type { DueItem, JobStore } from '../ports/job-store';
 import type { ActivityActor, ActivityRecord, OrgRecord } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
-import { factEntryId, termsSourceOf } from './billing';
+import { termsSourceOf } from './billing';
 import { withStoreRetries } from './store-retry';
 
 export interface JobDependencies {
@@ -34,6 +35,11 @@ export interface JobRunSummary {
   readonly job: string;
   /** Due items handled in this run (written, found already written, or dropped as stale). */
   readonly handled: number;
+}
+
+/** An entry id that is the same however often a job writes the same fact: a late or repeated run writes the same item. */
+export function factEntryId(orgId: string, entryKey: string): string {
+  return `act_${createHash('sha256').update(`${orgId}\u0000${entryKey}`).digest('hex').slice(0, 32)}`;
 }
 
 /** How often a job re-reads an org that keeps changing under it before it leaves that item to its next run. */

@@ -109,6 +109,8 @@ function activityRow(entry: ActivityRecord) {
       return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), periodStart: entry.periodId, cancelledDowngrade: pendingView(entry.cancelledDowngrade) };
     case 'plan_downgrade_scheduled':
       return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), effectiveAt: entry.effectiveAt };
+    case 'plan_downgrade_cancelled':
+      return { ...common, plan: planRow(entry.plan), cancelledDowngrade: pendingView(entry.cancelledDowngrade) };
     case 'period_reset':
       return { ...common, periodStart: entry.periodId, previousPeriodStart: entry.previousPeriodId, plan: planRow(entry.plan), downgradeApplied: entry.downgradeApplied };
     case 'top_up_purchased':

@@ -38,7 +38,7 @@ export interface PlanChangeCommand {
   /** The config version the change was planned on: a concurrent change makes it stale. */
   readonly expectedConfigVersion: number;
   readonly after: OrgTermsSource;
-  readonly entry: ActivityRecord & { readonly kind: 'plan_upgraded' | 'plan_downgrade_scheduled' };
+  readonly entry: ActivityRecord & { readonly kind: 'plan_upgraded' | 'plan_downgrade_scheduled' | 'plan_downgrade_cancelled' };
   /** An upgrade starts a period: the reset that ends it is due. */
   readonly nextReset: string | null;
 }

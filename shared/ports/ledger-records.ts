@@ -114,6 +114,7 @@ export type ActivityRecord =
   | (ActivityBase & { readonly kind: 'org_provisioned'; readonly after: OrgTermsSource; readonly configVersion: number })
   | (ActivityBase & TermsChange & { readonly kind: 'plan_upgraded'; readonly plan: Plan; readonly periodId: string; readonly cancelledDowngrade: PendingPlan | null })
   | (ActivityBase & TermsChange & { readonly kind: 'plan_downgrade_scheduled'; readonly plan: Plan; readonly effectiveAt: string })
+  | (ActivityBase & TermsChange & { readonly kind: 'plan_downgrade_cancelled'; readonly plan: Plan; readonly cancelledDowngrade: PendingPlan })
   | (ActivityBase & {
       readonly kind: 'period_reset';
       readonly periodId: string;

@@ -81,6 +81,7 @@ export function balanceFromLog(orgId: string, entries: readonly LogEntry[], at: 
       case 'org_provisioned':
       case 'plan_upgraded':
       case 'plan_downgrade_scheduled':
+      case 'plan_downgrade_cancelled':
         if (!source || entry.configVersion > source.configVersion) source = { terms: entry.after, configVersion: entry.configVersion };
         break;
       case 'top_up_purchased':

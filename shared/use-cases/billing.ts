@@ -57,9 +57,10 @@ export interface PlanChangeRequest extends Plan {
 
 /**
  * Steps:
- * 1. Read the org and its terms now. An upgrade must not lower the allowance in force, a downgrade must not raise it.
- * 2. The same change again changes nothing (an upgrade to the plan in force with no downgrade pending, a downgrade
- *    to the plan already pending): a retried PUT must not restart the period a second time.
+ * 1. Read the org and its terms now. An upgrade must raise the allowance in force, a downgrade must not raise it.
+ * 2. The same change again changes nothing (an upgrade to the plan in force, a downgrade to the plan already
+ *    pending): a retried PUT must not restart the period a second time. An upgrade to the plan in force while a
+ *    downgrade is pending cancels the downgrade and keeps the period: it must not hand out a fresh allowance.
  * 3. Write the new terms and the log entry, conditioned on the config version read in step 1.
  */
 export async function changePlan(request: PlanChangeRequest, deps: BillingDependencies): Promise<OrgRecord> {
@@ -69,8 +70,9 @@ export async function changePlan(request: PlanChangeRequest, deps: BillingDepend
     if (!org) throw orgNotFound(request.orgId);
     const terms = termsAt(org, now);
     const plan: Plan = { planName: request.planName, allowanceMilli: request.allowanceMilli };
-    if (request.change === 'upgrade' && plan.allowanceMilli < terms.allowanceMilli) {
-      throw invalidField('allowanceCu', `An upgrade may not lower the allowance (today ${terms.allowanceMilli / 1000} CU); use "change": "downgrade".`);
+    const inForce = plan.planName === terms.planName && plan.allowanceMilli === terms.allowanceMilli;
+    if (request.change === 'upgrade' && !inForce && plan.allowanceMilli <= terms.allowanceMilli) {
+      throw invalidField('allowanceCu', `An upgrade must raise the allowance (today ${terms.allowanceMilli / 1000} CU); use "change": "downgrade".`);
     }
     if (request.change === 'downgrade' && plan.allowanceMilli > terms.allowanceMilli) {
       throw invalidField('allowanceCu', `A downgrade may not raise the allowance (today ${terms.allowanceMilli / 1000} CU); use "change": "upgrade".`);
@@ -80,22 +82,26 @@ export async function changePlan(request: PlanChangeRequest, deps: BillingDepend
     // A downgrade whose reset has passed is in force even if the rollover has not written it in yet: build on that.
     const before = settledTerms(termsSourceOf(org), now);
     const base = { orgId: org.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR, configVersion: org.configVersion + 1 };
-    let entry: ActivityRecord & { kind: 'plan_upgraded' | 'plan_downgrade_scheduled' };
+    let entry: ActivityRecord & { kind: 'plan_upgraded' | 'plan_downgrade_scheduled' | 'plan_downgrade_cancelled' };
     let after: OrgTermsSource;
-    if (request.change === 'upgrade') {
+    if (request.change === 'upgrade' && inForce) {
+      after = { ...before, pendingPlan: null };
+      entry = { ...base, kind: 'plan_downgrade_cancelled', before, after, plan, cancelledDowngrade: terms.pendingPlan! };
+    } else if (request.change === 'upgrade') {
       after = upgradedTerms(before, plan, now);
       entry = { ...base, kind: 'plan_upgraded', before, after, plan, periodId: termsAt(after, now).period.id, cancelledDowngrade: terms.pendingPlan };
     } else {
       after = downgradedTerms(before, plan, now);
       entry = { ...base, kind: 'plan_downgrade_scheduled', before, after, plan, effectiveAt: after.pendingPlan!.effectiveAt };
     }
-    const nextReset = request.change === 'upgrade' ? termsAt(after, now).period.resetsAt.toISOString() : null;
+    const nextReset = entry.kind === 'plan_upgraded' ? termsAt(after, now).period.resetsAt.toISOString() : null;
     const outcome = await withStoreRetries(() => deps.store.changePlan({ orgId: org.orgId, expectedConfigVersion: org.configVersion, after, entry, nextReset }, now.toISOString()));
     if (outcome === 'stale') return AGAIN;
     return { ...org, ...after, configVersion: org.configVersion + 1 };
   });
 }
 
+/** An upgrade to the plan in force with nothing pending, or a downgrade to the plan already pending. */
 function alreadyChanged(terms: ReturnType<typeof termsAt>, plan: Plan, change: PlanChangeKind): boolean {
   const same = (a: Plan | null) => a !== null && a.planName === plan.planName && a.allowanceMilli === plan.allowanceMilli;
   return change === 'upgrade' ? same(terms) && terms.pendingPlan === null : same(terms.pendingPlan);

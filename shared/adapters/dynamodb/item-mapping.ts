@@ -167,6 +167,7 @@ const activityItem = z.discriminatedUnion('kind', [
   z.object({ ...activityBase, kind: z.literal('org_provisioned'), after: termsSource, configVersion: count }),
   z.object({ ...activityBase, ...termsChange, kind: z.literal('plan_upgraded'), plan, periodId: text, cancelledDowngrade: z.nullable(pendingPlan) }),
   z.object({ ...activityBase, ...termsChange, kind: z.literal('plan_downgrade_scheduled'), plan, effectiveAt: text }),
+  z.object({ ...activityBase, ...termsChange, kind: z.literal('plan_downgrade_cancelled'), plan, cancelledDowngrade: pendingPlan }),
   z.object({ ...activityBase, kind: z.literal('period_reset'), periodId: text, previousPeriodId: text, plan, downgradeApplied: z.boolean() }),
   z.object({
     ...activityBase,

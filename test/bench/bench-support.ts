@@ -10,6 +10,7 @@ export { lambdaContext } from '../../infra/local/api-gateway';
 export interface LatencyStats {
   readonly n: number;
   readonly p50Ms: number;
+  readonly p95Ms: number;
   readonly p99Ms: number;
   readonly meanMs: number;
   readonly maxMs: number;
@@ -20,7 +21,14 @@ export function latencyStats(samples: readonly number[]): LatencyStats {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
   const mean = sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length);
-  return { n: sorted.length, p50Ms: round(rank(0.5), 2), p99Ms: round(rank(0.99), 2), meanMs: round(mean, 2), maxMs: round(sorted.at(-1) ?? NaN, 2) };
+  return {
+    n: sorted.length,
+    p50Ms: round(rank(0.5), 2),
+    p95Ms: round(rank(0.95), 2),
+    p99Ms: round(rank(0.99), 2),
+    meanMs: round(mean, 2),
+    maxMs: round(sorted.at(-1) ?? NaN, 2),
+  };
 }
 
 export function round(value: number, digits: number): number {

@@ -5,12 +5,15 @@
 //   4. DynamoDB round trips per consume (SDK middleware count) during the steady-state throughput runs
 //   5. write units per consume from the stored items' sizes (DynamoDB Local under-reports transactional capacity)
 //   6. the same four-item TransactWriteItems written bare (no validation, cache or use case), as the ceiling
+//   7. top-up batches: throughput, round trips and write units per consume with 0, 1 and 10 live batches on the org
+//   8. auto-refill: from the consume that crosses the threshold until the refill's batch pays for a consume
 // Prints a table, then one JSON line with every figure as the last line of stdout. Never fails on speed.
 
 process.env.LOG_LEVEL = 'silent';
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetItemCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
@@ -19,12 +22,13 @@ import { buildLedgerDependencies, type LedgerDependencies } from '../../shared/c
 import { termsAt } from '../../shared/domain/billing-terms';
 import { LimitReachedError } from '../../shared/domain/errors';
 import { counterName } from '../../shared/ports/ledger-records';
+import { addTopUp, setAutoRefill } from '../../shared/use-cases/billing';
 import { consume, type ConsumeRequest } from '../../shared/use-cases/consume';
 import { handler as adminHandler, putMemberRoute, putOrgRoute, putProjectRoute } from '../../functions/admin/admin.handler';
 import { handler as meterHandler } from '../../functions/meter/meter.handler';
 import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
 import { startLocalRunner, type LocalRunner } from '../../infra/local/start';
-import { probeClient } from '../support/sdk-faults';
+import { probeClient, type SdkProbe } from '../support/sdk-faults';
 import { scanAll } from '../support/table-scan';
 import { auditLedger } from '../support/ledger-audit';
 import {
@@ -90,6 +94,30 @@ const FAST = {
   members: Array.from({ length: 8 }, (_, index) => `user-${index + 1}`),
 };
 
+/** Orgs like the throughput org (allowance 0 CU) holding this many live top-up batches, measured beside it. */
+const BATCH_CASES = [
+  { batches: 1, orgId: 'org-batches-1' },
+  { batches: 10, orgId: 'org-batches-10' },
+] as const;
+/** The batch cases run inside the throughput passes of this many clients, between its bare and 0-batch passes. */
+const BATCH_CLIENTS = 16;
+/** The soonest-expiring batch pays for every consume of the run; the others expire later and are never drawn. */
+const DRAWN_BATCH_CU = 1_000_000;
+const SPARE_BATCH_CU = 1_000;
+const DAY_MS = 86_400_000;
+
+// Auto-refill: each crossing on an org of its own (one refill per period), the first one not counted (warm-up).
+const REFILL = {
+  crossings: 10,
+  allowanceCu: 100,
+  thresholdCu: 50,
+  amountCu: 100,
+  /** The wait between two tries of the consume only the refill can pay for, doubled from first to max. */
+  firstPollMs: 2,
+  maxPollMs: 20,
+  timeoutMs: 30_000,
+} as const;
+
 const TABLES = { http: 'bench-http', ours: 'bench-ours', bare: 'bench-bare', tight: 'bench-tight' };
 
 // ---- Provisioning -----------------------------------------------------------------------------------------------
@@ -132,6 +160,34 @@ async function provision(deps: LedgerDependencies, plan: OrgPlan): Promise<void>
         deps,
       ),
       `put member ${member.id}`,
+    );
+  }
+}
+
+/** The throughput org's limits, far above anything the bench spends, on `orgId` with `allowanceCu`. */
+function fastOrgPlan(orgId: string, allowanceCu: number): OrgPlan {
+  return {
+    orgId,
+    allowanceCu,
+    projects: [{ id: FAST.projectId, capCu: MAX_CU / 2 }],
+    members: FAST.members.map((id) => ({ id, capCu: MAX_CU / 10 })),
+  };
+}
+
+/** A throughput org with no allowance and `batches` live top-ups, the soonest-expiring one large enough for the run. */
+async function provisionBatchOrg(deps: LedgerDependencies, orgId: string, batches: number): Promise<void> {
+  await provision(deps, fastOrgPlan(orgId, 0));
+  const now = Date.now();
+  for (let index = 0; index < batches; index++) {
+    await addTopUp(
+      {
+        orgId,
+        // The length of a payment provider's id (e.g. a Stripe payment intent): it is spelled twice on the org item.
+        purchaseId: `pi_${randomBytes(18).toString('base64url')}`,
+        cuMilli: (index === 0 ? DRAWN_BATCH_CU : SPARE_BATCH_CU) * 1000,
+        expiresAt: new Date(now + (60 + 10 * index) * DAY_MS).toISOString(),
+      },
+      deps,
     );
   }
 }
@@ -189,13 +245,41 @@ async function runConcurrent(concurrency: number, requests: number, send: (index
   return { concurrency, requests, successes, refused, failed, failures, elapsedMs, perSecond: (successes / elapsedMs) * 1000, foreignCores: noise };
 }
 
+/** A measured pass and the DynamoDB round trips it made, by command. */
+interface MeasuredRun extends RunResult {
+  readonly roundTrips: ReadonlyMap<string, number>;
+  /** Reads beyond the one transaction per consume: limit-cache refreshes (30 s TTL), one per client in flight. */
+  readonly extraReads: number;
+}
+
+async function measuredPass(probe: SdkProbe, concurrency: number, requests: number, send: (index: number, client: number) => Promise<Outcome>): Promise<MeasuredRun> {
+  probe.reset();
+  const result = await runConcurrent(concurrency, requests, send);
+  const roundTrips = new Map(probe.roundTrips);
+  return { ...result, roundTrips, extraReads: roundTrips.get('BatchGetItemCommand') ?? 0 };
+}
+
+/** Successful consumes per second over several passes. */
+function passRate(runs: readonly RunResult[]): number {
+  return (runs.reduce((sum, run) => sum + run.successes, 0) / runs.reduce((sum, run) => sum + run.elapsedMs, 0)) * 1000;
+}
+
+/** Round trips over several passes: by command, in all, and per successful consume. */
+function roundTripsOf(runs: readonly MeasuredRun[]) {
+  const byCommand: Record<string, number> = {};
+  for (const run of runs) for (const [command, count] of run.roundTrips) byCommand[command] = (byCommand[command] ?? 0) + count;
+  const total = Object.values(byCommand).reduce((sum, count) => sum + count, 0);
+  const successes = runs.reduce((sum, run) => sum + run.successes, 0);
+  return { byCommand, total, successes, perConsume: total / successes };
+}
+
 // ---- Our path: consume() with its dependencies -----------------------------------------------------------------
 
-function oursSender(deps: LedgerDependencies, runId: string) {
+function oursSender(deps: LedgerDependencies, runId: string, orgId: string = FAST.orgId) {
   return async (index: number, client: number): Promise<Outcome> => {
     const request: ConsumeRequest = {
       requestId: `${runId}-${index}`,
-      orgId: FAST.orgId,
+      orgId,
       projectId: FAST.projectId,
       userId: FAST.members[client % FAST.members.length]!,
       cuMilli: CHARGE_CU * 1000,
@@ -452,6 +536,63 @@ async function overspendCheck(endpoint: string) {
   };
 }
 
+// ---- Auto-refill ---------------------------------------------------------------------------------------------
+
+/**
+ * From a consume that takes the pool below the auto-refill threshold until a consume only the refill's batch can pay
+ * for succeeds. The refill is the local runner's own: its stream poller hands the org change to the ledger-stream
+ * handler, whose dependencies come from TABLE_NAME, so the orgs live in the runner's table.
+ */
+async function refillLatency(endpoint: string, tableName: string) {
+  const client = createDynamoDbClient({ endpoint });
+  const deps = buildLedgerDependencies({ tableName, endpoint }, { client });
+  const samples: number[] = [];
+  const tries: number[] = [];
+  let missed = 0;
+  // Crossing 0 is not counted: it warms the path and waits out what the stream still holds from the earlier phases.
+  for (let crossing = 0; crossing <= REFILL.crossings; crossing++) {
+    const orgId = `org-refill-${crossing}`;
+    const projectId = 'proj-refill';
+    const userId = 'user-refill';
+    await provision(deps, { orgId, allowanceCu: REFILL.allowanceCu, projects: [{ id: projectId }], members: [{ id: userId }] });
+    await setAutoRefill(
+      orgId,
+      { enabled: true, thresholdMilli: REFILL.thresholdCu * 1000, amountMilli: REFILL.amountCu * 1000, expiresInDays: 30, maxPerPeriod: 1 },
+      deps,
+    );
+    const request = (requestId: string, cu: number): ConsumeRequest => ({ requestId, orgId, projectId, userId, cuMilli: cu * 1000, ...JOB });
+    // Leaves threshold - 1 CU in the pool.
+    await consume(request(`refill-${crossing}-cross`, REFILL.allowanceCu - REFILL.thresholdCu + 1), deps);
+    const crossedAt = performance.now();
+    // More than the pool holds without the refill; a refused consume writes nothing, so the same request is tried again.
+    const onlyTheRefillPays = request(`refill-${crossing}-spend`, REFILL.thresholdCu);
+    let attempts = 0;
+    let paid = false;
+    for (let wait: number = REFILL.firstPollMs; performance.now() - crossedAt < REFILL.timeoutMs; wait = Math.min(REFILL.maxPollMs, wait * 2)) {
+      attempts++;
+      try {
+        const result = await consume(onlyTheRefillPays, deps);
+        if (!result.draws.some((draw) => draw.ref.kind === 'top_up')) throw new Error(`${orgId}: the consume was paid without the refill ${JSON.stringify(result.draws)}`);
+        paid = true;
+        break;
+      } catch (error) {
+        if (!(error instanceof LimitReachedError)) throw error;
+      }
+      await sleep(wait);
+    }
+    const elapsedMs = performance.now() - crossedAt;
+    if (crossing === 0) continue;
+    if (!paid) {
+      missed++;
+      continue;
+    }
+    samples.push(elapsedMs);
+    tries.push(attempts);
+  }
+  client.destroy();
+  return { stats: latencyStats(samples), meanTries: tries.reduce((sum, count) => sum + count, 0) / Math.max(1, tries.length), missed };
+}
+
 // ---- Main ------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -468,18 +609,37 @@ async function main(): Promise<void> {
     const cpuAtStart = cpuSample(ownPids);
     const stderr = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
+    // The handler / HTTP org, provisioned through the admin Lambda's handler (its dependencies from the environment).
+    const latencyOrg = { orgId: 'org-latency', projectId: 'proj-lat', userId: 'user-lat' };
+    const ctx = lambdaContext('cu-ledger-admin');
+    await expectOk(
+      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}', { pathParameters: { orgId: latencyOrg.orgId }, body: { plan: { name: 'bench', allowanceCu: MAX_CU }, billingAnchor: BILLING_ANCHOR } }), ctx),
+      'put latency org',
+    );
+    await expectOk(
+      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}/projects/{projectId}', { pathParameters: { orgId: latencyOrg.orgId, projectId: latencyOrg.projectId }, body: { capCu: MAX_CU / 2 } }), ctx),
+      'put latency project',
+    );
+    await expectOk(
+      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}/members/{userId}', { pathParameters: { orgId: latencyOrg.orgId, userId: latencyOrg.userId }, body: { role: 'contributor', capCu: MAX_CU / 10 } }), ctx),
+      'put latency member',
+    );
+
+    // The runner's stream poller must have read a record before any other table with a stream is created: an
+    // iterator opened on the still-empty shard fails with TrimmedDataAccessException for good once DynamoDB Local
+    // creates another stream (infra/local/stream-poller.ts reopens only an expired iterator), and no refill would
+    // ever happen. The local jobs route drains the stream.
+    const drained = await fetch(`${runner.url}/local/jobs/run`, { method: 'POST', headers: { authorization: `Bearer ${serviceToken}` } });
+    if (drained.status !== 200) throw new Error(`draining the runner's stream: HTTP ${drained.status} ${await drained.text()}`);
+
     // Our side: a probed client, dependencies built the way the composition root builds them.
     const oursClient = createDynamoDbClient({ endpoint });
     const oursProbe = probeClient(oursClient);
     await ensureLedgerTable(oursClient, TABLES.ours);
     const ours = buildLedgerDependencies({ tableName: TABLES.ours, endpoint }, { client: oursClient });
-    const fastPlan: OrgPlan = {
-      orgId: FAST.orgId,
-      allowanceCu: MAX_CU,
-      projects: [{ id: FAST.projectId, capCu: MAX_CU / 2 }],
-      members: FAST.members.map((id) => ({ id, capCu: MAX_CU / 10 })),
-    };
+    const fastPlan = fastOrgPlan(FAST.orgId, MAX_CU);
     await provision(ours, fastPlan);
+    for (const batchCase of BATCH_CASES) await provisionBatchOrg(ours, batchCase.orgId, batchCase.batches);
 
     // The bare side: its own probed client and table, provisioned identically.
     const bareClient = createDynamoDbClient({ endpoint });
@@ -502,22 +662,6 @@ async function main(): Promise<void> {
     };
     const bareDocuments = createDocumentClient(bareClient);
 
-    // The handler / HTTP org, provisioned through the admin Lambda's handler (its dependencies from the environment).
-    const latencyOrg = { orgId: 'org-latency', projectId: 'proj-lat', userId: 'user-lat' };
-    const ctx = lambdaContext('cu-ledger-admin');
-    await expectOk(
-      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}', { pathParameters: { orgId: latencyOrg.orgId }, body: { plan: { name: 'bench', allowanceCu: MAX_CU }, billingAnchor: BILLING_ANCHOR } }), ctx),
-      'put latency org',
-    );
-    await expectOk(
-      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}/projects/{projectId}', { pathParameters: { orgId: latencyOrg.orgId, projectId: latencyOrg.projectId }, body: { capCu: MAX_CU / 2 } }), ctx),
-      'put latency project',
-    );
-    await expectOk(
-      adminHandler(serviceEvent('PUT /v1/orgs/{orgId}/members/{userId}', { pathParameters: { orgId: latencyOrg.orgId, userId: latencyOrg.userId }, body: { role: 'contributor', capCu: MAX_CU / 10 } }), ctx),
-      'put latency member',
-    );
-
     // A cold first consume: no limits cached yet.
     oursProbe.reset();
     await oursSender(ours, 'cold')(0, 0);
@@ -530,6 +674,7 @@ async function main(): Promise<void> {
       await runConcurrent(16, JVM_WARMUP_REQUESTS / 2, oursSender(ours, `warm-ours-${round}`));
       await runConcurrent(16, JVM_WARMUP_REQUESTS / 2, bareSender(bareDocuments, bareSetup, `warm-bare-${round}`));
     }
+    for (const batchCase of BATCH_CASES) await runConcurrent(16, JVM_WARMUP_REQUESTS / 4, oursSender(ours, `warm-b${batchCase.batches}`, batchCase.orgId));
 
     // 1. Latency.
     stderr('latency: in-process handler');
@@ -540,68 +685,83 @@ async function main(): Promise<void> {
     const http = await httpLatency(runner, serviceToken, latencyOrg.orgId, latencyOrg.projectId, latencyOrg.userId);
     const latencyNoise = foreignCores(latencyCpu, cpuSample(ownPids), performance.now() - latencyStarted);
 
-    // 2, 4, 6. Throughput, ours and bare, in ABBA order per concurrency so neither side always runs first.
+    // 2, 4, 6, 7. Throughput, ours and bare, in ABBA order per concurrency so neither side always runs first; at
+    // BATCH_CLIENTS the batch cases run between the 0-batch passes (bare/0/1/10/10/1/0/bare), so one bare loop serves all.
     const throughput: Array<{
       concurrency: number;
       requests: number;
-      ours: Array<RunResult & { extraReads: number }>;
-      bare: RunResult[];
+      ours: MeasuredRun[];
+      bare: MeasuredRun[];
       oursPerSecond: number;
       barePerSecond: number;
       ratio: number;
     }> = [];
-    const oursTrips = new Map<string, number>();
-    const bareTrips = new Map<string, number>();
-    let oursSuccesses = 0;
-    let bareSuccesses = 0;
-    const measureOurs = async (concurrency: number, requests: number, runId: string) => {
-      oursProbe.reset();
-      const result = await runConcurrent(concurrency, requests, oursSender(ours, runId));
-      for (const [command, count] of oursProbe.roundTrips) oursTrips.set(command, (oursTrips.get(command) ?? 0) + count);
-      oursSuccesses += result.successes;
-      // Reads beyond the one transaction per consume: limit-cache refreshes (30 s TTL), one per client in flight.
-      return { ...result, extraReads: oursProbe.roundTrips.get('BatchGetItemCommand') ?? 0 };
-    };
-    const measureBare = async (concurrency: number, requests: number, runId: string) => {
-      bareProbe.reset();
-      const result = await runConcurrent(concurrency, requests, bareSender(bareDocuments, bareSetup, runId));
-      for (const [command, count] of bareProbe.roundTrips) bareTrips.set(command, (bareTrips.get(command) ?? 0) + count);
-      bareSuccesses += result.successes;
-      return result;
+    const batchRuns = new Map<number, MeasuredRun[]>(BATCH_CASES.map((batchCase) => [batchCase.batches, []]));
+    const measureOurs = (concurrency: number, requests: number, runId: string) => measuredPass(oursProbe, concurrency, requests, oursSender(ours, runId));
+    const measureBare = (concurrency: number, requests: number, runId: string) =>
+      measuredPass(bareProbe, concurrency, requests, bareSender(bareDocuments, bareSetup, runId));
+    const measureBatchCases = async (concurrency: number, requests: number, pass: number) => {
+      for (const batchCase of pass === 1 ? BATCH_CASES : [...BATCH_CASES].reverse()) {
+        const runId = `b${batchCase.batches}-c${concurrency}-${pass}`;
+        batchRuns.get(batchCase.batches)!.push(await measuredPass(oursProbe, concurrency, requests, oursSender(ours, runId, batchCase.orgId)));
+      }
     };
     for (const { concurrency, requests } of THROUGHPUT_PLAN) {
-      stderr(`throughput: ${concurrency} client(s), ${requests} requests per pass, bare/ours/ours/bare`);
+      const withBatches = concurrency === BATCH_CLIENTS;
+      stderr(`throughput: ${concurrency} client(s), ${requests} requests per pass, ${withBatches ? 'bare/ours/1/10/10/1/ours/bare (live batches)' : 'bare/ours/ours/bare'}`);
       const bare1 = await measureBare(concurrency, requests, `bare-c${concurrency}-1`);
       const ours1 = await measureOurs(concurrency, requests, `ours-c${concurrency}-1`);
+      if (withBatches) await measureBatchCases(concurrency, requests, 1);
+      if (withBatches) await measureBatchCases(concurrency, requests, 2);
       const ours2 = await measureOurs(concurrency, requests, `ours-c${concurrency}-2`);
       const bare2 = await measureBare(concurrency, requests, `bare-c${concurrency}-2`);
-      const rate = (runs: RunResult[]) => (runs.reduce((sum, run) => sum + run.successes, 0) / runs.reduce((sum, run) => sum + run.elapsedMs, 0)) * 1000;
-      const oursPerSecond = rate([ours1, ours2]);
-      const barePerSecond = rate([bare1, bare2]);
+      const oursPerSecond = passRate([ours1, ours2]);
+      const barePerSecond = passRate([bare1, bare2]);
       throughput.push({ concurrency, requests, ours: [ours1, ours2], bare: [bare1, bare2], oursPerSecond, barePerSecond, ratio: oursPerSecond / barePerSecond });
     }
-    const oursTripsTotal = [...oursTrips.values()].reduce((sum, count) => sum + count, 0);
-    const bareTripsTotal = [...bareTrips.values()].reduce((sum, count) => sum + count, 0);
-    const oursRoundTripsPerConsume = oursTripsTotal / oursSuccesses;
-    const bareRoundTripsPerConsume = bareTripsTotal / bareSuccesses;
+    const oursTrips = roundTripsOf(throughput.flatMap((row) => row.ours));
+    const bareTrips = roundTripsOf(throughput.flatMap((row) => row.bare));
+    const oursRoundTripsPerConsume = oursTrips.perConsume;
+    const bareRoundTripsPerConsume = bareTrips.perConsume;
 
     // 5. Write units, from the items as stored after the runs.
     const lastOurs = `ours-c64-2-${THROUGHPUT_PLAN.at(-1)!.requests - 1}`;
     const lastBare = `bare-c64-2-${THROUGHPUT_PLAN.at(-1)!.requests - 1}`;
-    const ownerOf = async (tableName: string, requestId: string) => String((await rawItem(oursClient, tableName, eventKey(FAST.orgId, requestId))).userId?.S);
-    const oursCost = await consumeWriteCost(oursClient, TABLES.ours, FAST.orgId, FAST.projectId, await ownerOf(TABLES.ours, lastOurs), lastOurs);
-    const bareCost = await consumeWriteCost(bareClient, TABLES.bare, FAST.orgId, FAST.projectId, await ownerOf(TABLES.bare, lastBare), lastBare);
+    /** The member a consume charged: its counter is one of the items the consume wrote. */
+    const ownerOf = async (tableName: string, orgId: string, requestId: string) => String((await rawItem(oursClient, tableName, eventKey(orgId, requestId))).userId?.S);
+    const oursCost = await consumeWriteCost(oursClient, TABLES.ours, FAST.orgId, FAST.projectId, await ownerOf(TABLES.ours, FAST.orgId, lastOurs), lastOurs);
+    const bareCost = await consumeWriteCost(bareClient, TABLES.bare, FAST.orgId, FAST.projectId, await ownerOf(TABLES.bare, FAST.orgId, lastBare), lastBare);
+
+    // 7. Live batches: the 0-batch case is the throughput org's passes at BATCH_CLIENTS, its write units those of table 5.
+    const batchRow = throughput.find((row) => row.concurrency === BATCH_CLIENTS)!;
+    const batchCaseRows = [{ batches: 0, runs: batchRow.ours, cost: oursCost }];
+    for (const batchCase of BATCH_CASES) {
+      const lastRequest = `b${batchCase.batches}-c${BATCH_CLIENTS}-2-${batchRow.requests - 1}`;
+      const owner = await ownerOf(TABLES.ours, batchCase.orgId, lastRequest);
+      const cost = await consumeWriteCost(oursClient, TABLES.ours, batchCase.orgId, FAST.projectId, owner, lastRequest);
+      batchCaseRows.push({ batches: batchCase.batches, runs: batchRuns.get(batchCase.batches)!, cost });
+    }
+    const batchCases = batchCaseRows.map(({ batches, runs, cost }) => {
+      const perSecond = passRate(runs);
+      const orgItem = cost.items.find((item) => item.item.startsWith('org'))!;
+      return { batches, runs, perSecond, ratio: perSecond / batchRow.barePerSecond, roundTrips: roundTripsOf(runs), orgBytes: orgItem.bytes, eventBytes: cost.items[0]!.bytes, wcu: cost.wcu };
+    });
 
     // 3. Overspend.
     stderr('overspend check: 64 clients, tight limits');
     const overspend = await overspendCheck(endpoint);
+
+    // 8. Auto-refill.
+    stderr(`auto-refill: ${REFILL.crossings} threshold crossings through the runner's stream poller`);
+    const refill = await refillLatency(endpoint, TABLES.http);
 
     oursClient.destroy();
     bareClient.destroy();
     const runtimeS = (performance.now() - benchStarted) / 1000;
     const runNoise = foreignCores(cpuAtStart, cpuSample(ownPids), runtimeS * 1000);
     const noiseOf = (runs: RunResult[]) => (runs.some((run) => run.foreignCores === null) ? null : Math.max(...runs.map((run) => run.foreignCores ?? 0)));
-    const disturbed = [latencyNoise, ...throughput.flatMap((row) => [...row.ours, ...row.bare].map((run) => run.foreignCores))].some(
+    const measuredRuns = [...throughput.flatMap((row) => [...row.ours, ...row.bare]), ...[...batchRuns.values()].flat()];
+    const disturbed = [latencyNoise, ...measuredRuns.map((run) => run.foreignCores)].some(
       (noise) => noise !== null && noise > NOISE_WARNING_CORES,
     );
 
@@ -610,6 +770,11 @@ async function main(): Promise<void> {
     const ratioPass = minRatio >= RATIO_TARGET;
     const roundTripsPass = oursRoundTripsPerConsume <= ROUND_TRIP_TARGET + ROUND_TRIP_TOLERANCE;
     const overspendPass = overspend.overspendCount === 0 && overspend.countersMatchEvents && overspend.eventsMatchAnswers;
+    const noBatches = batchCases[0]!;
+    const withBatches = batchCases.slice(1);
+    const drawDownTripsPass = withBatches.every((row) => row.roundTrips.perConsume <= noBatches.roundTrips.perConsume + ROUND_TRIP_TOLERANCE);
+    const tenBatches = batchCases.find((row) => row.batches === 10)!;
+    const tenBatchesPass = tenBatches.ratio >= RATIO_TARGET;
 
     const out: string[] = [];
     out.push(`CU Ledger meter bench — DynamoDB Local ${endpoint}, Node ${process.version}, ${availableParallelism()} CPU(s), charge ${CHARGE_CU} CU`);
@@ -633,14 +798,14 @@ async function main(): Promise<void> {
           round(row.ratio, 3),
           `${row.ours.reduce((sum, run) => sum + run.failed, 0)}/${row.bare.reduce((sum, run) => sum + run.failed, 0)}`,
           row.ours.map((run) => run.extraReads).join(' / '),
-          noiseOf([...row.ours, ...row.bare]) === null ? null : round(noiseOf([...row.ours, ...row.bare])!, 2),
+          nullableRound(noiseOf([...row.ours, ...row.bare])),
         ]),
       ),
     );
     out.push(
       table('4. DynamoDB round trips per consume (SDK middleware count, measured throughput passes)', ['side', 'successes', 'round trips', 'per consume', 'by command'], [
-        ['ours (steady state)', oursSuccesses, oursTripsTotal, round(oursRoundTripsPerConsume, 4), JSON.stringify(Object.fromEntries(oursTrips))],
-        ['bare loop', bareSuccesses, bareTripsTotal, round(bareRoundTripsPerConsume, 4), JSON.stringify(Object.fromEntries(bareTrips))],
+        ['ours (steady state)', oursTrips.successes, oursTrips.total, round(oursRoundTripsPerConsume, 4), JSON.stringify(oursTrips.byCommand)],
+        ['bare loop', bareTrips.successes, bareTrips.total, round(bareRoundTripsPerConsume, 4), JSON.stringify(bareTrips.byCommand)],
         ['ours, cold cache (first consume)', 1, coldTotal, coldTotal, JSON.stringify(coldRoundTrips)],
       ]),
     );
@@ -667,10 +832,45 @@ async function main(): Promise<void> {
         `failed ${overspend.run.failed} ${JSON.stringify(overspend.run.failures)}, events stored ${overspend.events}, events == 200 answers: ${overspend.eventsMatchAnswers}`,
     );
     out.push(
+      table(
+        `7. Live top-up batches (${BATCH_CLIENTS} clients, 2 passes of ${batchRow.requests} each, between the 0-batch passes of table 2/6; batch orgs: allowance 0 CU, ` +
+          `every consume draws on the soonest-expiring batch only)`,
+        ['live batches', 'consumes/s', 'passes', 'ratio to bare', 'failed', 'round trips/consume', 'by command', 'org item bytes', 'event bytes', 'WCU/consume', 'noise cores (max)'],
+        batchCases.map((row) => [
+          row.batches,
+          round(row.perSecond, 1),
+          row.runs.map((run) => round(run.perSecond, 0)).join(' / '),
+          round(row.ratio, 3),
+          row.runs.reduce((sum, run) => sum + run.failed, 0),
+          round(row.roundTrips.perConsume, 4),
+          JSON.stringify(row.roundTrips.byCommand),
+          row.orgBytes,
+          row.eventBytes,
+          row.wcu,
+          nullableRound(noiseOf(row.runs)),
+        ]),
+      ),
+    );
+    out.push(`   bare TransactWriteItems loop in the same passes: ${round(batchRow.barePerSecond, 1)} /s (${batchRow.bare.map((run) => round(run.perSecond, 0)).join(' / ')})`);
+    out.push(
+      table(
+        `8. Auto-refill: a threshold crossing until the refill's batch pays for a consume (local runner's stream poller -> ledger-stream handler; ` +
+          `${REFILL.crossings} crossings, each on its own org; consume retried every ${REFILL.firstPollMs}-${REFILL.maxPollMs} ms)`,
+        ['n', 'p50 ms', 'p95 ms', 'max ms', 'mean ms', 'tries per refill (mean)', 'no refill within ' + REFILL.timeoutMs / 1000 + ' s'],
+        [[refill.stats.n, refill.stats.p50Ms, refill.stats.p95Ms, refill.stats.maxMs, refill.stats.meanMs, round(refill.meanTries, 1), refill.missed]],
+      ),
+    );
+    out.push(
       table('Targets', ['target', 'value', 'pass'], [
         [`throughput ratio ours/bare >= ${RATIO_TARGET} (min over 1/16/64 clients)`, round(minRatio, 3), ratioPass],
         [`round trips per consume = ${ROUND_TRIP_TARGET} (steady state, tolerance ${ROUND_TRIP_TOLERANCE})`, round(oursRoundTripsPerConsume, 4), roundTripsPass],
         ['overspend = 0 and counters == sum of events', overspend.overspendCount, overspendPass],
+        [
+          `draw-down adds no round trip: per consume at 1 / 10 batches <= 0 batches + ${ROUND_TRIP_TOLERANCE}`,
+          `${withBatches.map((row) => round(row.roundTrips.perConsume, 4)).join(' / ')} vs ${round(noBatches.roundTrips.perConsume, 4)}`,
+          drawDownTripsPass,
+        ],
+        [`throughput at 10 batches / bare >= ${RATIO_TARGET} (${BATCH_CLIENTS} clients)`, round(tenBatches.ratio, 3), tenBatchesPass],
       ]),
     );
     out.push(
@@ -709,10 +909,10 @@ async function main(): Promise<void> {
       },
       roundTrips: {
         oursPerConsume: round(oursRoundTripsPerConsume, 4),
-        oursByCommand: Object.fromEntries(oursTrips),
-        oursSuccesses,
+        oursByCommand: oursTrips.byCommand,
+        oursSuccesses: oursTrips.successes,
         barePerConsume: round(bareRoundTripsPerConsume, 4),
-        bareByCommand: Object.fromEntries(bareTrips),
+        bareByCommand: bareTrips.byCommand,
         coldFirstConsume: coldTotal,
         coldByCommand: coldRoundTrips,
       },
@@ -720,6 +920,24 @@ async function main(): Promise<void> {
         ours: { perConsume: oursCost.wcu, items: Object.fromEntries(oursCost.items.map((item) => [item.item, { bytes: item.bytes, wcu: item.wcu, gsiWcu: item.gsiWcu }])) },
         bare: { perConsume: bareCost.wcu, items: Object.fromEntries(bareCost.items.map((item) => [item.item, { bytes: item.bytes, wcu: item.wcu, gsiWcu: item.gsiWcu }])) },
       },
+      topUpBatches: {
+        clients: BATCH_CLIENTS,
+        requestsPerPass: batchRow.requests,
+        barePerSecond: round(batchRow.barePerSecond, 1),
+        byLiveBatches: batchCases.map((row) => ({
+          batches: row.batches,
+          perSecond: round(row.perSecond, 1),
+          passes: row.runs.map((run) => round(run.perSecond, 1)),
+          ratio: round(row.ratio, 3),
+          roundTripsPerConsume: round(row.roundTrips.perConsume, 4),
+          byCommand: row.roundTrips.byCommand,
+          orgItemBytes: row.orgBytes,
+          eventBytes: row.eventBytes,
+          wcuPerConsume: row.wcu,
+          failed: row.runs.reduce((sum, run) => sum + run.failed, 0),
+        })),
+      },
+      autoRefill: { crossings: REFILL.crossings, ...refill.stats, meanTries: round(refill.meanTries, 1), missed: refill.missed },
       overspend: {
         attempts: overspend.run.requests,
         successes: overspend.run.successes,
@@ -738,6 +956,13 @@ async function main(): Promise<void> {
         throughputRatio: { target: RATIO_TARGET, value: round(minRatio, 3), pass: ratioPass },
         roundTripsPerConsume: { target: ROUND_TRIP_TARGET, tolerance: ROUND_TRIP_TOLERANCE, value: round(oursRoundTripsPerConsume, 4), pass: roundTripsPass },
         noOverspend: { value: overspend.overspendCount, pass: overspendPass },
+        drawDownAddsNoRoundTrip: {
+          tolerance: ROUND_TRIP_TOLERANCE,
+          zeroBatches: round(noBatches.roundTrips.perConsume, 4),
+          values: withBatches.map((row) => round(row.roundTrips.perConsume, 4)),
+          pass: drawDownTripsPass,
+        },
+        tenBatchesThroughputRatio: { target: RATIO_TARGET, value: round(tenBatches.ratio, 3), pass: tenBatchesPass },
       },
       bareConflictsRetried: bareConflicts,
       noise: { runCores: nullableRound(runNoise), latencyCores: nullableRound(latencyNoise), disturbed },

@@ -17,6 +17,9 @@ import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStr
 import { LOCAL_TIMEOUTS, createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { log } from '../../shared/http/log';
 
+/** GetRecords errors that mean "open the iterator again", not "the stream is broken". */
+const REOPEN_ITERATOR_ON = new Set(['ExpiredIteratorException', 'TrimmedDataAccessException']);
+
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
 export interface StreamPollerOptions {
@@ -221,7 +224,9 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     try {
       page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }), { abortSignal: stopping.signal });
     } catch (error) {
-      if ((error as Error).name !== 'ExpiredIteratorException') throw error;
+      // An iterator that expired, or one DynamoDB Local declares trimmed (it does, for an empty shard, once another
+      // table with a stream is created): open a new one at the same place.
+      if (!REOPEN_ITERATOR_ON.has((error as Error).name)) throw error;
       shard.iterator = undefined;
       return false;
     }

@@ -165,6 +165,18 @@ describe('the stream poller on DynamoDB Local', () => {
     await expect(poller.drain(1_000)).rejects.toThrow(/not drained within 1 s/);
   });
 
+  it('keeps delivering when another table with a stream is created while its shard is still empty', async () => {
+    const table = await streamedTable();
+    const recording = recordingHandler();
+    const poller = await table.start(recording.handler);
+    // DynamoDB Local then answers GetRecords on the empty shard's iterator with TrimmedDataAccessException.
+    await createTestLedger();
+    const written = keys('after-other-table', 3);
+    await table.write(...written);
+    await poller.drain();
+    expect(recording.handled()).toEqual(written);
+  });
+
   it('from LATEST, skips what was written before it started', async () => {
     const table = await streamedTable();
     await table.write(...keys('before', 3));

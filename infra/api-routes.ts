@@ -82,8 +82,9 @@ export const API_AREAS: readonly ApiArea[] = [
     auth: 'service',
     reservedConcurrency: 20,
     needs: {
-      // Provisioning, plan changes and top-ups are transactions of an org update, a log entry (put) and a due item (put).
-      table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      // Provisioning, plan changes and top-ups are transactions of an org update, a log entry (put) and a due item (put);
+      // a plan change first rolls over a reset still due, as the rollover job does (its due item deleted, old counters pruned).
+      table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
       eventLogIndex: true,
     },
   },

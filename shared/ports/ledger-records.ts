@@ -23,6 +23,8 @@ export interface OrgRecord extends OrgTermsSource {
   readonly autoRefill: AutoRefillSettings | null;
   /** Auto-refills per period. */
   readonly refills: PeriodUsage;
+  /** The reset the org's pending rollover is filed for; null for an org from before resets were filed. */
+  readonly nextResetDue: string | null;
   /** Counters of periods before this one were pruned by the rollover job; null: none pruned yet. */
   readonly countersKeptFrom: string | null;
   readonly createdAt: string;
@@ -86,6 +88,12 @@ export interface MeterEventRecord extends JobDetails {
   readonly refundedMilli?: MilliCu | undefined;
   /** refund: the requestId of the consume it reverses. */
   readonly refundOf?: string | undefined;
+}
+
+/** The org's stored terms alone (plan, anchor, plan-change state), as a plan change or the log records them. */
+export function termsSourceOf(org: OrgRecord): OrgTermsSource {
+  const { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, highCostMilli } = org;
+  return { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, highCostMilli };
 }
 
 /** Who caused an activity entry: the platform's backend (on an admin's behalf) or one of the service's jobs. */

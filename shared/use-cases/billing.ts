@@ -9,12 +9,14 @@ import { idempotencyKeyReused, invalidField, orgNotFound, planChangeRequired } f
 import { requestFingerprint } from '../domain/fingerprint';
 import type { TopUpBatch } from '../domain/pool';
 import type { AdminStore, OrgSettings } from '../ports/admin-store';
-import type { ActivityActor, ActivityRecord, OrgRecord } from '../ports/ledger-records';
+import type { JobStore } from '../ports/job-store';
+import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
 import type { Clock, IdGenerator } from '../ports/runtime';
+import { dueReset, rollOrgPeriod } from './jobs';
 import { AGAIN, retryRounds, withStoreRetries } from './store-retry';
 
 export interface BillingDependencies {
-  readonly store: AdminStore;
+  readonly store: AdminStore & JobStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }
@@ -57,7 +59,7 @@ export interface PlanChangeRequest extends Plan {
 
 /**
  * Steps:
- * 1. Read the org and its terms now. An upgrade must raise the allowance in force, a downgrade must not raise it.
+ * 1. Read the org and its terms now (after rolling over a reset that is due and not handled yet). An upgrade must raise the allowance in force, a downgrade must not raise it.
  * 2. The same change again changes nothing (an upgrade to the plan in force, a downgrade to the plan already
  *    pending): a retried PUT must not restart the period a second time. An upgrade to the plan in force while a
  *    downgrade is pending cancels the downgrade and keeps the period: it must not hand out a fresh allowance.
@@ -68,6 +70,12 @@ export async function changePlan(request: PlanChangeRequest, deps: BillingDepend
     const now = deps.clock.now();
     const org = await withStoreRetries(() => deps.store.getOrg(request.orgId));
     if (!org) throw orgNotFound(request.orgId);
+    // A reset the rollover has not handled yet is handled first: the org item must still describe the time before it.
+    const due = dueReset(org, now);
+    if (due) {
+      await rollOrgPeriod(due, deps);
+      return AGAIN;
+    }
     const terms = termsAt(org, now);
     const plan: Plan = { planName: request.planName, allowanceMilli: request.allowanceMilli };
     const inForce = plan.planName === terms.planName && plan.allowanceMilli === terms.allowanceMilli;
@@ -107,10 +115,6 @@ function alreadyChanged(terms: ReturnType<typeof termsAt>, plan: Plan, change: P
   return change === 'upgrade' ? same(terms) && terms.pendingPlan === null : same(terms.pendingPlan);
 }
 
-export function termsSourceOf(org: OrgRecord): OrgTermsSource {
-  const { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, highCostMilli } = org;
-  return { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, highCostMilli };
-}
 
 export interface TopUpRequest {
   readonly orgId: string;

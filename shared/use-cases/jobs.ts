@@ -12,9 +12,8 @@ import { toCu } from '../domain/compute-units';
 import { isLive, poolRemaining } from '../domain/pool';
 import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
 import type { DueItem, JobStore } from '../ports/job-store';
-import type { ActivityActor, ActivityRecord, OrgRecord } from '../ports/ledger-records';
+import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
-import { termsSourceOf } from './billing';
 import { withStoreRetries } from './store-retry';
 
 export interface JobDependencies {
@@ -46,7 +45,7 @@ export function factEntryId(orgId: string, entryKey: string): string {
 const ATTEMPTS_PER_ITEM = 5;
 
 /** What became of one due item in a run: handled (written, found written, or dropped), or left for the next run. */
-type DueOutcome = 'handled' | 'left';
+export type DueOutcome = 'handled' | 'left';
 
 async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<DueOutcome>): Promise<JobRunSummary> {
   let handled = 0;
@@ -73,53 +72,65 @@ function dueIdentity(item: DueItem): string {
  * upgrade moved the period) is dropped.
  */
 export function runPeriodRollover(deps: JobDependencies): Promise<JobRunSummary> {
-  return eachDue('rollover', 'period-rollover', deps, async (due) => {
-    for (let attempt = 0; attempt < ATTEMPTS_PER_ITEM; attempt += 1) {
-      const org = await withStoreRetries(() => deps.store.getOrg(due.orgId));
-      const resetAt = new Date(due.dueAt);
-      const ended = org ? termsAt(org, new Date(resetAt.getTime() - 1)) : undefined;
-      const started = org ? termsAt(org, resetAt) : undefined;
-      if (!org || !ended || !started || started.period.startsAt.getTime() !== resetAt.getTime() || ended.period.resetsAt.getTime() !== resetAt.getTime()) {
-        await withStoreRetries(() => deps.store.dropDue(due));
-        return 'handled';
-      }
-      const source = termsSourceOf(org);
-      const settled = settledTerms(source, resetAt);
-      // The plan changed at this reset: a downgrade took over (written in now, or already by a later plan change).
-      const downgradeApplied = ended.planName !== started.planName || ended.allowanceMilli !== started.allowanceMilli;
-      const keepCountersFrom = ended.period.id;
-      const prunePeriods = [...new Set([...Object.keys(org.usage), ...Object.keys(org.refills)])].filter((periodId) => periodId < keepCountersFrom);
-      const entry = {
-        orgId: org.orgId,
-        entryId: factEntryId(org.orgId, `RESET#${started.period.id}`),
-        createdAt: started.period.id,
-        actor: ROLLOVER_JOB,
-        kind: 'period_reset' as const,
-        periodId: started.period.id,
-        previousPeriodId: ended.period.id,
-        plan: { planName: started.planName, allowanceMilli: started.allowanceMilli },
-        downgradeApplied,
-      };
-      const outcome = await withStoreRetries(() =>
-        deps.store.rollPeriod({
-          due,
-          expectedConfigVersion: org.configVersion,
-          settled,
-          settledNow: settled !== source,
-          keepCountersFrom,
-          prunePeriods,
-          entry,
-          nextReset: started.period.resetsAt.toISOString(),
-        }),
-      );
-      if (outcome === 'stale') continue;
-      if (outcome === 'already_done') await withStoreRetries(() => deps.store.dropDue(due));
-      await withStoreRetries(() => deps.store.pruneScopeCounters(org.orgId, keepCountersFrom));
+  return eachDue('rollover', 'period-rollover', deps, (due) => rollOrgPeriod(due, deps));
+}
+
+/**
+ * One org's reset at `due.dueAt`: the reset entry, the downgrade written in, the counters pruned, the next reset
+ * filed. Run by the rollover job, and by a plan change that finds a reset still due (so no plan change ever lands
+ * between a reset and its rollover, and the terms before the reset are the ones the org item holds).
+ */
+export async function rollOrgPeriod(due: DueItem, deps: JobDependencies): Promise<DueOutcome> {
+  for (let attempt = 0; attempt < ATTEMPTS_PER_ITEM; attempt += 1) {
+    const org = await withStoreRetries(() => deps.store.getOrg(due.orgId));
+    const resetAt = new Date(due.dueAt);
+    const ended = org ? termsAt(org, new Date(resetAt.getTime() - 1)) : undefined;
+    const started = org ? termsAt(org, resetAt) : undefined;
+    if (!org || !ended || !started || started.period.startsAt.getTime() !== resetAt.getTime() || ended.period.resetsAt.getTime() !== resetAt.getTime()) {
+      await withStoreRetries(() => deps.store.dropDue(due));
       return 'handled';
     }
-    // The org kept changing (plan changes, refills): the next run tries again; consumes never waited for this one.
-    return 'left';
-  });
+    const source = termsSourceOf(org);
+    const settled = settledTerms(source, resetAt);
+    const downgradeApplied = ended.planName !== started.planName || ended.allowanceMilli !== started.allowanceMilli;
+    const keepCountersFrom = ended.period.id;
+    const prunePeriods = [...new Set([...Object.keys(org.usage), ...Object.keys(org.refills)])].filter((periodId) => periodId < keepCountersFrom);
+    const entry = {
+      orgId: org.orgId,
+      entryId: factEntryId(org.orgId, `RESET#${started.period.id}`),
+      createdAt: started.period.id,
+      actor: ROLLOVER_JOB,
+      kind: 'period_reset' as const,
+      periodId: started.period.id,
+      previousPeriodId: ended.period.id,
+      plan: { planName: started.planName, allowanceMilli: started.allowanceMilli },
+      downgradeApplied,
+    };
+    const outcome = await withStoreRetries(() =>
+      deps.store.rollPeriod({
+        due,
+        expectedConfigVersion: org.configVersion,
+        settled,
+        settledNow: settled !== source,
+        keepCountersFrom,
+        prunePeriods,
+        entry,
+        nextReset: started.period.resetsAt.toISOString(),
+      }),
+    );
+    if (outcome === 'stale') continue;
+    if (outcome === 'already_done') await withStoreRetries(() => deps.store.dropDue(due));
+    await withStoreRetries(() => deps.store.pruneScopeCounters(org.orgId, keepCountersFrom));
+    return 'handled';
+  }
+  // The org kept changing (refills, top-ups): the next run tries again; consumes never waited for this one.
+  return 'left';
+}
+
+/** The reset of `org` that is due and not rolled over yet, if any (its `nextResetDue` has passed). */
+export function dueReset(org: OrgRecord, now: Date): DueItem | undefined {
+  if (org.nextResetDue === null || Date.parse(org.nextResetDue) > now.getTime()) return undefined;
+  return { kind: 'rollover', orgId: org.orgId, dueAt: org.nextResetDue, ref: 'reset' };
 }
 
 /**

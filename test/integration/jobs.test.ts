@@ -1,5 +1,5 @@
 // Correctness never depends on a job firing on time or once. The same two months of an org (consumes in three
-// periods, a downgrade waiting for its reset, two top-ups expiring) played on four tables: with the rollover and
+// periods, a downgrade waiting for its reset, an upgrade minutes after a reset, two top-ups expiring) played on four tables: with the rollover and
 // expiry jobs run on time at every due instant, run late once at the end, run late twice, and run late three times
 // at once. Every table ends item for item the same, and the answers the org got along the way are the same too.
 
@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
 import { buildLedgerDependencies } from '../../shared/composition';
+import { termsAt } from '../../shared/domain/billing-terms';
 import { toMilli } from '../../shared/domain/compute-units';
 import type { IdGenerator } from '../../shared/ports/runtime';
 import { getBalance } from '../../shared/use-cases/balance';
@@ -53,12 +54,16 @@ async function playStory(schedule: Schedule) {
   await addTopUp({ orgId: 'story', purchaseId: 'short', cuMilli: toMilli(4), expiresAt: DUE[1]! }, deps());
   await addTopUp({ orgId: 'story', purchaseId: 'long', cuMilli: toMilli(6), expiresAt: DUE[3]! }, deps());
   answers.push(await consume(job('feb-1', 12), deps()));
-  answers.push(await changePlan({ orgId: 'story', planName: 'lite', allowanceMilli: toMilli(5), change: 'downgrade' }, deps()));
+  answers.push(termsAt(await changePlan({ orgId: 'story', planName: 'lite', allowanceMilli: toMilli(5), change: 'downgrade' }, deps()), clock.now()));
   await at('2026-02-16T08:00:00.000Z');
   answers.push(await consume(job('feb-2', 3), deps()));
   await at('2026-02-21T08:00:00.000Z');
   answers.push(await consume(job('feb-3', 4), deps()));
   answers.push(await refund({ requestId: 'refund-1', orgId: 'story', refundOf: 'feb-1' }, deps()));
+  // An upgrade minutes after the March reset: late schedules have not rolled February or March over yet.
+  await at('2026-03-15T00:02:00.000Z');
+  // The org as the API shows it (its terms); the raw record also lists batches an expiry job has yet to drop.
+  answers.push(termsAt(await changePlan({ orgId: 'story', planName: 'max', allowanceMilli: toMilli(50), change: 'upgrade' }, deps()), clock.now()));
   await at('2026-03-16T08:00:00.000Z');
   answers.push(await consume(job('mar-1', 2), deps()));
   await at('2026-04-02T08:00:00.000Z');
@@ -80,7 +85,11 @@ describe('jobs run late, twice or concurrently', () => {
     const kinds = onTime.items.map((item) => item.kind);
     expect(kinds.filter((kind) => kind === 'period_reset')).toHaveLength(2);
     expect(kinds.filter((kind) => kind === 'top_up_expired')).toHaveLength(2);
-    expect(onTime.items.find((item) => item.sk === 'ORG')).toMatchObject({ planName: 'lite', allowanceMilli: toMilli(5) });
+    expect(onTime.items.filter((item) => item.kind === 'period_reset').map((item) => [item.periodId, item.downgradeApplied])).toEqual([
+      ['2026-02-15T00:00:00.000Z', true],
+      ['2026-03-15T00:00:00.000Z', false],
+    ]);
+    expect(onTime.items.find((item) => item.sk === 'ORG')).toMatchObject({ planName: 'max', allowanceMilli: toMilli(50), billingAnchor: '2026-03-15' });
     expect(onTime.items.filter((item) => String(item.pk).startsWith('DUE#'))).toEqual([expect.objectContaining({ kind: 'rollover', dueAt: '2026-04-15T00:00:00.000Z' })]);
 
     for (const schedule of ['late', 'late, twice', 'late, three at once'] as const) {

@@ -26,8 +26,13 @@ import { consumeRequest, provisionOrg } from '../support/provision';
 
 const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes };
 
-/** A valid call of every route, in an order that makes each one succeed, plus a replay and a refused charge. */
-function session(orgId: string): { routeKey: string; pathParameters?: Record<string, string>; body?: unknown; status?: number }[] {
+type SessionCall = { routeKey: string; pathParameters?: Record<string, string>; body?: unknown; status?: number };
+
+/**
+ * A valid call of every route, in an order that makes each one succeed, plus a replay and a refused charge. The
+ * clock moves past the org's first reset before the plan change, which then rolls the period over first.
+ */
+function session(orgId: string): (SessionCall | { clockTo: string })[] {
   const org = { orgId };
   return [
     { routeKey: 'PUT /v1/orgs/{orgId}', pathParameters: org, body: { plan: { name: 'pro', allowanceCu: 100 }, billingAnchor: '2026-01-15' } },
@@ -35,8 +40,9 @@ function session(orgId: string): { routeKey: string; pathParameters?: Record<str
     { routeKey: 'PUT /v1/orgs/{orgId}/projects/{projectId}', pathParameters: { ...org, projectId: 'web' }, body: { capCu: 40 } },
     { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}', pathParameters: { ...org, userId: 'alice' }, body: { role: 'contributor', capCu: 30 } },
     { routeKey: 'PUT /v1/orgs/{orgId}/api-keys/{keyId}', pathParameters: { ...org, keyId: 'apiu_1' }, body: { projectId: 'web', capCu: 20 } },
+    { clockTo: '2026-03-20T00:00:00.000Z' },
     { routeKey: 'PUT /v1/orgs/{orgId}/plan', pathParameters: org, body: { name: 'max', allowanceCu: 200, change: 'upgrade' } },
-    { routeKey: 'POST /v1/orgs/{orgId}/top-ups', pathParameters: org, body: { purchaseId: 'buy-1', cu: 10, expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString() }, status: 201 },
+    { routeKey: 'POST /v1/orgs/{orgId}/top-ups', pathParameters: org, body: { purchaseId: 'buy-1', cu: 10, expiresAt: '2026-06-01T00:00:00.000Z' }, status: 201 },
     { routeKey: 'PUT /v1/orgs/{orgId}/auto-refill', pathParameters: org, body: { enabled: true, thresholdCu: 5, amountCu: 10 } },
     { routeKey: 'GET /v1/orgs/{orgId}/auto-refill', pathParameters: org },
     { routeKey: 'POST /v1/meter/check', body: { orgId, projectId: 'web', userId: 'alice', cu: 1 } },
@@ -59,21 +65,26 @@ function declared(area: ApiArea): string[] {
 
 describe('table grants', () => {
   it('the session calls every route of every area', () => {
-    const called = new Set(session('any').map((call) => call.routeKey));
+    const called = new Set(session('any').flatMap((call) => ('routeKey' in call ? [call.routeKey] : [])));
     expect([...called].sort()).toEqual(API_AREAS.flatMap((area) => area.routeKeys).sort());
   });
 
   it.each(API_AREAS.map((area) => [area.name, area] as const))('%s needs exactly the actions its entry declares', async (name, area) => {
-    const ledger = await createTestLedger();
+    const clock = manualClock('2026-02-10T09:00:00.000Z');
+    const ledger = await createTestLedger({ clock });
     // Each area is its own Lambda with its own client: record only what this area's routes call.
     const client = createTestDynamoDbClient(ledger.endpoint);
     const recorder = recordIamActions(client);
-    const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client });
+    const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client, clock });
     const handlers = Object.fromEntries(
       Object.entries(ROUTES).map(([areaName, routes]) => [areaName, areaHandler(routes, () => (areaName === name ? own : ledger.deps))]),
     );
     const areaOf = (routeKey: string) => API_AREAS.find((candidate) => candidate.routeKeys.includes(routeKey))!.name;
     for (const call of session(`grants-${name}-${Date.now()}`)) {
+      if ('clockTo' in call) {
+        clock.set(call.clockTo);
+        continue;
+      }
       const response = await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)));
       if (call.status) expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBe(call.status);
       else expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBeLessThan(300);

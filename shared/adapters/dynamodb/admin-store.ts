@@ -74,6 +74,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
         allowanceMilli: settings.allowanceMilli,
         billingAnchor: settings.billingAnchor,
         configVersion: 1,
+        nextResetDue: firstReset,
         createdAt: now,
         updatedAt: now,
         ...(settings.name !== undefined ? { name: settings.name } : {}),
@@ -100,6 +101,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
 
     async changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'> {
       const update = termsUpdate(command.after).set('updatedAt', now).bumpConfigVersion();
+      if (command.nextReset !== null) update.set('nextResetDue', command.nextReset);
       const cancelled = await table.transact([
         {
           role: 'org',

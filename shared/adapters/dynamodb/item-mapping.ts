@@ -36,6 +36,7 @@ const orgItem = z.object({
     z.object({ enabled: z.boolean(), thresholdMilli: count, amountMilli: count, expiresInDays: count, maxPerPeriod: count }),
   ),
   countersKeptFrom: z.optional(text),
+  nextResetDue: z.optional(text),
   createdAt: text,
   updatedAt: text,
 });
@@ -132,6 +133,7 @@ export function toOrgRecord(item: Item | undefined): OrgRecord | undefined {
     highCostMilli: org.highCostMilli ?? null,
     autoRefill: org.autoRefill ?? null,
     countersKeptFrom: org.countersKeptFrom ?? null,
+    nextResetDue: org.nextResetDue ?? null,
     usage: usageOf(item),
     topUps: topUpsOf(item),
     refills: numbersUnder(item, REFILLS_PREFIX),

@@ -61,7 +61,7 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
       const { due, entry } = command;
       // Writing the downgrade in changes what the org item says, so cached copies must be read again.
       const orgUpdate = command.settledNow ? termsUpdate(command.settled).bumpConfigVersion() : new UpdateExpressionBuilder();
-      orgUpdate.set('countersKeptFrom', command.keepCountersFrom);
+      orgUpdate.set('countersKeptFrom', command.keepCountersFrom).set('nextResetDue', command.nextReset);
       command.prunePeriods.forEach((periodId, index) => {
         orgUpdate.remove(usageAttribute(periodId), `oldUsed${index}`).remove(refillsAttribute(periodId), `oldRefills${index}`);
       });

@@ -172,6 +172,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
       autoRefill: null,
       refills: {},
       countersKeptFrom: null,
+      nextResetDue: firstReset,
       createdAt: now,
       updatedAt: now,
     };
@@ -196,7 +197,10 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     const { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan } = command.after;
     Object.assign(org, { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, configVersion: org.configVersion + 1, updatedAt: now });
     this.activity.set(activityId(command.orgId, `PLAN#${command.entry.createdAt}#${command.entry.entryId}`), command.entry);
-    if (command.nextReset !== null) this.fileDue('rollover', command.nextReset, command.orgId, 'reset');
+    if (command.nextReset !== null) {
+      this.fileDue('rollover', command.nextReset, command.orgId, 'reset');
+      Object.assign(org, { nextResetDue: command.nextReset });
+    }
     return 'done';
   }
 
@@ -278,7 +282,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
       const { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan } = command.settled;
       Object.assign(org, { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, configVersion: org.configVersion + 1 });
     }
-    Object.assign(org, { countersKeptFrom: command.keepCountersFrom });
+    Object.assign(org, { countersKeptFrom: command.keepCountersFrom, nextResetDue: command.nextReset });
     for (const periodId of command.prunePeriods) {
       delete org.usage[periodId];
       delete org.refills[periodId];

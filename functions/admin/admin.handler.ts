@@ -45,7 +45,7 @@ const autoRefillBody = z.strictObject({
   thresholdCu: cuLimit,
   amountCu: z.optional(cuAmount),
   expiresInDays: z.optional(integer(1, 5 * 365)),
-  maxPerPeriod: z.optional(integer(0, 1000)),
+  maxPerPeriod: z.optional(integer(0, 100)),
 });
 const balanceQuery = z.strictObject({ at: z.optional(isoInstant) });
 

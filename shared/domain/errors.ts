@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'refund_exceeds_charge'
   | 'plan_change_required'
+  | 'top_up_limit_reached'
   | 'payload_too_large'
   | 'store_unavailable';
 
@@ -75,9 +76,11 @@ export class NotFoundError extends DomainError {
   }
 }
 
+type ConflictCode = 'idempotency_key_reused' | 'refund_exceeds_charge' | 'plan_change_required' | 'top_up_limit_reached';
+
 export class ConflictError extends DomainError {
-  readonly code: 'idempotency_key_reused' | 'refund_exceeds_charge' | 'plan_change_required';
-  constructor(code: 'idempotency_key_reused' | 'refund_exceeds_charge' | 'plan_change_required', message: string, field?: string, details: Record<string, unknown> = {}) {
+  readonly code: ConflictCode;
+  constructor(code: ConflictCode, message: string, field?: string, details: Record<string, unknown> = {}) {
     super(message, field, details);
     this.code = code;
   }
@@ -156,6 +159,11 @@ export function planChangeRequired(field: 'plan' | 'billingAnchor', orgId: strin
     field,
     { planRoute: `/v1/orgs/${orgId}/plan` },
   );
+}
+
+/** The org holds as many live top-up batches as it may. */
+export function topUpLimitReached(max: number): ConflictError {
+  return new ConflictError('top_up_limit_reached', `The org holds ${max} live top-up batches, the most it may; buy fewer, larger batches.`, 'purchaseId', { maxLiveTopUps: max });
 }
 
 /** A field whose value breaks a billing rule (not its shape): a downgrade above today's allowance, an expiry in the past, ... */

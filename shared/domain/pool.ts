@@ -56,6 +56,16 @@ export interface Draw {
   readonly milli: MilliCu;
 }
 
+/**
+ * The most live batches an org may hold. They live on the org item, which every consume writes: each one adds about
+ * 150 bytes (a write unit per KB), and an item may not pass 400 KB.
+ */
+export const MAX_LIVE_TOP_UPS = 100;
+
+export function liveBatchCount(batches: readonly Pick<TopUpBatch, 'expiresAt'>[], at: Date): number {
+  return batches.filter((batch) => isLive(batch, at)).length;
+}
+
 export function isLive(batch: Pick<TopUpBatch, 'expiresAt'>, at: Date): boolean {
   return Date.parse(batch.expiresAt) > at.getTime();
 }

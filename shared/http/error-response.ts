@@ -22,6 +22,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   idempotency_key_reused: 409,
   refund_exceeds_charge: 409,
   plan_change_required: 409,
+  top_up_limit_reached: 409,
   payload_too_large: 413,
   store_unavailable: 503,
 };

@@ -5,14 +5,15 @@
 import type { AutoRefillSettings } from '../domain/auto-refill';
 import { downgradedTerms, settledTerms, termsAt, upgradedTerms, type OrgTermsSource, type Plan, type PlanChangeKind } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
-import { idempotencyKeyReused, invalidField, orgNotFound, planChangeRequired } from '../domain/errors';
+import { idempotencyKeyReused, invalidField, orgNotFound, planChangeRequired, topUpLimitReached } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
-import type { TopUpBatch } from '../domain/pool';
+import { liveBatchCount, MAX_LIVE_TOP_UPS, type TopUpBatch } from '../domain/pool';
 import type { AdminStore, OrgSettings } from '../ports/admin-store';
 import type { JobStore } from '../ports/job-store';
 import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import { dueReset, rollOrgPeriod } from './jobs';
+import { readOrg } from './usage-views';
 import { AGAIN, retryRounds, withStoreRetries } from './store-retry';
 
 export interface BillingDependencies {
@@ -138,6 +139,10 @@ export async function addTopUp(request: TopUpRequest, deps: BillingDependencies)
   if (expiresAt.getTime() <= now.getTime()) throw invalidField('expiresAt', 'must be in the future');
   if (expiresAt.getTime() > now.getTime() + MAX_TOP_UP_YEARS * YEAR_MS) throw invalidField('expiresAt', `must be at most ${MAX_TOP_UP_YEARS} years ahead`);
   const fingerprint = requestFingerprint('top_up', { cuMilli: request.cuMilli, expiresAt: expiresAt.toISOString() });
+  // A soft cap (two purchases at once may pass it by one): the org item holds every live batch.
+  const org = await readOrg(request.orgId, deps);
+  const isReplay = org.topUps.some((batch) => batch.purchaseId === request.purchaseId);
+  if (!isReplay && liveBatchCount(org.topUps, now) >= MAX_LIVE_TOP_UPS) throw topUpLimitReached(MAX_LIVE_TOP_UPS);
   const batch: TopUpBatch = { purchaseId: request.purchaseId, source: 'purchase', cuMilli: request.cuMilli, usedMilli: 0, purchasedAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
   const entry = {
     orgId: request.orgId,

@@ -9,7 +9,7 @@ import { crossedThreshold, refillBatch, refillPurchaseId } from '../domain/auto-
 import { settledTerms, termsAt } from '../domain/billing-terms';
 import { poolAt } from '../domain/charge-limits';
 import { toCu } from '../domain/compute-units';
-import { isLive, poolRemaining } from '../domain/pool';
+import { isLive, liveBatchCount, MAX_LIVE_TOP_UPS, poolRemaining } from '../domain/pool';
 import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
 import type { DueItem, JobStore } from '../ports/job-store';
 import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
@@ -195,7 +195,7 @@ export async function refillOnCrossing(change: OrgChange, deps: JobDependencies)
   if (!crossedThreshold(settings, before, after)) return 'no_crossing';
   const periodId = termsAfter.period.id;
   const refillsSeen = change.after.refills[periodId] ?? 0;
-  if (refillsSeen >= settings.maxPerPeriod) return 'limit_reached';
+  if (refillsSeen >= settings.maxPerPeriod || liveBatchCount(change.after.topUps, change.at) >= MAX_LIVE_TOP_UPS) return 'limit_reached';
   const purchaseId = refillPurchaseId(change.after.orgId, change.sequenceNumber);
   const batch = refillBatch(settings, purchaseId, deps.clock.now());
   const entry = {

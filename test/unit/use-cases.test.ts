@@ -5,7 +5,7 @@ import { toMilli } from '../../shared/domain/compute-units';
 import { check } from '../../shared/use-cases/check';
 import { consume } from '../../shared/use-cases/consume';
 import { getBalance } from '../../shared/use-cases/balance';
-import { changePlan, provisionOrg as putOrg } from '../../shared/use-cases/billing';
+import { addTopUp, changePlan, provisionOrg as putOrg } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { refund } from '../../shared/use-cases/refund';
 import { listEvents, listScopes } from '../../shared/use-cases/usage-views';
@@ -183,5 +183,20 @@ describe('plan changes', () => {
     await changePlan({ orgId: 'acme', planName: 'lite', allowanceMilli: toMilli(5), change: 'downgrade' }, deps);
     const log = await store.logUpTo('acme', clock.now().toISOString());
     expect(log.map((entry) => entry.kind)).toEqual(['org_provisioned', 'plan_upgraded', 'plan_downgrade_scheduled']);
+  });
+});
+
+describe('top-ups', () => {
+  it('holds at most 100 live batches: the 101st purchase is refused, a replay of one held is not, an expired one frees a place', async () => {
+    const clock = settableClock('2026-02-01T00:00:00.000Z');
+    const { deps } = memoryLedger({ clock });
+    await org(deps);
+    const buy = (id: number, expiresAt = '2026-06-01T00:00:00.000Z') => addTopUp({ orgId: 'acme', purchaseId: `buy-${id}`, cuMilli: toMilli(1), expiresAt }, deps);
+    await buy(0, '2026-02-02T00:00:00.000Z');
+    for (let id = 1; id < 100; id += 1) await buy(id);
+    await expect(buy(100)).rejects.toMatchObject({ code: 'top_up_limit_reached', field: 'purchaseId' });
+    expect(await buy(7)).toMatchObject({ replayed: true });
+    clock.set('2026-02-02T00:00:00.000Z');
+    expect(await buy(100)).toMatchObject({ replayed: false });
   });
 });

@@ -74,8 +74,9 @@ const eventItem = z.object({
   ioType: z.optional(z.enum(['input', 'output'])),
   endpoint: z.optional(text),
   cuMilli: count,
-  poolCategory: z.enum(['allocated', 'surplus', 'hybrid']),
-  draws: z.array(z.object({ ref: sourceRef, milli: count })),
+  // `allowance`: a consume from before top-ups existed (all of it from the allowance, no draws recorded).
+  poolCategory: z.enum(['allocated', 'surplus', 'hybrid', 'allowance']),
+  draws: z.optional(z.array(z.object({ ref: sourceRef, milli: count }))),
   returns: z.optional(
     z.array(z.object({ ref: sourceRef, milli: count, restored: z.boolean(), reason: z.enum(['restored', 'period_ended', 'top_up_expired']) })),
   ),
@@ -160,7 +161,11 @@ export function toScopeRecord(kind: ScopeKind, id: string, item: Item | undefine
 
 export function toEventRecord(item: Item): MeterEventRecord {
   const { entity: _entity, ...record } = withoutKeys(item);
-  return parseItem(eventItem, record, 'event');
+  const event = parseItem(eventItem, record, 'event');
+  if (event.poolCategory !== 'allowance' && event.draws !== undefined) return { ...event, poolCategory: event.poolCategory, draws: event.draws };
+  // Written before top-ups: the whole charge came from the allowance of its period.
+  const draws = event.kind === 'consume' ? [{ ref: { kind: 'allowance' as const }, milli: event.cuMilli }] : [];
+  return { ...event, poolCategory: 'allocated', draws: event.draws ?? draws };
 }
 
 const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(['service', 'job']), id: text }) };

@@ -131,7 +131,12 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
         .set('updatedAt', batch.purchasedAt);
       const cancelled = await table.transact([
         { role: 'entry', key: activityKey(orgId, `TOPUP#${batch.purchaseId}`), write: { put: toActivityItem(command.entry) }, condition: { name: 'itemIsNew' } },
-        { role: 'org', key: orgKey(orgId), write: { update: update.build() }, condition: { name: 'refillsAsSeen', values: { ':refillsSeen': command.refillsSeen } } },
+        {
+          role: 'org',
+          key: orgKey(orgId),
+          write: { update: update.build() },
+          condition: command.refillsSeen === 0 ? { name: 'firstRefillOfPeriod' } : { name: 'refillsAsSeen', values: { ':refillsSeen': command.refillsSeen } },
+        },
         dueLeg('expiry', batch.expiresAt, orgId, batch.purchaseId),
       ]);
       return outcomeOf(cancelled);

@@ -207,8 +207,10 @@ export const CONDITIONS = {
   orgUnchanged: '#configVersion = :configVersion',
   /** The batch is still on the org, exactly as used as when its expiry was planned. */
   batchUnchanged: 'attribute_exists(#batch) AND #batchUsed = :batchUsed',
+  /** The org is there, and the period has no refill yet, as the crossing saw. */
+  firstRefillOfPeriod: 'attribute_exists(#pk) AND attribute_not_exists(#refills)',
   /** The org is there, and its refills of the period are as many as the crossing saw. */
-  refillsAsSeen: 'attribute_exists(#pk) AND (attribute_not_exists(#refills) OR #refills = :refillsSeen)',
+  refillsAsSeen: 'attribute_exists(#pk) AND #refills = :refillsSeen',
 } as const;
 
 export type ConditionName = keyof typeof CONDITIONS;
@@ -225,6 +227,7 @@ export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
   counterKept: {},
   orgUnchanged: { '#configVersion': 'configVersion' },
   batchUnchanged: {},
+  firstRefillOfPeriod: { '#pk': PARTITION_KEY },
   refillsAsSeen: { '#pk': PARTITION_KEY },
 };
 

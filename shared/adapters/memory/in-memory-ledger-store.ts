@@ -319,7 +319,9 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     const key = activityId(command.orgId, `TOPUP#${command.batch.purchaseId}`);
     if (this.activity.has(key)) return 'already_done';
     const org = this.orgs.get(command.orgId);
-    if (!org || (org.refills[command.periodId] ?? 0) !== command.refillsSeen) return 'stale';
+    // As the table's condition: no count yet when none was seen, else exactly the count seen.
+    const count = org?.refills[command.periodId];
+    if (!org || (command.refillsSeen === 0 ? count !== undefined : count !== command.refillsSeen)) return 'stale';
     this.activity.set(key, command.entry);
     org.topUps.set(command.batch.purchaseId, { ...command.batch, usedMilli: 0 });
     org.refills[command.periodId] = command.refillsSeen + 1;

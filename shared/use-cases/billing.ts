@@ -69,14 +69,7 @@ export interface PlanChangeRequest extends Plan {
 export async function changePlan(request: PlanChangeRequest, deps: BillingDependencies): Promise<OrgRecord> {
   return retryRounds(async () => {
     const now = deps.clock.now();
-    const org = await withStoreRetries(() => deps.store.getOrg(request.orgId));
-    if (!org) throw orgNotFound(request.orgId);
-    // A reset the rollover has not handled yet is handled first: the org item must still describe the time before it.
-    const due = dueReset(org, now);
-    if (due) {
-      await rollOrgPeriod(due, deps);
-      return AGAIN;
-    }
+    const org = await rolledOver(request.orgId, now, deps);
     const terms = termsAt(org, now);
     const plan: Plan = { planName: request.planName, allowanceMilli: request.allowanceMilli };
     const inForce = plan.planName === terms.planName && plan.allowanceMilli === terms.allowanceMilli;
@@ -108,6 +101,22 @@ export async function changePlan(request: PlanChangeRequest, deps: BillingDepend
     if (outcome === 'stale') return AGAIN;
     return { ...org, ...after, configVersion: org.configVersion + 1 };
   });
+}
+
+/** Most resets a plan change rolls over first (ten years of missed jobs); beyond that it leaves them to the job. */
+const MAX_RESETS_ROLLED_BY_A_CHANGE = 120;
+
+/**
+ * The org once every reset due by `now` is rolled over (the job's own work, done here if the job has not yet): a
+ * plan change must land on an org item that still describes the time before each of those resets.
+ */
+async function rolledOver(orgId: string, now: Date, deps: BillingDependencies): Promise<OrgRecord> {
+  for (let rolled = 0; ; rolled += 1) {
+    const org = await withStoreRetries(() => deps.store.getOrg(orgId));
+    if (!org) throw orgNotFound(orgId);
+    const due = dueReset(org, now);
+    if (!due || rolled >= MAX_RESETS_ROLLED_BY_A_CHANGE || (await rollOrgPeriod(due, deps)) === 'left') return org;
+  }
 }
 
 /** An upgrade to the plan in force with nothing pending, or a downgrade to the plan already pending. */

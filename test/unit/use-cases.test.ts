@@ -200,3 +200,17 @@ describe('top-ups', () => {
     expect(await buy(100)).toMatchObject({ replayed: false });
   });
 });
+
+describe('a plan change after the jobs stood still', () => {
+  it('rolls over every reset that came due first, then changes the plan', async () => {
+    const clock = settableClock('2026-01-30T12:00:00.000Z');
+    const { deps, store } = memoryLedger({ clock });
+    await putOrg({ orgId: 'acme', planName: 'pro', allowanceMilli: toMilli(20), billingAnchor: '2026-01-31' }, deps);
+    clock.set('2027-01-30T12:00:00.000Z');
+    await changePlan({ orgId: 'acme', planName: 'max', allowanceMilli: toMilli(40), change: 'upgrade' }, deps);
+
+    const log = await store.logUpTo('acme', clock.now().toISOString());
+    expect(log.filter((entry) => entry.kind === 'period_reset')).toHaveLength(12);
+    expect(log.at(-1)).toMatchObject({ kind: 'plan_upgraded', periodId: '2027-01-30T12:00:00.000Z' });
+  });
+});

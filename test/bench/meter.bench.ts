@@ -30,6 +30,7 @@ import { ensureLedgerTable } from '../../infra/local/dynamodb-local';
 import { startLocalRunner, type LocalRunner } from '../../infra/local/start';
 import { probeClient, type SdkProbe } from '../support/sdk-faults';
 import { scanAll } from '../support/table-scan';
+import { settle } from '../support/provision';
 import { auditLedger } from '../support/ledger-audit';
 import {
   cpuSample,
@@ -487,11 +488,13 @@ async function overspendCheck(endpoint: string) {
   }));
   const refusals: Record<string, number> = {};
   const acceptedIds = new Set<string>();
+  // A 503 is an unknown outcome: like a well-behaved caller, ask again with the same requestId until it is known.
+  const unknownOutcomes = { count: 0 };
   const run = await runConcurrent(TIGHT.clients, choices.length, async (index, clientIndex) => {
     const { projectId, userId } = choices[index]!;
     const requestId = `tight-${index}`;
     try {
-      await consume({ requestId, orgId: TIGHT.orgId, projectId, userId, cuMilli: TIGHT.chargeCu * 1000, ...JOB }, clients[clientIndex]!);
+      await settle(() => consume({ requestId, orgId: TIGHT.orgId, projectId, userId, cuMilli: TIGHT.chargeCu * 1000, ...JOB }, clients[clientIndex]!), unknownOutcomes);
       acceptedIds.add(requestId);
       return 'ok';
     } catch (error) {
@@ -525,6 +528,7 @@ async function overspendCheck(endpoint: string) {
   client.destroy();
   return {
     run,
+    unknownOutcomes: unknownOutcomes.count,
     refusals,
     counters,
     allowedMax,
@@ -829,7 +833,7 @@ async function main(): Promise<void> {
     );
     out.push(
       `   attempts ${overspend.run.requests}, successes ${overspend.run.successes} (limits allow at most ${overspend.allowedMax}), refused ${overspend.run.refused} ${JSON.stringify(overspend.refusals)}, ` +
-        `failed ${overspend.run.failed} ${JSON.stringify(overspend.run.failures)}, events stored ${overspend.events}, events == 200 answers: ${overspend.eventsMatchAnswers}`,
+        `failed ${overspend.run.failed} ${JSON.stringify(overspend.run.failures)}, 503s asked again with the same requestId ${overspend.unknownOutcomes}, events stored ${overspend.events}, events == 200 answers: ${overspend.eventsMatchAnswers}`,
     );
     out.push(
       table(

@@ -52,8 +52,8 @@ export interface RefillCommand {
 
 export interface JobStore {
   getOrg(orgId: string): Promise<OrgRecord | undefined>;
-  /** What is due of `kind` at or before `upTo`, soonest first (at most `limit` items). */
-  listDue(kind: DueKind, upTo: Date, limit: number): Promise<DueItem[]>;
+  /** What is due of `kind` at or before `upTo`, soonest first (at most `limit` items), after `after` if given. */
+  listDue(kind: DueKind, upTo: Date, limit: number, after?: DueItem): Promise<DueItem[]>;
   /** Drops a due item that needs nothing more (handled, or made stale by a plan change or a dropped batch). */
   dropDue(due: DueItem): Promise<void>;
   /** One atomic write: the reset entry (once per period), the org's settled terms and pruned counters, the next due reset; the due item goes. */

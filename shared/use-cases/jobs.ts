@@ -49,21 +49,17 @@ export type DueOutcome = 'handled' | 'left';
 
 async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<DueOutcome>): Promise<JobRunSummary> {
   let handled = 0;
-  const left = new Set<string>();
+  // Items left for the next run stay in the table: the next page starts after the last of them, not at the top.
+  let lastLeft: DueItem | undefined;
   for (let round = 0; round < MAX_PAGES; round += 1) {
-    const listed = await withStoreRetries(() => deps.store.listDue(kind, deps.clock.now(), DUE_PAGE));
-    const due = listed.filter((item) => !left.has(dueIdentity(item)));
+    const due = await withStoreRetries(() => deps.store.listDue(kind, deps.clock.now(), DUE_PAGE, lastLeft));
     if (due.length === 0) break;
     for (const item of due) {
       if ((await handle(item)) === 'handled') handled += 1;
-      else left.add(dueIdentity(item));
+      else lastLeft = item;
     }
   }
   return { job, handled };
-}
-
-function dueIdentity(item: DueItem): string {
-  return `${item.dueAt}\u0000${item.orgId}\u0000${item.ref}`;
 }
 
 /**

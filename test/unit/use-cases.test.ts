@@ -9,6 +9,8 @@ import { addTopUp, changePlan, provisionOrg as putOrg } from '../../shared/use-c
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { refund } from '../../shared/use-cases/refund';
 import { listEvents, listScopes } from '../../shared/use-cases/usage-views';
+import { runTopUpExpiry } from '../../shared/use-cases/jobs';
+import type { JobStore } from '../../shared/ports/job-store';
 import { memoryLedger, settableClock } from '../support/memory-ledger';
 
 type Deps = ReturnType<typeof memoryLedger>['deps'];
@@ -212,5 +214,24 @@ describe('a plan change after the jobs stood still', () => {
     const log = await store.logUpTo('acme', clock.now().toISOString());
     expect(log.filter((entry) => entry.kind === 'period_reset')).toHaveLength(12);
     expect(log.at(-1)).toMatchObject({ kind: 'plan_upgraded', periodId: '2027-01-30T12:00:00.000Z' });
+  });
+});
+
+describe('job runs', () => {
+  it('handle what is due after more than a page of items they had to leave for the next run', async () => {
+    const clock = settableClock('2026-02-01T00:00:00.000Z');
+    const { deps, store } = memoryLedger({ clock });
+    for (let index = 0; index <= 100; index += 1) {
+      await putOrg({ orgId: `busy-${index}`, planName: 'pro', allowanceMilli: toMilli(10), billingAnchor: '2026-01-15' }, deps);
+      await addTopUp({ orgId: `busy-${index}`, purchaseId: 'b', cuMilli: toMilli(1), expiresAt: '2026-02-02T00:00:00.000Z' }, deps);
+    }
+    await putOrg({ orgId: 'calm', planName: 'pro', allowanceMilli: toMilli(10), billingAnchor: '2026-01-15' }, deps);
+    await addTopUp({ orgId: 'calm', purchaseId: 'b', cuMilli: toMilli(1), expiresAt: '2026-02-03T00:00:00.000Z' }, deps);
+    clock.set('2026-02-04T00:00:00.000Z');
+    // The busy orgs' batches keep changing under the job (as if charges kept drawing on them): each is left.
+    const busy: JobStore = { ...store, getOrg: (id) => store.getOrg(id), listDue: (...args) => store.listDue(...args), dropDue: (due) => store.dropDue(due), expireTopUp: async (command) => (command.due.orgId.startsWith('busy') ? 'stale' : store.expireTopUp(command)) } as JobStore;
+
+    expect(await runTopUpExpiry({ store: busy, clock })).toEqual({ job: 'top-up-expiry', handled: 1 });
+    expect((await store.logUpTo('calm', clock.now().toISOString())).map((entry) => entry.kind)).toContain('top_up_expired');
   });
 });

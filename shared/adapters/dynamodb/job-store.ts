@@ -47,9 +47,10 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
       return toOrgRecord(result.Item);
     },
 
-    async listDue(kind: DueKind, upTo: Date, limit: number): Promise<DueItem[]> {
+    async listDue(kind: DueKind, upTo: Date, limit: number, after?: DueItem): Promise<DueItem[]> {
       const { cursorAttributes: _attributes, cursorBelongs: _belongs, ...input } = dueQuery(kind, upTo.toISOString());
-      const page = await table.call(() => table.send(new QueryCommand({ TableName: table.tableName, ...input, ConsistentRead: true, Limit: limit })));
+      const start = after ? { ExclusiveStartKey: { ...dueKey(after.kind, after.dueAt, after.orgId, after.ref) } } : {};
+      const page = await table.call(() => table.send(new QueryCommand({ TableName: table.tableName, ...input, ConsistentRead: true, Limit: limit, ...start })));
       return (page.Items ?? []).map((item) => ({ kind, orgId: String(item.orgId), dueAt: String(item.dueAt), ref: String(item.ref) }));
     },
 

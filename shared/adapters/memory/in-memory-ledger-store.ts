@@ -260,9 +260,9 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
       .map((entry) => entry.record);
   }
 
-  async listDue(kind: DueKind, upTo: Date, limit: number): Promise<DueItem[]> {
+  async listDue(kind: DueKind, upTo: Date, limit: number, after?: DueItem): Promise<DueItem[]> {
     return [...this.due.values()]
-      .filter((item) => item.kind === kind && dueSortKey(item) <= `${upTo.toISOString()}#\uffff`)
+      .filter((item) => item.kind === kind && dueSortKey(item) <= `${upTo.toISOString()}#\uffff` && (after === undefined || dueSortKey(item) > dueSortKey(after)))
       .sort((a, b) => (dueSortKey(a) < dueSortKey(b) ? -1 : 1))
       .slice(0, limit);
   }

@@ -4,11 +4,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createDynamoDbClient, dynamoDbSettingsFromEnv, type DynamoDbSettings } from './adapters/dynamodb/client';
 import { dynamoDbLedgerStore, type DynamoDbLedgerStore } from './adapters/dynamodb/ledger-store';
 import { LedgerTableAccess } from './adapters/dynamodb/table-access';
-import { createEventBridgeClient, eventBridgePublisher } from './adapters/eventbridge/event-publisher';
 import type { EventPublisher } from './ports/event-publisher';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
 import { LimitCache } from './use-cases/limit-cache';
-import type { JobDependencies } from './use-cases/jobs';
 import type { RetryPolicy } from './use-cases/store-retry';
 
 export interface LedgerDependencies {
@@ -61,23 +59,6 @@ export function localEventPublisher(): EventPublisher | undefined {
   return localPublisher;
 }
 
-let busPublisher: EventPublisher | undefined;
-
-/** EventBridge when EVENT_BUS_NAME is set (on AWS), else the local runner's publisher. */
-function eventPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
-  if (env.EVENT_BUS_NAME) {
-    busPublisher ??= eventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME);
-    return busPublisher;
-  }
-  if (localPublisher) return localPublisher;
-  throw new Error('No event publisher: set EVENT_BUS_NAME (AWS) or run under the local runner.');
-}
-
-/** What the jobs and the stream handler need: the job store, the clock, the publisher. */
-export function jobDependencies(): JobDependencies & { readonly publisher: EventPublisher } {
-  fromEnvironment ??= buildLedgerDependencies(dynamoDbSettingsFromEnv());
-  return { store: fromEnvironment.store, clock: fromEnvironment.clock, publisher: eventPublisher() };
-}
 
 /**
  * On Lambda the environment is complete at import (TABLE_NAME comes with the function), so clients and config are
@@ -93,8 +74,13 @@ let fromEnvironment: LedgerDependencies | undefined = completeEnvironment(proces
   ? buildLedgerDependencies(dynamoDbSettingsFromEnv())
   : undefined;
 
-/** The dependencies for one request, built on the process-wide ones from TABLE_NAME and DYNAMODB_ENDPOINT. */
-export function ledgerDependencies(signal: AbortSignal): LedgerDependencies {
+/** The process-wide dependencies, built from TABLE_NAME and DYNAMODB_ENDPOINT. */
+export function processDependencies(): LedgerDependencies {
   fromEnvironment ??= buildLedgerDependencies(dynamoDbSettingsFromEnv());
-  return forRequest(fromEnvironment, signal);
+  return fromEnvironment;
+}
+
+/** The dependencies for one request, built on the process-wide ones. */
+export function ledgerDependencies(signal: AbortSignal): LedgerDependencies {
+  return forRequest(processDependencies(), signal);
 }

@@ -5,7 +5,7 @@
 
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ledgerChangeOf } from '../../shared/adapters/dynamodb/stream-records';
-import { jobDependencies } from '../../shared/composition';
+import { jobDependencies } from '../../shared/job-composition';
 import { log } from '../../shared/http/log';
 import { handleLedgerChange } from '../../shared/use-cases/jobs';
 

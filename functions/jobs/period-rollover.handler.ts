@@ -2,7 +2,7 @@
 // period reset is due, applies a pending downgrade, logs the reset (published as BillingPeriodReset from the
 // table's stream) and prunes old counters. Safe late, twice or concurrently.
 
-import { jobDependencies } from '../../shared/composition';
+import { jobDependencies } from '../../shared/job-composition';
 import { runPeriodRollover, type JobRunSummary } from '../../shared/use-cases/jobs';
 import { loggedRun } from './logged-run';
 

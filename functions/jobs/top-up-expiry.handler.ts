@@ -2,7 +2,7 @@
 // expiresAt, logs the expiry with the unspent CU (published as TopUpExpired from the table's stream) and drops the
 // batch from the org. Safe late, twice or concurrently.
 
-import { jobDependencies } from '../../shared/composition';
+import { jobDependencies } from '../../shared/job-composition';
 import { runTopUpExpiry, type JobRunSummary } from '../../shared/use-cases/jobs';
 import { loggedRun } from './logged-run';
 

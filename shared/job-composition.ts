@@ -1,0 +1,26 @@
+// The jobs' composition root: the ledger's stores and clock, and where events are published. Apart from the
+// API's (composition.ts) so that only the job functions bundle the EventBridge client.
+
+import { createEventBridgeClient, eventBridgePublisher } from './adapters/eventbridge/event-publisher';
+import { localEventPublisher, processDependencies } from './composition';
+import type { EventPublisher } from './ports/event-publisher';
+import type { JobDependencies } from './use-cases/jobs';
+
+let busPublisher: EventPublisher | undefined;
+
+/** EventBridge when EVENT_BUS_NAME is set (on AWS), else the local runner's publisher. */
+function eventPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
+  if (env.EVENT_BUS_NAME) {
+    busPublisher ??= eventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME);
+    return busPublisher;
+  }
+  const local = localEventPublisher();
+  if (local) return local;
+  throw new Error('No event publisher: set EVENT_BUS_NAME (AWS) or run under the local runner.');
+}
+
+/** What the jobs and the stream handler need: the job store, the clock, the publisher. */
+export function jobDependencies(): JobDependencies & { readonly publisher: EventPublisher } {
+  const { store, clock } = processDependencies();
+  return { store, clock, publisher: eventPublisher() };
+}

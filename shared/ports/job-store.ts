@@ -18,6 +18,18 @@ export interface DueItem {
 
 export type JobWriteOutcome = 'done' | 'already_done' | 'stale';
 
+/** A change to an org item as the table's stream reports it: before and after, the write's time, its sequence number. */
+export interface OrgChange {
+  readonly before: OrgRecord;
+  readonly after: OrgRecord;
+  readonly at: Date;
+  /** Stable for the change however often it is delivered: the crossing's identity. */
+  readonly sequenceNumber: string;
+}
+
+/** One change the ledger's stream reports that the service acts on. */
+export type LedgerChange = { readonly kind: 'org'; readonly change: OrgChange } | { readonly kind: 'activity'; readonly entry: ActivityRecord };
+
 export interface RolloverCommand {
   readonly due: DueItem;
   /** The org's config version the rollover was planned on; a plan change in between makes the command stale. */

@@ -113,7 +113,7 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
 
     switch (outcome.status) {
       case 'charged':
-        deps.cache.addCharge(request.orgId, counters.slice(1), terms.period.id, request.cuMilli, event.draws);
+        deps.cache.addCharge(request.orgId, counters, terms.period.id, request.cuMilli, event.draws);
         return answer(event, false);
       case 'duplicate':
         return replay(outcome.existing, fingerprint, attemptId);

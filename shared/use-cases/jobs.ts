@@ -11,7 +11,7 @@ import { poolAt } from '../domain/charge-limits';
 import { toCu } from '../domain/compute-units';
 import { isLive, liveBatchCount, MAX_LIVE_TOP_UPS, poolRemaining } from '../domain/pool';
 import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
-import type { DueItem, JobStore } from '../ports/job-store';
+import type { DueItem, JobStore, LedgerChange, OrgChange } from '../ports/job-store';
 import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
 import { withStoreRetries } from './store-retry';
@@ -165,15 +165,6 @@ export function runTopUpExpiry(deps: JobDependencies): Promise<JobRunSummary> {
   });
 }
 
-/** A change to an org item as the table's stream reports it: before and after, the write's time, its sequence number. */
-export interface OrgChange {
-  readonly before: OrgRecord;
-  readonly after: OrgRecord;
-  readonly at: Date;
-  /** Stable for the change however often it is delivered: the crossing's identity. */
-  readonly sequenceNumber: string;
-}
-
 export type RefillOutcome = 'refilled' | 'already_refilled' | 'no_crossing' | 'limit_reached' | 'superseded';
 
 /**
@@ -258,9 +249,6 @@ function publishedEventWithoutId(entry: ActivityRecord): PublishedEvent | undefi
       return undefined;
   }
 }
-
-/** One change the ledger's stream reports that the service acts on. */
-export type LedgerChange = { readonly kind: 'org'; readonly change: OrgChange } | { readonly kind: 'activity'; readonly entry: ActivityRecord };
 
 /** The stream's work for one change: the refill trigger for an org change, publishing for an activity entry. */
 export async function handleLedgerChange(change: LedgerChange, deps: JobDependencies & { readonly publisher: EventPublisher }): Promise<void> {

@@ -48,8 +48,9 @@ export class LimitCache {
    * After our own charge: move the cached estimates (the scopes' counters, and the pool by the charge's draws)
    * without resetting their age. A refund forgets the org instead: what it restored depends on the time.
    */
-  addCharge(orgId: string, scopes: readonly CounterRef[], periodId: string, amountMilli: number, draws: readonly Draw[]): void {
-    for (const { kind, id } of scopes) {
+  addCharge(orgId: string, counters: readonly CounterRef[], periodId: string, amountMilli: number, draws: readonly Draw[]): void {
+    // The team counter moves by the draws (allowance and batches), not by the whole amount.
+    for (const { kind, id } of counters) {
       if (kind === 'team') continue;
       this.update(scopeCacheKey(orgId, kind, id), (cached) => ('scope' in cached ? { scope: { ...cached.scope, usage: moved(cached.scope.usage, periodId, amountMilli) } } : cached));
     }

@@ -2,7 +2,7 @@
 // of the activity log. Every change to a limit bumps the org's config version or a scope's cap, which the next
 // consume's conditions see.
 
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
@@ -17,23 +17,12 @@ import type { TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
 export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
-  const get = async (key: ItemKey) =>
-    (await table.call(() => table.send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true })))).Item;
+  const get = (key: ItemKey) => table.getItem(key);
+  /** One page of a list the API hands out, with its cursor. */
   const query = async (tableQuery: TableQuery, page: { limit: number; cursor: string | null; newestFirst?: boolean }) => {
-    const { cursorAttributes: _attributes, cursorBelongs: _belongs, ...input } = tableQuery;
-    const result = await table.call(() =>
-      table.send(
-        new QueryCommand({
-          TableName: table.tableName,
-          ...input,
-          // The log index is eventually consistent by nature; the base table is read strongly.
-          ...(input.IndexName ? { ScanIndexForward: !page.newestFirst } : { ConsistentRead: true }),
-          Limit: page.limit,
-          ExclusiveStartKey: decodeCursor(page.cursor, tableQuery),
-        }),
-      ),
-    );
-    return { items: result.Items ?? [], nextCursor: encodeCursor(result.LastEvaluatedKey) };
+    const startKey = decodeCursor(page.cursor, tableQuery);
+    const result = await table.query(tableQuery, { limit: page.limit, ...(startKey ? { startKey } : {}), ...(page.newestFirst ? { newestFirst: true } : {}) });
+    return { items: result.items, nextCursor: encodeCursor(result.lastKey as Record<string, string> | undefined) };
   };
 
   /** An update of the org item, only while it exists; undefined when it does not. */
@@ -171,14 +160,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
     },
 
     async logUpTo(orgId: string, at: string): Promise<LogEntry[]> {
-      const entries: LogEntry[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { items: Record<string, unknown>[]; nextCursor: string | null } = await query(eventLogQuery(orgId, at), { limit: 1000, cursor });
-        entries.push(...page.items.map(toLogEntry));
-        cursor = page.nextCursor;
-      } while (cursor !== null);
-      return entries;
+      return (await table.queryAll(eventLogQuery(orgId, at))).map(toLogEntry);
     },
   };
 }

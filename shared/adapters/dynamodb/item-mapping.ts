@@ -161,11 +161,10 @@ export function toScopeRecord(kind: ScopeKind, id: string, item: Item | undefine
 
 export function toEventRecord(item: Item): MeterEventRecord {
   const { entity: _entity, ...record } = withoutKeys(item);
-  const event = parseItem(eventItem, record, 'event');
-  if (event.poolCategory !== 'allowance' && event.draws !== undefined) return { ...event, poolCategory: event.poolCategory, draws: event.draws };
-  // Written before top-ups: the whole charge came from the allowance of its period.
-  const draws = event.kind === 'consume' ? [{ ref: { kind: 'allowance' as const }, milli: event.cuMilli }] : [];
-  return { ...event, poolCategory: 'allocated', draws: event.draws ?? draws };
+  const { poolCategory, draws, ...event } = parseItem(eventItem, record, 'event');
+  // Written before top-ups (no draws, category `allowance`): the whole charge came from its period's allowance.
+  const allowanceOnly = event.kind === 'consume' ? [{ ref: { kind: 'allowance' as const }, milli: event.cuMilli }] : [];
+  return { ...event, poolCategory: poolCategory === 'allowance' ? 'allocated' : poolCategory, draws: draws ?? allowanceOnly };
 }
 
 const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(['service', 'job']), id: text }) };

@@ -1,7 +1,7 @@
 // The job port on DynamoDB: due items found by a Query per UTC day, and one transaction per reset, expiry or refill,
 // keyed by its activity entry so that it happens once however often the job runs.
 
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScopeKind } from '../../ports/ledger-records';
 import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, RefillCommand, RolloverCommand } from '../../ports/job-store';
 import { toActivityItem, toOrgRecord } from './item-mapping';
@@ -18,7 +18,6 @@ import {
   topUpAttribute,
   topUpUsedAttribute,
   usageAttribute,
-  type TableQuery,
 } from './ledger-table';
 import { isConditionalCheckFailure } from './sdk-errors';
 import type { LedgerTableAccess } from './table-access';
@@ -29,29 +28,15 @@ import { UpdateExpressionBuilder } from './update-expression';
 const SCOPE_KINDS: readonly ScopeKind[] = ['project', 'member', 'api_key'];
 
 export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
-  const queryAll = async (tableQuery: TableQuery): Promise<Record<string, unknown>[]> => {
-    const { cursorAttributes: _attributes, cursorBelongs: _belongs, ...input } = tableQuery;
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await table.call(() => table.send(new QueryCommand({ TableName: table.tableName, ...input, ConsistentRead: true, ExclusiveStartKey: start })));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
-
   return {
     async getOrg(orgId) {
-      const result = await table.call(() => table.send(new GetCommand({ TableName: table.tableName, Key: orgKey(orgId), ConsistentRead: true })));
-      return toOrgRecord(result.Item);
+      return toOrgRecord(await table.getItem(orgKey(orgId)));
     },
 
     async listDue(kind: DueKind, upTo: Date, limit: number, after?: DueItem): Promise<DueItem[]> {
-      const { cursorAttributes: _attributes, cursorBelongs: _belongs, ...input } = dueQuery(kind, upTo.toISOString());
-      const start = after ? { ExclusiveStartKey: { ...dueKey(after.kind, after.dueAt, after.orgId, after.ref) } } : {};
-      const page = await table.call(() => table.send(new QueryCommand({ TableName: table.tableName, ...input, ConsistentRead: true, Limit: limit, ...start })));
-      return (page.Items ?? []).map((item) => ({ kind, orgId: String(item.orgId), dueAt: String(item.dueAt), ref: String(item.ref) }));
+      const startKey = after ? { ...dueKey(after.kind, after.dueAt, after.orgId, after.ref) } : undefined;
+      const page = await table.query(dueQuery(kind, upTo.toISOString()), { limit, ...(startKey ? { startKey } : {}) });
+      return page.items.map((item) => ({ kind, orgId: String(item.orgId), dueAt: String(item.dueAt), ref: String(item.ref) }));
     },
 
     async dropDue(due: DueItem): Promise<void> {
@@ -83,7 +68,7 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
     async pruneScopeCounters(orgId: string, keepFrom: string): Promise<number> {
       let changed = 0;
       for (const kind of SCOPE_KINDS) {
-        for (const item of await queryAll(scopesQuery(orgId, kind))) {
+        for (const item of await table.queryAll(scopesQuery(orgId, kind))) {
           const old = Object.keys(item).filter((attribute) => attribute.startsWith(USAGE_PREFIX) && attribute.slice(USAGE_PREFIX.length) < keepFrom);
           if (old.length === 0) continue;
           const update = new UpdateExpressionBuilder();

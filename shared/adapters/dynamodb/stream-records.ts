@@ -5,7 +5,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { LedgerChange } from '../../use-cases/jobs';
+import type { LedgerChange } from '../../ports/job-store';
 import { toActivityRecord, toOrgRecord } from './item-mapping';
 import { ACTIVITY_ENTITY, CHARGED_AT, ORG_SORT_KEY, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
 
@@ -17,14 +17,13 @@ export function ledgerChangeOf(record: DynamoDBRecord): LedgerChange | undefined
   const newImage = data.NewImage as Image | undefined;
   const oldImage = data.OldImage as Image | undefined;
   if (record.eventName === 'MODIFY' && newImage && oldImage && newImage[SORT_KEY]?.S === ORG_SORT_KEY) {
-    const before = toOrgRecord(unmarshall(oldImage));
-    const after = toOrgRecord(unmarshall(newImage));
-    if (!before || !after) return undefined;
-    // Only a consume writes the charge's time: a refund, top-up, expiry or plan change is no crossing. The pool is
-    // read as of the charge's own time; the stream's sequence number is the change's stable identity.
-    const newItem = unmarshall(newImage);
+    // Only a charge raises pool usage: a refund, top-up, expiry or plan change is no crossing. The pool is read as of
+    // the charge's own time (`chargedAt`); the stream's sequence number is the change's stable identity.
+    const [oldItem, newItem] = [unmarshall(oldImage), unmarshall(newImage)];
     const chargedAt = newItem[CHARGED_AT];
-    if (typeof chargedAt !== 'string' || !drewOnPool(unmarshall(oldImage), newItem)) return undefined;
+    if (typeof chargedAt !== 'string' || !drewOnPool(oldItem, newItem)) return undefined;
+    const [before, after] = [toOrgRecord(oldItem), toOrgRecord(newItem)];
+    if (!before || !after) return undefined;
     const at = new Date(chargedAt);
     return { kind: 'org', change: { before, after, at, sequenceNumber: data.SequenceNumber ?? '' } };
   }

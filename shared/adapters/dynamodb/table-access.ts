@@ -1,9 +1,9 @@
 // The ledger table as the stores reach it: one client, one table name, the request's abort signal on every call,
 // SDK faults translated on the way out. Reads by named keys; writes a transaction of named legs.
 
-import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransientStoreError } from '../../ports/ledger-records';
-import { keyIdentity, type ItemKey } from './ledger-table';
+import { keyIdentity, type ItemKey, type TableQuery } from './ledger-table';
 import { cancellationReasons, translate } from './sdk-errors';
 import { CancelledLegs, transactItems, type TransactionLeg } from './transaction-legs';
 
@@ -44,6 +44,43 @@ export class LedgerTableAccess {
       if (!reasons) throw translate(error);
       return new CancelledLegs(legs, reasons, error);
     }
+  }
+
+  /** Strongly consistent read of one item; undefined when there is none. */
+  async getItem(key: ItemKey): Promise<Item | undefined> {
+    return (await this.call(() => this.send(new GetCommand({ TableName: this.tableName, Key: { ...key }, ConsistentRead: true })))).Item;
+  }
+
+  /**
+   * One page of a query: strongly consistent on the table, in index order on an index (eventually consistent by
+   * nature), newest first when asked. `lastKey` is where the next page starts; undefined after the last.
+   */
+  async query(tableQuery: TableQuery, page: { limit?: number; startKey?: Item; newestFirst?: boolean } = {}): Promise<{ items: Item[]; lastKey: Item | undefined }> {
+    const { cursorAttributes: _attributes, cursorBelongs: _belongs, ...input } = tableQuery;
+    const result = await this.call(() =>
+      this.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...input,
+          ...(input.IndexName ? { ScanIndexForward: !page.newestFirst } : { ConsistentRead: true }),
+          ...(page.limit === undefined ? {} : { Limit: page.limit }),
+          ...(page.startKey === undefined ? {} : { ExclusiveStartKey: page.startKey }),
+        }),
+      ),
+    );
+    return { items: (result.Items ?? []) as Item[], lastKey: result.LastEvaluatedKey as Item | undefined };
+  }
+
+  /** Every item a query finds, page after page, in its order. */
+  async queryAll(tableQuery: TableQuery): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.query(tableQuery, startKey === undefined ? {} : { startKey });
+      items.push(...page.items);
+      startKey = page.lastKey;
+    } while (startKey);
+    return items;
   }
 
   /** Strongly consistent read of named keys: each name answers its item, or is left out. */

@@ -9,7 +9,7 @@ import { invalidCursor } from '../../domain/errors';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { SourceDraw, TopUpBatch } from '../../domain/pool';
 import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
-import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, RefillCommand, RolloverCommand } from '../../ports/job-store';
+import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, OrgChange, RefillCommand, RolloverCommand } from '../../ports/job-store';
 import {
   parseCounter,
   type ActivityRecord,
@@ -21,7 +21,6 @@ import {
   type ScopeRef,
 } from '../../ports/ledger-records';
 import type { ChargeCommand, ChargeOutcome, MeterSnapshot, MeterStore, RefundCommand, RefundOutcome, RefundSnapshot } from '../../ports/meter-store';
-import type { OrgChange } from '../../use-cases/jobs';
 
 type Usage = Record<string, number>;
 type StoredOrg = Omit<OrgRecord, 'usage' | 'topUps' | 'refills'> & { usage: Usage; topUps: Map<string, TopUpBatch>; refills: Usage };

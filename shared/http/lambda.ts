@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { noAnswerInTime, routeNotFound } from '../domain/errors';
 import { errorResponse } from './error-response';
 import { requirePrincipal, type GatewayEvent } from './principal';
-import { requireAccess, routeKeyOf, type Routes } from './routes';
+import { routeKeyOf, type Routes } from './routes';
 
 export type { RouteHandler, Routes } from './routes';
 
@@ -33,7 +33,6 @@ export function areaHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEv
       const route = routes[routeKeyOf(event)];
       if (!route) throw routeNotFound(routeKeyOf(event));
       const principal = requirePrincipal(event, route.accepts);
-      requireAccess(route.target, event, principal);
       return answerBeforeTimeout(context, (signal) => route.handle(event, deps(signal), principal));
     });
 }

@@ -4,7 +4,7 @@
 
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { UnauthorizedError } from '../domain/errors';
-import { MEMBER_ROLES, type MemberRole, type Principal, type PrincipalKind } from '../domain/permissions';
+import type { Principal, PrincipalKind } from '../domain/permissions';
 
 export type GatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
@@ -15,7 +15,7 @@ interface AuthorizerContext {
   readonly iam?: { readonly userArn?: string };
   /** HTTP API, JWT authorizer. */
   readonly jwt?: { readonly claims?: Claims };
-  /** HTTP API, Lambda authorizer (simple responses put the context here). */
+  /** HTTP API, Lambda authorizer (simple responses put the context here): `{ principalKind, orgId, userId | keyId }`. */
   readonly lambda?: Claims;
   /** REST API, Cognito or JWT authorizer. */
   readonly claims?: Claims;
@@ -31,21 +31,23 @@ export function resolvePrincipal(event: GatewayEvent): Principal | undefined {
   if (serviceArn) return { kind: 'service', id: serviceArn };
   const claims = authorizer?.jwt?.claims ?? authorizer?.claims;
   if (claims) return personFrom(claims);
-  const keyContext = authorizer?.lambda ?? authorizer;
-  if (keyContext && typeof keyContext.orgId === 'string' && typeof keyContext.keyId === 'string') {
-    return { kind: 'analytics_key', orgId: keyContext.orgId, keyId: keyContext.keyId };
+  const verified = authorizer?.lambda ?? authorizer;
+  if (verified && typeof verified.orgId === 'string') {
+    if (verified.principalKind === 'person' && typeof verified.userId === 'string') return { kind: 'person', orgId: verified.orgId, userId: verified.userId };
+    if (typeof verified.keyId === 'string') return { kind: 'analytics_key', orgId: verified.orgId, keyId: verified.keyId };
   }
   return undefined;
 }
 
-/** A signed-in person: the org, user and role claims the platform's identity provider puts in the token. */
+/** The claim that names a person's org, unless ORG_CLAIM names another. */
+export const DEFAULT_ORG_CLAIM = 'org_id';
+
+/** A signed-in person: the org and user claims of the token (the role comes from the member records, not the token). */
 function personFrom(claims: Claims): Principal | undefined {
-  const orgId = claims.org_id;
+  const orgId = claims[process.env.ORG_CLAIM || DEFAULT_ORG_CLAIM];
   const userId = claims.sub;
-  const role = claims.role;
-  if (typeof orgId !== 'string' || typeof userId !== 'string' || !MEMBER_ROLES.includes(role as MemberRole)) return undefined;
-  const projects = typeof claims.admin_of_projects === 'string' ? claims.admin_of_projects.split(/[ ,]+/).filter(Boolean) : [];
-  return { kind: 'person', orgId, userId, role: role as MemberRole, adminOfProjectIds: projects };
+  if (typeof orgId !== 'string' || orgId === '' || typeof userId !== 'string' || userId === '') return undefined;
+  return { kind: 'person', orgId, userId };
 }
 
 const NEEDS: Record<PrincipalKind, string> = {

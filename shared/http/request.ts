@@ -2,6 +2,7 @@
 // Every failure is a domain error naming the field; nothing here knows a use case.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { GatewayEvent } from './principal';
 import type * as z from 'zod/mini';
 import { InvalidJsonError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 
@@ -39,4 +40,17 @@ export function pathParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEv
 
 export function queryParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
   return parseInput(schema, event.queryStringParameters ?? {});
+}
+
+/**
+ * Every query parameter with all its values, in order, from either payload: REST API (v1) events list repeats in
+ * `multiValueQueryStringParameters`; HTTP API (v2) events join them with commas.
+ */
+export function queryValues(event: GatewayEvent): Record<string, string[]> {
+  if ('multiValueQueryStringParameters' in event && event.multiValueQueryStringParameters) {
+    return Object.fromEntries(Object.entries(event.multiValueQueryStringParameters).map(([name, values]) => [name, [...(values ?? [])]]));
+  }
+  const single = event.queryStringParameters ?? {};
+  const joined = 'routeKey' in event;
+  return Object.fromEntries(Object.entries(single).map(([name, value]) => [name, value === undefined ? [] : joined ? value.split(',') : [value]]));
 }

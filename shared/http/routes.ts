@@ -2,8 +2,7 @@
 // caller before dispatch and refuses anyone the route does not accept, so no route handler checks it by hand.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { mayAccess, type AccessTarget, type Principal, type PrincipalKind } from '../domain/permissions';
-import { forbidden } from '../domain/errors';
+import type { Principal, PrincipalKind } from '../domain/permissions';
 import type { GatewayEvent } from './principal';
 
 /** HTTP API areas get payload v2 events; a REST API area (the Analytics API) gets payload v1 events. */
@@ -16,16 +15,11 @@ export type RouteHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEvent
 export interface Route<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> {
   readonly accepts: readonly PrincipalKind[];
   readonly handle: RouteHandler<Deps, Event>;
-  /**
-   * What the request reaches (org, project, read or manage), checked with `mayAccess` before dispatch. A route that
-   * accepts anyone but the service must say; without it, such a caller is refused (deny by default).
-   */
-  readonly target?: (event: Event) => AccessTarget;
 }
 
 export type Routes<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> = Readonly<Record<string, Route<Deps, Event>>>;
 
-/** A route only the platform's backend may call: every route today. */
+/** A route only the platform's backend may call. Routes for people and analytics keys resolve what the caller may read (`readerRoute`). */
 export function serviceRoute<Deps>(handle: RouteHandler<Deps>): Route<Deps> {
   return { accepts: ['service'], handle };
 }
@@ -33,10 +27,4 @@ export function serviceRoute<Deps>(handle: RouteHandler<Deps>): Route<Deps> {
 /** The key a route is declared under: the HTTP API's `routeKey`, or `METHOD /resource` for a REST API event. */
 export function routeKeyOf(event: GatewayEvent): string {
   return 'routeKey' in event ? event.routeKey : `${event.httpMethod} ${event.resource}`;
-}
-
-/** 403 unless the principal may reach what the route's request targets; the service reaches everything. */
-export function requireAccess<Event extends GatewayEvent>(target: ((event: Event) => AccessTarget) | undefined, event: Event, principal: Principal): void {
-  if (principal.kind === 'service') return;
-  if (!target || !mayAccess(principal, target(event))) throw forbidden();
 }

@@ -75,6 +75,8 @@ export interface AdminStore {
   setDefaultLimit(orgId: string, capMilli: MilliCu | null, now: string): Promise<OrgRecord | undefined>;
   /** Creates or updates a project, member or API key; undefined when the org does not exist. */
   putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined>;
+  /** One project, member or API key; the implicit default (`exists: false`) when it has no record. */
+  getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord>;
   listScopes(orgId: string, kind: ScopeKind, limit: number, cursor: string | null): Promise<Page<ScopeRecord>>;
   /** The activity log, newest first. */
   listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>>;

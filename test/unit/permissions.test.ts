@@ -3,44 +3,36 @@ import { describe, expect, it } from 'vitest';
 import { API_AREAS, type RouteAuth } from '../../infra/api-routes';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
-import { mayAccess, type Principal, type PrincipalKind } from '../../shared/domain/permissions';
+import { readScopeOf, scopeIncludes, type MemberRole, type Principal, type PrincipalKind } from '../../shared/domain/permissions';
+import { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledger-store';
+import { readerRoute } from '../../functions/analytics/reader-route';
+import { provisionOrg } from '../../shared/use-cases/billing';
+import { randomIds, systemClock } from '../../shared/ports/runtime';
 import { areaHandler } from '../../shared/http/lambda';
 import { requirePrincipal, resolvePrincipal } from '../../shared/http/principal';
 import { serviceEvent } from '../support/api-events';
 
 const service: Principal = { kind: 'service', id: 'arn:aws:iam::000000000000:role/platform-backend' };
-const person = (role: 'org_admin' | 'project_admin' | 'contributor' | 'viewer', adminOfProjectIds: string[] = []): Principal => ({
-  kind: 'person',
-  orgId: 'acme',
-  userId: 'alice',
-  role,
-  adminOfProjectIds,
-});
+const alice: Principal = { kind: 'person', orgId: 'acme', userId: 'alice' };
 const analyticsKey: Principal = { kind: 'analytics_key', orgId: 'acme', keyId: 'ak_1' };
+const member = (role: MemberRole, adminOfProjectIds: string[] = []) => ({ role, adminOfProjectIds });
 
-describe('who may reach what (seed 000)', () => {
-  // principal, target (org, project, intent), allowed
+describe('what a reader may see of its org (seed 000)', () => {
   it.each([
-    ['service, any org', service, { orgId: 'other', intent: 'manage' }, true],
-    ['service, a project of any org', service, { orgId: 'other', projectId: 'web', intent: 'manage' }, true],
-    ['org admin, reads the org', person('org_admin'), { orgId: 'acme', intent: 'read' }, true],
-    ['org admin, manages the org', person('org_admin'), { orgId: 'acme', intent: 'manage' }, true],
-    ['org admin, a project of the org', person('org_admin'), { orgId: 'acme', projectId: 'web', intent: 'manage' }, true],
-    ['org admin, another org', person('org_admin'), { orgId: 'other', intent: 'read' }, false],
-    ['project admin, reads their project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'web', intent: 'read' }, true],
-    ['project admin, manages their project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'web', intent: 'manage' }, true],
-    ['project admin, another project', person('project_admin', ['web']), { orgId: 'acme', projectId: 'app', intent: 'read' }, false],
-    ['project admin, the org as a whole', person('project_admin', ['web']), { orgId: 'acme', intent: 'read' }, false],
-    ['project admin, their project id in another org', person('project_admin', ['web']), { orgId: 'other', projectId: 'web', intent: 'read' }, false],
-    ['contributor, the org', person('contributor'), { orgId: 'acme', intent: 'read' }, false],
-    ['contributor, a project', person('contributor'), { orgId: 'acme', projectId: 'web', intent: 'read' }, false],
-    ['viewer, the org', person('viewer'), { orgId: 'acme', intent: 'read' }, false],
-    ['analytics key, reads its org', analyticsKey, { orgId: 'acme', intent: 'read' }, true],
-    ['analytics key, reads a project of its org', analyticsKey, { orgId: 'acme', projectId: 'web', intent: 'read' }, true],
-    ['analytics key, manages its org', analyticsKey, { orgId: 'acme', intent: 'manage' }, false],
-    ['analytics key, another org', analyticsKey, { orgId: 'other', intent: 'read' }, false],
-  ] as const)('%s: %s', (_name, principal, target, allowed) => {
-    expect(mayAccess(principal, target)).toBe(allowed);
+    ['org admin: every project', alice, member('org_admin'), { orgId: 'acme', projects: 'all' }],
+    ['project admin: the projects they administer, once each, sorted', alice, member('project_admin', ['web', 'app', 'web']), { orgId: 'acme', projects: ['app', 'web'] }],
+    ['project admin of nothing: no project', alice, member('project_admin'), { orgId: 'acme', projects: [] }],
+    ['contributor: nothing', alice, member('contributor'), undefined],
+    ['viewer: nothing', alice, member('viewer'), undefined],
+    ['a person the org does not know: nothing', alice, undefined, undefined],
+    ['analytics key: every project of its org', analyticsKey, undefined, { orgId: 'acme', projects: 'all' }],
+  ] as const)('%s', (_name, principal, membership, expected) => {
+    expect(readScopeOf(principal as Exclude<Principal, { kind: 'service' }>, membership)).toEqual(expected);
+  });
+
+  it('a project admin reaches their projects only', () => {
+    const scope = readScopeOf(alice as Exclude<Principal, { kind: 'service' }>, member('project_admin', ['web']))!;
+    expect([scopeIncludes(scope, 'web'), scopeIncludes(scope, 'app')]).toEqual([true, false]);
   });
 });
 
@@ -54,19 +46,20 @@ function v1(requestContext: Record<string, unknown>): APIGatewayProxyEvent {
 }
 
 describe('the principal, from what the gateway verified', () => {
-  const claims = { sub: 'alice', org_id: 'acme', role: 'project_admin', admin_of_projects: 'web app' };
-  const alice = { kind: 'person', orgId: 'acme', userId: 'alice', role: 'project_admin', adminOfProjectIds: ['web', 'app'] };
+  const claims = { sub: 'alice', org_id: 'acme', role: 'org_admin' };
 
   it.each([
     ['HTTP API, IAM', v2({ iam: { userArn: service.id } }), service],
-    ['HTTP API, JWT', v2({ jwt: { claims } }), alice],
-    ['HTTP API, Lambda authorizer', v2({ lambda: { orgId: 'acme', keyId: 'ak_1' } }), analyticsKey],
+    ['HTTP API, JWT (the role claim is ignored: roles come from the member records)', v2({ jwt: { claims } }), alice],
+    ['HTTP API, Lambda authorizer, a key', v2({ lambda: { orgId: 'acme', keyId: 'ak_1' } }), analyticsKey],
+    ['HTTP API, Lambda authorizer, a person', v2({ lambda: { principalKind: 'person', orgId: 'acme', userId: 'alice' } }), alice],
     ['REST API, IAM', v1({ identity: { userArn: service.id } }), service],
     ['REST API, JWT claims', v1({ authorizer: { claims } }), alice],
-    ['REST API, Lambda authorizer', v1({ authorizer: { orgId: 'acme', keyId: 'ak_1', principalId: 'ak_1' } }), analyticsKey],
+    ['REST API, Lambda authorizer, a key', v1({ authorizer: { orgId: 'acme', keyId: 'ak_1', principalId: 'ak_1' } }), analyticsKey],
+    ['REST API, Lambda authorizer, a person', v1({ authorizer: { principalKind: 'person', orgId: 'acme', userId: 'alice', principalId: 'alice' } }), alice],
     ['nothing verified', v2(undefined), undefined],
-    ['a token without an org', v2({ jwt: { claims: { sub: 'alice', role: 'org_admin' } } }), undefined],
-    ['a token with an unknown role', v2({ jwt: { claims: { ...claims, role: 'owner' } } }), undefined],
+    ['a token without an org', v2({ jwt: { claims: { sub: 'alice' } } }), undefined],
+    ['a token without a subject', v2({ jwt: { claims: { org_id: 'acme' } } }), undefined],
   ] as const)('%s', (_name, event, expected) => {
     expect(resolvePrincipal(event)).toEqual(expected);
   });
@@ -91,39 +84,38 @@ describe('the shared handler', () => {
   const whoAmI = async (_event: unknown, _deps: unknown, principal?: Principal) => ({ statusCode: 200, body: JSON.stringify(principal) });
 
   it('resolves the principal before dispatch on an HTTP API event, and refuses one the route does not accept', async () => {
-    const handler = areaHandler({ 'GET /v1/me': { accepts: ['person'], handle: whoAmI, target: () => ({ orgId: 'acme', intent: 'read' as const }) } }, () => ({}));
-    const claims = { sub: 'alice', org_id: 'acme', role: 'org_admin' };
-    const person = await handler({ ...v2({ jwt: { claims } }), routeKey: 'GET /v1/me' }, {} as Context);
+    const handler = areaHandler({ 'GET /v1/me': { accepts: ['person'], handle: whoAmI } }, () => ({}));
+    const person = await handler({ ...v2({ jwt: { claims: { sub: 'alice', org_id: 'acme' } } }), routeKey: 'GET /v1/me' }, {} as Context);
     const service = await handler({ ...v2({ iam: { userArn: 'arn:aws:iam::1:role/x' } }), routeKey: 'GET /v1/me' }, {} as Context);
 
-    expect(JSON.parse(person.body!)).toEqual({ kind: 'person', orgId: 'acme', userId: 'alice', role: 'org_admin', adminOfProjectIds: [] });
+    expect(JSON.parse(person.body!)).toEqual(alice);
     expect([service.statusCode, JSON.parse(service.body!).error.code]).toEqual([401, 'unauthorized']);
   });
 
-  it('checks what a person reaches before dispatch, and refuses a route that does not say (deny by default)', async () => {
-    const orgOf = (event: APIGatewayProxyEventV2) => ({ orgId: event.pathParameters!.orgId!, intent: 'read' as const });
-    const handler = areaHandler(
-      {
-        'GET /v1/orgs/{orgId}/usage': { accepts: ['person'], handle: whoAmI, target: orgOf },
-        'GET /v1/orgs/{orgId}/secret': { accepts: ['person'], handle: whoAmI },
-      },
-      () => ({}),
+  it('a reader route reads the role from the member record: admins pass with their scope, everyone else gets 403', async () => {
+    const store = new InMemoryLedgerStore();
+    await provisionOrg({ orgId: 'acme', planName: 'Pro', allowanceMilli: 0, billingAnchor: '2026-01-01' }, { store, clock: systemClock, ids: randomIds });
+    for (const [id, role, projects] of [['olga', 'org_admin', []], ['pat', 'project_admin', ['web']], ['cora', 'contributor', []], ['vic', 'viewer', []]] as const) {
+      await store.putScope('acme', { kind: 'member', id }, { role, adminOfProjectIds: projects }, '2026-01-01T00:00:00.000Z');
+    }
+    const handler = areaHandler<{ store: InMemoryLedgerStore }, APIGatewayProxyEvent>(
+      { 'GET /v1/usage': readerRoute(async (_event, _deps, reader) => ({ statusCode: 200, body: JSON.stringify(reader) })) },
+      () => ({ store }),
     );
-    const call = (routeKey: string, orgId: string, role: string) =>
-      handler({ ...v2({ jwt: { claims: { sub: 'alice', org_id: 'acme', role } } }), routeKey, pathParameters: { orgId } }, {} as Context);
+    const call = async (userId: string) => {
+      const answer = await handler(v1({ authorizer: { principalKind: 'person', orgId: 'acme', userId } }), {} as Context);
+      return [answer.statusCode, JSON.parse(answer.body!)];
+    };
 
-    const admin = await call('GET /v1/orgs/{orgId}/usage', 'acme', 'org_admin');
-    const contributor = await call('GET /v1/orgs/{orgId}/usage', 'acme', 'contributor');
-    const otherOrg = await call('GET /v1/orgs/{orgId}/usage', 'globex', 'org_admin');
-    const undeclared = await call('GET /v1/orgs/{orgId}/secret', 'acme', 'org_admin');
-
-    expect(admin.statusCode).toBe(200);
-    for (const refused of [contributor, otherOrg, undeclared]) expect([refused.statusCode, JSON.parse(refused.body!).error.code]).toEqual([403, 'forbidden']);
+    expect(await call('olga')).toEqual([200, { orgId: 'acme', projects: 'all' }]);
+    expect(await call('pat')).toEqual([200, { orgId: 'acme', projects: ['web'] }]);
+    for (const refused of ['cora', 'vic', 'stranger']) expect(await call(refused)).toEqual([403, expect.objectContaining({ error: expect.objectContaining({ code: 'forbidden' }) })]);
+    const key = await handler(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1' } }), {} as Context);
+    expect(JSON.parse(key.body!)).toEqual({ orgId: 'acme', projects: 'all' });
   });
 
-  it('routes a REST API (payload v1) event on its method and resource, with the analytics key as principal', async () => {
-    const usage = (event: APIGatewayProxyEvent) => ({ orgId: String(event.requestContext.authorizer?.orgId), intent: 'read' as const });
-    const handler = areaHandler<object, APIGatewayProxyEvent>({ 'GET /v1/usage': { accepts: ['analytics_key'], handle: whoAmI, target: usage } }, () => ({}));
+  it('routes a REST API (payload v1) event on its method and resource', async () => {
+    const handler = areaHandler<object, APIGatewayProxyEvent>({ 'GET /v1/usage': { accepts: ['analytics_key'], handle: whoAmI } }, () => ({}));
     const answer = await handler(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1' } }), {} as Context);
     const unknown = await handler({ ...v1({}), resource: '/v1/nowhere' }, {} as Context);
 

@@ -149,6 +149,10 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       return toScopeRecord(scope.kind, scope.id, await get(key));
     },
 
+    async getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord> {
+      return toScopeRecord(scope.kind, scope.id, await get(scopeKey(orgId, scope.kind, scope.id)));
+    },
+
     async listScopes(orgId: string, kind: ScopeKind, limit: number, cursor: string | null): Promise<Page<ScopeRecord>> {
       const page = await query(scopesQuery(orgId, kind), { limit, cursor });
       return { items: page.items.map((item) => toListedScopeRecord(kind, item)), nextCursor: page.nextCursor };

@@ -240,6 +240,10 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     return this.scopeRecord(orgId, scope);
   }
 
+  async getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord> {
+    return this.scopeRecord(orgId, scope);
+  }
+
   async listScopes(orgId: string, kind: ScopeKind, limit: number, cursor: string | null): Promise<Page<ScopeRecord>> {
     const all = [...this.scopes.entries()]
       .filter(([key]) => key.startsWith(`${orgId}\u0000${kind}\u0000`))

@@ -1,0 +1,10 @@
+// The analytics Lambda: what an org's admins (with a person's JWT) and its analytics keys read, on the REST API
+// behind the analytics authorizer: usage totals, series, breakdowns, the events table and the activity feed.
+
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
+import { areaHandler, type Routes } from '../../shared/http/lambda';
+
+export const analyticsRoutes: Routes<LedgerDependencies, APIGatewayProxyEvent> = {};
+
+export const handler = areaHandler(analyticsRoutes, ledgerDependencies);

@@ -2,6 +2,7 @@
 // caller before dispatch and refuses anyone the route does not accept, so no route handler checks it by hand.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type * as z from 'zod/mini';
 import type { Principal, PrincipalKind } from '../domain/permissions';
 import type { GatewayEvent } from './principal';
 
@@ -12,16 +13,27 @@ export type RouteHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEvent
   principal?: Principal,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/** What the OpenAPI document says of a route, from the same zod schemas the route validates with. */
+export interface RouteDoc {
+  readonly summary: string;
+  readonly path?: z.ZodMiniType;
+  readonly query?: z.ZodMiniType;
+  readonly body?: z.ZodMiniType;
+  /** The success answer's shape, where a schema describes it. */
+  readonly response?: z.ZodMiniType;
+}
+
 export interface Route<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> {
   readonly accepts: readonly PrincipalKind[];
   readonly handle: RouteHandler<Deps, Event>;
+  readonly doc?: RouteDoc;
 }
 
 export type Routes<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> = Readonly<Record<string, Route<Deps, Event>>>;
 
 /** A route only the platform's backend may call. Routes for people and analytics keys resolve what the caller may read (`readerRoute`). */
-export function serviceRoute<Deps>(handle: RouteHandler<Deps>): Route<Deps> {
-  return { accepts: ['service'], handle };
+export function serviceRoute<Deps>(handle: RouteHandler<Deps>, doc?: RouteDoc): Route<Deps> {
+  return { accepts: ['service'], handle, ...(doc ? { doc } : {}) };
 }
 
 /** The key a route is declared under: the HTTP API's `routeKey`, or `METHOD /resource` for a REST API event. */

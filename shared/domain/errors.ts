@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'forbidden'
   | LimitCode
   | 'org_not_found'
+  | 'team_not_found'
   | 'consume_not_found'
   | 'route_not_found'
   | 'idempotency_key_reused'
@@ -68,9 +69,11 @@ export class RouteNotFoundError extends DomainError {
   readonly code = 'route_not_found';
 }
 
+type NotFoundCode = 'org_not_found' | 'team_not_found' | 'consume_not_found';
+
 export class NotFoundError extends DomainError {
-  readonly code: 'org_not_found' | 'consume_not_found';
-  constructor(code: 'org_not_found' | 'consume_not_found', message: string, field?: string) {
+  readonly code: NotFoundCode;
+  constructor(code: NotFoundCode, message: string, field?: string) {
     super(message, field);
     this.code = code;
   }
@@ -104,6 +107,11 @@ export class StoreUnavailableError extends DomainError {
 
 export function orgNotFound(orgId: string): NotFoundError {
   return new NotFoundError('org_not_found', `Org ${orgId} is not provisioned.`, 'orgId');
+}
+
+/** A `teamId` other than the reader's own org: 404, the same whether or not such an org exists. */
+export function teamNotFound(teamId: string): NotFoundError {
+  return new NotFoundError('team_not_found', `No team ${teamId} in your org.`, 'teamId');
 }
 
 export function consumeNotFound(refundOf: string): NotFoundError {

@@ -17,6 +17,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   project_cap_reached: 402,
   api_key_cap_reached: 402,
   org_not_found: 404,
+  team_not_found: 404,
   consume_not_found: 404,
   route_not_found: 404,
   idempotency_key_reused: 409,

@@ -4,7 +4,7 @@
 import { createEventBridgeClient, eventBridgePublisher } from './adapters/eventbridge/event-publisher';
 import { localEventPublisher, processDependencies } from './composition';
 import type { EventPublisher } from './ports/event-publisher';
-import type { JobDependencies } from './use-cases/jobs';
+import type { StreamDependencies } from './use-cases/jobs';
 
 let busPublisher: EventPublisher | undefined;
 
@@ -19,8 +19,8 @@ function eventPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
   throw new Error('No event publisher: set EVENT_BUS_NAME (AWS) or run under the local runner.');
 }
 
-/** What the jobs and the stream handler need: the job store, the clock, the publisher. */
-export function jobDependencies(): JobDependencies & { readonly publisher: EventPublisher } {
+/** What the jobs and the stream handler need: the job and rollup store, the clock, the publisher. */
+export function jobDependencies(): StreamDependencies {
   const { store, clock } = processDependencies();
   return { store, clock, publisher: eventPublisher() };
 }

@@ -4,7 +4,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
+import { usageRoutes } from './usage-routes';
 
-export const analyticsRoutes: Routes<LedgerDependencies, APIGatewayProxyEvent> = {};
+export const analyticsRoutes: Routes<LedgerDependencies, APIGatewayProxyEvent> = {
+  ...usageRoutes,
+};
 
 export const handler = areaHandler(analyticsRoutes, ledgerDependencies);

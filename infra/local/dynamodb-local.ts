@@ -103,7 +103,8 @@ export function createLedgerTableInput(tableName: string) {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: keyAttributes.map((attribute) => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
+    // Indexes may share a key attribute (the by-day indexes share their partition key): each is defined once.
+    AttributeDefinitions: [...new Map(keyAttributes.map((attribute) => [attribute.name, { AttributeName: attribute.name, AttributeType: attribute.type }])).values()],
     KeySchema: [
       { AttributeName: definition.partitionKey.name, KeyType: 'HASH' as const },
       { AttributeName: definition.sortKey.name, KeyType: 'RANGE' as const },
@@ -122,13 +123,19 @@ export function createLedgerTableInput(tableName: string) {
 
 /**
  * Creates the ledger table from LEDGER_TABLE_DEFINITION unless it exists, and says whether it did. A table kept in a
- * data directory from before the table had a stream gets its stream turned on.
+ * data directory from an earlier version gets what it lacks: its stream turned on, its missing indexes created (events
+ * written before an index existed are not in it).
  */
 export async function ensureLedgerTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'existed'> {
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const wanted = createLedgerTableInput(tableName);
     if (!Table?.StreamSpecification?.StreamEnabled) {
-      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: createLedgerTableInput(tableName).StreamSpecification }));
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: wanted.StreamSpecification }));
+    }
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    for (const index of wanted.GlobalSecondaryIndexes.filter((candidate) => !present.has(candidate.IndexName))) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, AttributeDefinitions: wanted.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
     }
     return 'existed';
   } catch (error) {

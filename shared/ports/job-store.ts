@@ -4,7 +4,7 @@
 
 import type { OrgTermsSource } from '../domain/billing-terms';
 import type { TopUpBatch } from '../domain/pool';
-import type { ActivityRecord, OrgRecord } from './ledger-records';
+import type { ActivityRecord, MeterEventRecord, OrgRecord } from './ledger-records';
 
 export type DueKind = 'rollover' | 'expiry';
 
@@ -28,7 +28,11 @@ export interface OrgChange {
 }
 
 /** One change the ledger's stream reports that the service acts on. */
-export type LedgerChange = { readonly kind: 'org'; readonly change: OrgChange } | { readonly kind: 'activity'; readonly entry: ActivityRecord };
+export type LedgerChange =
+  | { readonly kind: 'org'; readonly change: OrgChange }
+  | { readonly kind: 'activity'; readonly entry: ActivityRecord }
+  /** A consume or refund was logged: it goes into the usage rollup. */
+  | { readonly kind: 'metered'; readonly event: MeterEventRecord };
 
 export interface RolloverCommand {
   readonly due: DueItem;

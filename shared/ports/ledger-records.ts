@@ -88,6 +88,8 @@ export interface MeterEventRecord extends JobDetails {
   readonly refundedMilli?: MilliCu | undefined;
   /** refund: the requestId of the consume it reverses. */
   readonly refundOf?: string | undefined;
+  /** refund: it brings the consume's refunded total to the whole charge, so the job no longer counts. */
+  readonly refundsInFull?: boolean | undefined;
 }
 
 /** The org's stored terms alone (plan, anchor, plan-change state), as a plan change or the log records them. */

@@ -14,6 +14,7 @@ import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
 import type { DueItem, JobStore, LedgerChange, OrgChange } from '../ports/job-store';
 import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
+import type { RollupStore } from '../ports/usage-store';
 import { withStoreRetries } from './store-retry';
 
 export interface JobDependencies {
@@ -250,12 +251,27 @@ function publishedEventWithoutId(entry: ActivityRecord): PublishedEvent | undefi
   }
 }
 
-/** The stream's work for one change: the refill trigger for an org change, publishing for an activity entry. */
-export async function handleLedgerChange(change: LedgerChange, deps: JobDependencies & { readonly publisher: EventPublisher }): Promise<void> {
-  if (change.kind === 'org') {
-    await refillOnCrossing(change.change, deps);
-    return;
+/** What the table stream's handler needs: the jobs' store with the rollup's write, the clock, the publisher. */
+export interface StreamDependencies extends JobDependencies {
+  readonly store: JobStore & RollupStore;
+  readonly publisher: EventPublisher;
+}
+
+/**
+ * The stream's work for one change: the refill trigger for an org change, publishing for an activity entry, the
+ * usage rollup for a consume or refund (exactly once, however often the record comes).
+ */
+export async function handleLedgerChange(change: LedgerChange, deps: StreamDependencies): Promise<void> {
+  switch (change.kind) {
+    case 'org':
+      await refillOnCrossing(change.change, deps);
+      return;
+    case 'metered':
+      await withStoreRetries(() => deps.store.applyRollup(change.event));
+      return;
+    case 'activity': {
+      const event = publishedEventOf(change.entry);
+      if (event) await deps.publisher.publish([event]);
+    }
   }
-  const event = publishedEventOf(change.entry);
-  if (event) await deps.publisher.publish([event]);
 }

@@ -68,6 +68,7 @@ export async function refund(request: RefundRequest, deps: MeterDependencies): P
       fingerprint,
       attemptId,
       refundOf: original.requestId,
+      refundsInFull: refundedBefore + amount === original.cuMilli,
     };
     const countersKept = org.countersKeptFrom === null || original.periodId >= org.countersKeptFrom;
     const outcome = await deps.store.commitRefund({ event, original, refundedBefore, returns, countersKept });

@@ -1,7 +1,7 @@
 // API Gateway HTTP API (v2) events as a Lambda receives them, for tests and benchmarks (no vitest imports here).
 
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 /** The event API Gateway hands a Lambda for a service-principal call (IAM already verified). */
 export function serviceEvent(
@@ -44,4 +44,36 @@ export function parseBody(result: { body?: string }): any {
 export function contextWithBudget(budgetMs: number): Context {
   const deadline = Date.now() + budgetMs;
   return { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context;
+}
+
+/**
+ * The REST API (payload v1) event a reader route gets once the analytics authorizer let the caller through: a person
+ * (`{ orgId, userId }`) or an analytics key (`{ orgId, keyId }`). Repeated query parameters are lists.
+ */
+export function readerEvent(
+  routeKey: string,
+  caller: { orgId: string; userId: string } | { orgId: string; keyId: string },
+  query: Record<string, string | readonly string[] | undefined> = {},
+): APIGatewayProxyEvent {
+  const [method, resource] = routeKey.split(' ') as [string, string];
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) multi[name] = typeof value === 'string' ? [value] : [...value];
+  }
+  const single = Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1)!]));
+  const authorizer = 'userId' in caller ? { principalKind: 'person', ...caller, principalId: caller.userId } : { ...caller, principalId: caller.keyId };
+  return {
+    httpMethod: method,
+    resource,
+    path: resource,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: Object.keys(single).length ? single : null,
+    multiValueQueryStringParameters: Object.keys(multi).length ? multi : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { authorizer, identity: { userArn: null }, httpMethod: method, resourcePath: resource, requestId: randomUUID(), stage: 'api' },
+  } as unknown as APIGatewayProxyEvent;
 }

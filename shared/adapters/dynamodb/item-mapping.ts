@@ -5,7 +5,9 @@ import * as z from 'zod/mini';
 import { MEMBER_ROLES, DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { TopUpBatch } from '../../domain/pool';
 import { isCounterName, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
-import { ACTIVITY_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventLogKey, withoutKeys } from './ledger-table';
+import { signedAmount } from '../../domain/usage-events';
+import { ASSET_KINDS, type UsageCell, type UsageCellKey, type UsageDelta } from '../../domain/usage-rollup';
+import { ACTIVITY_ENTITY, EVENT_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventDayKeys, eventLogKey, withoutKeys } from './ledger-table';
 
 type Item = Record<string, unknown>;
 
@@ -86,6 +88,7 @@ const eventItem = z.object({
   availableAfterMilli: z.optional(z.nullable(count)),
   refundedMilli: z.optional(count),
   refundOf: z.optional(text),
+  refundsInFull: z.optional(z.boolean()),
 });
 
 /** Parses an item read back from the table; a shape this service never writes is a fault, not a record. */
@@ -202,9 +205,61 @@ export function toLogEntry(item: Item): LogEntry {
   return item.entity === ACTIVITY_ENTITY ? toActivityRecord(item) : toEventRecord(item);
 }
 
-/** The event's item (without its primary key): the record, its place in the activity log, and its entity. */
+/** The event's item (without its primary key): the record, its place in the activity log and the by-day indexes, its entity. */
 export function toEventItem(event: MeterEventRecord): Item {
-  return { ...eventLogKey(event.orgId, event.createdAt, event.eventId), entity: 'event', ...event };
+  return {
+    ...eventLogKey(event.orgId, event.createdAt, event.eventId),
+    ...eventDayKeys({ ...event, amountMilli: signedAmount(event) }),
+    entity: EVENT_ENTITY,
+    ...event,
+  };
+}
+
+// Rollup cells: the dimensions, the totals, and per hour and per asset kind one number each (top-level numbers, so
+// that one UpdateItem ADDs an event to all of them).
+const HOUR_CU_PREFIX = 'cu@';
+const HOUR_JOBS_PREFIX = 'jobs@';
+const ASSETS_PREFIX = 'assets@';
+export const USAGE_ENTITY = 'usage';
+
+const cellItem = z.object({ day: text, projectId: text, userId: text, jobType: text, modelId: z.optional(text), cuMilli: count, jobs: count });
+
+/** The attribute names and numbers an event's delta adds to its cell. */
+export function cellIncrements(delta: UsageDelta): Record<string, number> {
+  return {
+    cuMilli: delta.cuMilli,
+    jobs: delta.jobs,
+    [`${HOUR_CU_PREFIX}${delta.hour}`]: delta.cuMilli,
+    [`${HOUR_JOBS_PREFIX}${delta.hour}`]: delta.jobs,
+    ...(delta.asset ? { [`${ASSETS_PREFIX}${delta.asset.kind}`]: delta.asset.count } : {}),
+  };
+}
+
+/** The cell's own attributes, which every write of it sets (the same values each time). */
+export function cellDimensions(key: UsageCellKey): Item {
+  return { entity: USAGE_ENTITY, day: key.day, projectId: key.projectId, userId: key.userId, jobType: key.jobType, ...(key.modelId === null ? {} : { modelId: key.modelId }) };
+}
+
+/** A whole cell as one item (the bulk loader writes cells it summed in memory). */
+export function toCellItem(cell: UsageCell): Item {
+  const hours = Object.entries(cell.hours).flatMap(([hour, amounts]) => [
+    [`${HOUR_CU_PREFIX}${hour}`, amounts.cuMilli],
+    [`${HOUR_JOBS_PREFIX}${hour}`, amounts.jobs],
+  ]);
+  const assets = Object.entries(cell.assets).map(([kind, total]) => [`${ASSETS_PREFIX}${kind}`, total]);
+  return { ...cellDimensions(cell), cuMilli: cell.cuMilli, jobs: cell.jobs, ...Object.fromEntries([...hours, ...assets]) };
+}
+
+export function toUsageCell(item: Item): UsageCell {
+  const cell = parseItem(cellItem, item, 'usage cell');
+  const cuByHour = numbersUnder(item, HOUR_CU_PREFIX);
+  const jobsByHour = numbersUnder(item, HOUR_JOBS_PREFIX);
+  const hours: Record<string, { cuMilli: number; jobs: number }> = {};
+  for (const hour of new Set([...Object.keys(cuByHour), ...Object.keys(jobsByHour)])) {
+    hours[hour] = { cuMilli: cuByHour[hour] ?? 0, jobs: jobsByHour[hour] ?? 0 };
+  }
+  const assets = Object.fromEntries(Object.entries(numbersUnder(item, ASSETS_PREFIX)).filter(([kind]) => (ASSET_KINDS as readonly string[]).includes(kind)));
+  return { ...cell, modelId: cell.modelId ?? null, hours, assets };
 }
 
 const listedScope = z.object({ scopeId: text });

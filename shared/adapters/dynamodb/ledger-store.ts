@@ -1,14 +1,16 @@
-// The ledger's ports on DynamoDB, together: the meter, admin and job stores over one table access.
+// The ledger's ports on DynamoDB, together: the meter, admin, job and usage stores over one table access.
 
 import type { AdminStore } from '../../ports/admin-store';
 import type { JobStore } from '../../ports/job-store';
 import type { MeterStore } from '../../ports/meter-store';
+import type { RollupStore, UsageStore } from '../../ports/usage-store';
+import { dynamoDbUsageStore } from './usage-store';
 import { dynamoDbAdminStore } from './admin-store';
 import { dynamoDbJobStore } from './job-store';
 import { dynamoDbMeterStore } from './meter-store';
 import type { LedgerTableAccess } from './table-access';
 
-export interface DynamoDbLedgerStore extends MeterStore, AdminStore, JobStore {
+export interface DynamoDbLedgerStore extends MeterStore, AdminStore, JobStore, UsageStore, RollupStore {
   /** The same stores for one request: their calls end when `signal` aborts. */
   forRequest(signal: AbortSignal): DynamoDbLedgerStore;
 }
@@ -18,6 +20,7 @@ export function dynamoDbLedgerStore(table: LedgerTableAccess): DynamoDbLedgerSto
     ...dynamoDbMeterStore(table),
     ...dynamoDbJobStore(table),
     ...dynamoDbAdminStore(table),
+    ...dynamoDbUsageStore(table),
     forRequest: (signal) => dynamoDbLedgerStore(table.forRequest(signal)),
   };
 }

@@ -9,6 +9,14 @@ export const SORT_KEY = 'sk';
 export const EVENT_LOG_INDEX = 'gsi1';
 export const EVENT_LOG_PARTITION_KEY = 'gsi1pk';
 export const EVENT_LOG_SORT_KEY = 'gsi1sk';
+/** The events of one org and UTC day, by signed amount (the events table sorted by amount). */
+export const EVENTS_BY_AMOUNT_INDEX = 'gsi2';
+/** The events of one org and UTC day, by user (the events table sorted by user). */
+export const EVENTS_BY_USER_INDEX = 'gsi3';
+/** The partition key both by-day indexes share: `ORG#<org>#DAY#<date>`. */
+export const EVENT_DAY_KEY = 'gsi2pk';
+export const AMOUNT_SORT_KEY = 'gsi2sk';
+export const USER_SORT_KEY = 'gsi3sk';
 /** Only for clean-up of disposable items; never relied on for correctness (TTL deletes days late). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
@@ -23,6 +31,18 @@ export const LEDGER_TABLE_DEFINITION = {
       sortKey: { name: EVENT_LOG_SORT_KEY, type: 'S' },
       projection: 'ALL',
     },
+    {
+      indexName: EVENTS_BY_AMOUNT_INDEX,
+      partitionKey: { name: EVENT_DAY_KEY, type: 'S' },
+      sortKey: { name: AMOUNT_SORT_KEY, type: 'S' },
+      projection: 'ALL',
+    },
+    {
+      indexName: EVENTS_BY_USER_INDEX,
+      partitionKey: { name: EVENT_DAY_KEY, type: 'S' },
+      sortKey: { name: USER_SORT_KEY, type: 'S' },
+      projection: 'ALL',
+    },
   ],
   timeToLiveAttribute: TTL_ATTRIBUTE,
   /** The table's stream: auto-refill reads a consume's before and after, and activity entries are published from it. */
@@ -31,16 +51,19 @@ export const LEDGER_TABLE_DEFINITION = {
 
 /** The sort key of an org's own item (its plan, limits and pool). */
 export const ORG_SORT_KEY = 'ORG';
+/** The `entity` of a consume or refund: the stream rolls each one up into the usage cells once. */
+export const EVENT_ENTITY = 'event';
 /** The `entity` of an activity-log entry besides consumes and refunds (a plan change, reset, top-up, expiry); the stream publishes some. */
 export const ACTIVITY_ENTITY = 'activity';
 
 /**
  * The stream records the stream job is given, as Lambda event filter patterns (the local runner applies the same):
- * a changed org item (auto-refill compares its pool before and after) and a new activity-log entry (published).
+ * a changed org item (auto-refill compares its pool before and after), a new activity-log entry (published) and a
+ * new consume or refund (rolled up into the usage cells).
  */
 export const LEDGER_STREAM_FILTERS = [
   { eventName: ['MODIFY'], dynamodb: { Keys: { [SORT_KEY]: { S: [ORG_SORT_KEY] } } } },
-  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY] } } } },
+  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY, EVENT_ENTITY] } } } },
 ] as const;
 
 const SCOPE_PREFIX: Record<ScopeKind, string> = { project: 'PROJECT#', member: 'MEMBER#', api_key: 'APIKEY#' };
@@ -75,6 +98,75 @@ export function eventLogKey(orgId: string, createdAt: string, eventId: string): 
 
 export function eventLogPartition(orgId: string): string {
   return `ORG#${orgId}#LOG`;
+}
+
+/** Keeps signed amounts (refunds are negative) non-negative and fixed-width in a sort key: MAX_CU is 10^12 milli. */
+const AMOUNT_KEY_OFFSET = 10 ** 15;
+const AMOUNT_KEY_DIGITS = 16;
+
+/** Where an event sits in the by-day indexes: its day's partition, by signed amount and by user, ties by time then id. */
+export function eventDayKeys(event: { orgId: string; createdAt: string; eventId: string; userId: string; amountMilli: number }): Record<string, string> {
+  const tail = `${event.createdAt}#${event.eventId}`;
+  return {
+    [EVENT_DAY_KEY]: eventDayPartition(event.orgId, event.createdAt.slice(0, 10)),
+    [AMOUNT_SORT_KEY]: `${amountKeyPart(event.amountMilli)}#${tail}`,
+    [USER_SORT_KEY]: `${event.userId}#${tail}`,
+  };
+}
+
+export function eventDayPartition(orgId: string, day: string): string {
+  return `ORG#${orgId}#DAY#${day}`;
+}
+
+function amountKeyPart(amountMilli: number): string {
+  return String(amountMilli + AMOUNT_KEY_OFFSET).padStart(AMOUNT_KEY_DIGITS, '0');
+}
+
+/** The rollup cells of one org and month, each under `<day>#...` (see cellIdOf): a range of days is a key range. */
+export function usageCellKey(orgId: string, cellId: string): ItemKey {
+  return { pk: usagePartition(orgId, cellId.slice(0, 7)), sk: cellId };
+}
+
+function usagePartition(orgId: string, month: string): string {
+  return `ORG#${orgId}#USAGE#${month}`;
+}
+
+/** The cells of the days from `from` to `to` (ISO dates) of one month, in day order. */
+export function usageCellsQuery(orgId: string, month: string, from: string, to: string): TableQuery {
+  const pk = usagePartition(orgId, month);
+  return {
+    KeyConditionExpression: `${PARTITION_KEY} = :pk AND ${SORT_KEY} BETWEEN :from AND :to`,
+    ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': `${to}#\uffff` },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY],
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk,
+  };
+}
+
+/** Says that one event was rolled up (beside the event, under its request id): a redelivered record adds nothing. */
+export function rollupMarkerKey(orgId: string, requestId: string): ItemKey {
+  return { pk: eventKey(orgId, requestId).pk, sk: 'ROLLUP' };
+}
+
+/** How long a rollup marker is kept: far beyond a stream's 24-hour retention, the longest a record can come again. */
+export const ROLLUP_MARKER_TTL_DAYS = 7;
+
+/** The latest friendly name recorded for each model of an org. */
+export function modelNameKey(orgId: string, modelId: string): ItemKey {
+  return { pk: modelNamesPartition(orgId), sk: `MODEL#${modelId}` };
+}
+
+function modelNamesPartition(orgId: string): string {
+  return `ORG#${orgId}#MODELS`;
+}
+
+export function modelNamesQuery(orgId: string): TableQuery {
+  const pk = modelNamesPartition(orgId);
+  return {
+    KeyConditionExpression: `${PARTITION_KEY} = :pk`,
+    ExpressionAttributeValues: { ':pk': pk },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY],
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk,
+  };
 }
 
 /** The attribute that counts a scope's usage in one billing period (by its id, the first instant): a new period starts at zero by itself. */
@@ -144,7 +236,16 @@ export function keyIdentity(key: ItemKey | Readonly<Record<string, unknown>>): s
 
 /** An item without its table keys (primary and event-log index): the entity's own attributes. */
 export function withoutKeys(item: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const { [PARTITION_KEY]: _pk, [SORT_KEY]: _sk, [EVENT_LOG_PARTITION_KEY]: _logPk, [EVENT_LOG_SORT_KEY]: _logSk, ...rest } = item;
+  const {
+    [PARTITION_KEY]: _pk,
+    [SORT_KEY]: _sk,
+    [EVENT_LOG_PARTITION_KEY]: _logPk,
+    [EVENT_LOG_SORT_KEY]: _logSk,
+    [EVENT_DAY_KEY]: _dayPk,
+    [AMOUNT_SORT_KEY]: _amountSk,
+    [USER_SORT_KEY]: _userSk,
+    ...rest
+  } = item;
   return rest;
 }
 
@@ -152,6 +253,9 @@ export function withoutKeys(item: Readonly<Record<string, unknown>>): Record<str
 export interface TableQuery {
   readonly IndexName?: string;
   readonly KeyConditionExpression: string;
+  /** Applied after the key condition: items it drops are still read (and paid for). */
+  readonly FilterExpression?: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
   readonly ExpressionAttributeValues: Record<string, unknown>;
   /** The attributes of this query's LastEvaluatedKey. */
   readonly cursorAttributes: readonly string[];

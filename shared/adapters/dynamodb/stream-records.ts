@@ -1,13 +1,13 @@
 // The ledger table's stream records, read as the changes the service acts on: an org item changed (its before and
-// after), or an activity entry was written. Everything else on the stream (consumes, scopes, due items) is not ours
-// to act on and reads as undefined.
+// after), an activity entry was written, or a consume or refund was logged. Everything else on the stream (scopes,
+// due items, rollup cells) is not ours to act on and reads as undefined.
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { LedgerChange } from '../../ports/job-store';
-import { toActivityRecord, toOrgRecord } from './item-mapping';
-import { ACTIVITY_ENTITY, CHARGED_AT, ORG_SORT_KEY, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
+import { toActivityRecord, toEventRecord, toOrgRecord } from './item-mapping';
+import { ACTIVITY_ENTITY, CHARGED_AT, EVENT_ENTITY, ORG_SORT_KEY, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
 
 type Image = Record<string, AttributeValue>;
 
@@ -29,6 +29,9 @@ export function ledgerChangeOf(record: DynamoDBRecord): LedgerChange | undefined
   }
   if (record.eventName === 'INSERT' && newImage && newImage.entity?.S === ACTIVITY_ENTITY) {
     return { kind: 'activity', entry: toActivityRecord(unmarshall(newImage)) };
+  }
+  if (record.eventName === 'INSERT' && newImage && newImage.entity?.S === EVENT_ENTITY) {
+    return { kind: 'metered', event: toEventRecord(unmarshall(newImage)) };
   }
   return undefined;
 }

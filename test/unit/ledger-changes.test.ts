@@ -57,9 +57,30 @@ describe('ledger stream changes', () => {
     for (const after of [refunded, toppedUp, expired, downgraded]) expect(ledgerChangeOf(record('MODIFY', charged, after))).toBeUndefined();
   });
 
-  it('reads a new activity entry, and nothing from consumes, scopes, due items or removals', () => {
+  it('reads a new activity entry and a new consume or refund, and nothing from scopes, refunded totals, rollups, due items or removals', () => {
     expect(ledgerChangeOf(record('INSERT', undefined, { pk: 'ORG#acme#ACT#EXPIRED#buy-1', sk: 'ACTIVITY', entity: 'activity', ...entry }))).toEqual({ kind: 'activity', entry });
-    expect(ledgerChangeOf(record('INSERT', undefined, { pk: 'ORG#acme#REQ#r1', sk: 'EVENT', entity: 'event', kind: 'consume' }))).toBeUndefined();
+    const consumed = {
+      kind: 'consume',
+      orgId: 'acme',
+      requestId: 'r1',
+      eventId: 'evt_1',
+      createdAt: '2026-03-01T10:00:00.000Z',
+      periodId: '2026-02-15T00:00:00.000Z',
+      projectId: 'web',
+      userId: 'ana',
+      actorKind: 'member',
+      jobType: 'upscale',
+      cuMilli: 1500,
+      poolCategory: 'allocated',
+      draws: [{ ref: { kind: 'allowance' }, milli: 1500 }],
+      counters: ['team', 'project:web', 'member:ana'],
+      fingerprint: 'f',
+      attemptId: 'a',
+    } as const;
+    const item = { pk: 'ORG#acme#REQ#r1', sk: 'EVENT', entity: 'event', gsi1pk: 'ORG#acme#LOG', gsi1sk: 'x', gsi2pk: 'ORG#acme#DAY#2026-03-01', gsi2sk: 'y', gsi3sk: 'z', ...consumed };
+    expect(ledgerChangeOf(record('INSERT', undefined, item))).toEqual({ kind: 'metered', event: consumed });
+    expect(ledgerChangeOf(record('MODIFY', item, { ...item, refundedMilli: 500 }))).toBeUndefined();
+    expect(ledgerChangeOf(record('INSERT', undefined, { pk: 'ORG#acme#USAGE#2026-03', sk: '2026-03-01#web#ana#upscale#', entity: 'usage', cuMilli: 1500 }))).toBeUndefined();
     expect(ledgerChangeOf(record('MODIFY', { pk: 'ORG#acme', sk: 'MEMBER#ana', 'used@x': 1 }, { pk: 'ORG#acme', sk: 'MEMBER#ana', 'used@x': 2 }))).toBeUndefined();
     expect(ledgerChangeOf(record('INSERT', undefined, { pk: 'DUE#expiry', sk: '2026-03-01#acme#buy-1', entity: 'due' }))).toBeUndefined();
     expect(ledgerChangeOf(record('REMOVE', { pk: 'DUE#expiry', sk: 'x', entity: 'due' }, undefined))).toBeUndefined();

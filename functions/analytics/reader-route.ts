@@ -7,10 +7,13 @@ import type { Route, RouteDoc } from '../../shared/http/routes';
 import type { AdminStore } from '../../shared/ports/admin-store';
 import { resolveReader } from '../../shared/use-cases/reader-access';
 
-export type ReaderRouteHandler<Deps> = (event: APIGatewayProxyEvent, deps: Deps, reader: ReadScope) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ReaderRouteHandler<Deps, Answer = APIGatewayProxyStructuredResultV2> = (event: APIGatewayProxyEvent, deps: Deps, reader: ReadScope) => Promise<Answer>;
 
 /** A read-only route for an org's admins (by their member record) and its analytics keys; everyone else gets 403. */
-export function readerRoute<Deps extends { readonly store: Pick<AdminStore, 'getScope'> }>(handle: ReaderRouteHandler<Deps>, doc?: RouteDoc): Route<Deps, APIGatewayProxyEvent> {
+export function readerRoute<Deps extends { readonly store: Pick<AdminStore, 'getScope'> }, Answer = APIGatewayProxyStructuredResultV2>(
+  handle: ReaderRouteHandler<Deps, Answer>,
+  doc?: RouteDoc,
+): Route<Deps, APIGatewayProxyEvent, Answer> {
   return {
     accepts: ['person', 'analytics_key'],
     handle: async (event, deps, principal) => handle(event, deps, await resolveReader(principal!, deps)),

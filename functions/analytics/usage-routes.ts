@@ -31,7 +31,7 @@ const powerUsersQuery = z.strictObject({
 });
 
 /** `groupBy=userId,projectId`: one or more of the dimensions, each once. */
-const groupBy = z.pipe(
+export const groupByParameter = z.pipe(
   z.string().check(z.maxLength(200, 'must be at most 200 characters')),
   z.transform((text, context) => {
     const dimensions = text.split(',').map((part) => part.trim());
@@ -44,7 +44,7 @@ const groupBy = z.pipe(
   }),
 );
 
-const breakdownQuery = z.strictObject({ ...filterParameters, groupBy });
+const breakdownQuery = z.strictObject({ ...filterParameters, groupBy: groupByParameter });
 
 /** A bound on the events' signed amount (refunds are negative), in CU. */
 const amountBound = z.optional(
@@ -58,9 +58,9 @@ const amountBound = z.optional(
     ),
 );
 
-const eventsQuery = z.strictObject({
+/** The events table's filters and order (seed 002), shared by its page route and its CSV export. */
+export const eventTableParameters = {
   ...filterParameters,
-  ...pageParameters,
   resourceType: z.optional(z.array(snakeCase(64)).check(z.maxLength(100, 'may list at most 100 values'))),
   poolCategory: z.optional(z.array(z.enum(['allocated', 'surplus', 'hybrid'])).check(z.maxLength(3, 'may list at most 3 values'))),
   ioType: z.optional(z.array(z.enum(['input', 'output'])).check(z.maxLength(2, 'may list at most 2 values'))),
@@ -68,7 +68,9 @@ const eventsQuery = z.strictObject({
   maxCu: amountBound,
   sort: z._default(z.enum(EVENT_SORTS), 'createdAt'),
   order: z._default(z.enum(SORT_ORDERS), 'desc'),
-});
+};
+
+const eventsQuery = z.strictObject({ ...eventTableParameters, ...pageParameters });
 
 const range = (selection: { startDate: string; endDate: string }) => ({ startDate: selection.startDate, endDate: selection.endDate });
 const metricValue = (metric: Metric, value: number) => (metric === 'cu' ? toCu(value) : value);
@@ -140,7 +142,7 @@ export async function eventsRoute(event: APIGatewayProxyEvent, deps: LedgerDepen
   return jsonResponse(200, { items: page.items.map(eventTableRow), nextCursor: page.nextCursor });
 }
 
-export function eventFilterInput(query: z.output<typeof eventsQuery>) {
+export function eventFilterInput(query: z.output<z.ZodMiniObject<typeof eventTableParameters>>) {
   return {
     ...filterInput(query),
     resourceTypes: query.resourceType,

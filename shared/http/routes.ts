@@ -6,12 +6,15 @@ import type * as z from 'zod/mini';
 import type { Principal, PrincipalKind } from '../domain/permissions';
 import type { GatewayEvent } from './principal';
 
-/** HTTP API areas get payload v2 events; a REST API area (the Analytics API) gets payload v1 events. */
-export type RouteHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> = (
+/**
+ * HTTP API areas get payload v2 events; a REST API area (the Analytics API) gets payload v1 events. A route answers
+ * a whole response, or (a streaming area's) one whose body streams (`StreamedAnswer`, shared/http/streaming.ts).
+ */
+export type RouteHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2, Answer = APIGatewayProxyStructuredResultV2> = (
   event: Event,
   deps: Deps,
   principal?: Principal,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+) => Promise<Answer>;
 
 /** What the OpenAPI document says of a route, from the same zod schemas the route validates with. */
 export interface RouteDoc {
@@ -23,13 +26,13 @@ export interface RouteDoc {
   readonly response?: z.ZodMiniType;
 }
 
-export interface Route<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> {
+export interface Route<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2, Answer = APIGatewayProxyStructuredResultV2> {
   readonly accepts: readonly PrincipalKind[];
-  readonly handle: RouteHandler<Deps, Event>;
+  readonly handle: RouteHandler<Deps, Event, Answer>;
   readonly doc?: RouteDoc;
 }
 
-export type Routes<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> = Readonly<Record<string, Route<Deps, Event>>>;
+export type Routes<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2, Answer = APIGatewayProxyStructuredResultV2> = Readonly<Record<string, Route<Deps, Event, Answer>>>;
 
 /** A route only the platform's backend may call. Routes for people and analytics keys resolve what the caller may read (`readerRoute`). */
 export function serviceRoute<Deps>(handle: RouteHandler<Deps>, doc?: RouteDoc): Route<Deps> {

@@ -82,6 +82,28 @@ export async function listUsageEvents(
   return { items: events, nextCursor: more && last ? encodeEventCursor(query, positionOf(last)) : null };
 }
 
+/** Rows an export reads at a time. */
+const EXPORT_PAGE_SIZE = 100;
+
+/**
+ * Every row of the events table for a query, page by page, in order: the CSV export streams them as they come. The
+ * selection is checked before the first page is read, so bad filters fail before anything is sent.
+ */
+export function eachEventsPage(reader: ReadScope, input: UsageFilterInput & EventFilterInput, order: EventOrder, deps: AnalyticsDependencies): AsyncIterable<MeterEventRecord[]> {
+  const selection = eventSelection(selectionFor(reader, input, deps.clock.now()), input, order);
+  return {
+    async *[Symbol.asyncIterator]() {
+      let after: EventPosition | null = null;
+      do {
+        const page = await withStoreRetries(() => deps.store.listTableEvents(selection, order, EXPORT_PAGE_SIZE, after));
+        yield page.events;
+        const last = page.events.at(-1);
+        after = page.more && last ? positionOf(last) : null;
+      } while (after);
+    },
+  };
+}
+
 function setsAsLists(selection: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(selection).map(([key, value]) => [key, value instanceof Set ? [...value].sort() : value]));
 }

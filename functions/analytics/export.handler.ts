@@ -1,0 +1,81 @@
+// The CSV export Lambda (`GET /v1/usage/export.csv`): the events table, or with `groupBy` the breakdown, under the
+// same filters as their JSON routes, streamed as it is read (Lambda response streaming behind the REST API; the
+// local runner streams it chunked). A streaming function is its own Lambda: its responses are not the JSON proxy
+// answers the other analytics routes give.
+
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { invalidField } from '../../shared/domain/errors';
+import type { ReadScope } from '../../shared/domain/permissions';
+import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
+import type { Routes } from '../../shared/http/routes';
+import { lambdaStreamingEntry, streamingAreaHandler, type StreamedAnswer } from '../../shared/http/streaming';
+import { eachEventsPage, getBreakdown } from '../../shared/use-cases/usage-analytics';
+import { csvStream } from './csv';
+import { readerRoute } from './reader-route';
+import { filterInput, readQuery } from './usage-query';
+import { breakdownRow, eventFilterInput, eventTableParameters, eventTableRow, groupByParameter } from './usage-routes';
+
+const exportQuery = z.strictObject({ ...eventTableParameters, groupBy: z.optional(groupByParameter) });
+
+/** The events table's columns, in the seed's order first. */
+export const EVENT_COLUMNS = [
+  'createdAt',
+  'userId',
+  'amount',
+  'resourceType',
+  'poolCategory',
+  'ioType',
+  'requestId',
+  'endpoint',
+  'projectId',
+  'jobType',
+  'modelName',
+  'modelId',
+  'kind',
+  'refundOf',
+  'eventId',
+] as const;
+
+/** Filters only events carry: the rollup behind a breakdown has no such dimension. */
+const EVENT_ONLY = ['resourceType', 'poolCategory', 'ioType', 'minCu', 'maxCu'] as const;
+
+export async function exportRoute(event: APIGatewayProxyEvent, deps: LedgerDependencies, reader: ReadScope): Promise<StreamedAnswer> {
+  const query = readQuery(event, exportQuery);
+  if (query.groupBy) {
+    const eventOnly = EVENT_ONLY.find((name) => query[name] !== undefined);
+    if (eventOnly) throw invalidField(eventOnly, `${eventOnly}: filters events only; leave out groupBy to export events`);
+    const groupBy = query.groupBy;
+    const rows = (async function* () {
+      const { groups } = await getBreakdown(reader, filterInput(query), groupBy, deps);
+      yield groups.map(breakdownRow);
+    })();
+    return csvAnswer(`usage-breakdown`, [...groupBy, 'cu', 'jobs'], rows);
+  }
+  const pages = eachEventsPage(reader, eventFilterInput(query), { sort: query.sort, order: query.order }, deps);
+  const rows = (async function* () {
+    for await (const page of pages) yield page.map(eventTableRow);
+  })();
+  return csvAnswer('usage-events', EVENT_COLUMNS, rows);
+}
+
+function csvAnswer(name: string, columns: readonly string[], rows: AsyncIterable<readonly Readonly<Record<string, unknown>>[]>): StreamedAnswer {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` },
+    body: csvStream(columns, rows),
+  };
+}
+
+export const exportRoutes: Routes<LedgerDependencies, APIGatewayProxyEvent, StreamedAnswer> = {
+  'GET /v1/usage/export.csv': readerRoute(exportRoute, {
+    summary: 'The events table (or, with groupBy, the breakdown) as CSV, streamed, under the same filters; spreadsheet-safe cells',
+    query: exportQuery,
+  }),
+};
+
+/** Writes to a sink: the local runner and tests call this. */
+export const streamingHandler = streamingAreaHandler(exportRoutes, ledgerDependencies);
+
+/** The Lambda entry (response streaming). */
+export const handler = lambdaStreamingEntry(streamingHandler);

@@ -10,10 +10,10 @@ import { resolveReader } from '../../shared/use-cases/reader-access';
 export type ReaderRouteHandler<Deps> = (event: APIGatewayProxyEvent, deps: Deps, reader: ReadScope) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** A read-only route for an org's admins (by their member record) and its analytics keys; everyone else gets 403. */
-export function readerRoute<Deps extends { readonly store: Pick<AdminStore, 'getScope'> }>(handle: ReaderRouteHandler<Deps>, doc?: RouteDoc): Route<Deps, APIGatewayProxyEvent> {
+export function readerRoute<Deps extends { readonly store: Pick<AdminStore, 'getScope'> }>(handle: ReaderRouteHandler<Deps>, doc: RouteDoc): Route<Deps, APIGatewayProxyEvent> {
   return {
     accepts: ['person', 'analytics_key'],
     handle: async (event, deps, principal) => handle(event, deps, await resolveReader(principal!, deps)),
-    ...(doc ? { doc } : {}),
+    doc,
   };
 }

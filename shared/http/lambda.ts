@@ -32,7 +32,7 @@ export function areaHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEv
     .handler((event, context) => {
       const route = routes[routeKeyOf(event)];
       if (!route) throw routeNotFound(routeKeyOf(event));
-      const principal = requirePrincipal(event, route.accepts);
+      const principal = route.accepts === 'anyone' ? undefined : requirePrincipal(event, route.accepts);
       return answerBeforeTimeout(context, (signal) => route.handle(event, deps(signal), principal));
     });
 }

@@ -1,5 +1,6 @@
-// A route: the principals it accepts and the function that serves it. The shared handler (lambda.ts) resolves the
-// caller before dispatch and refuses anyone the route does not accept, so no route handler checks it by hand.
+// A route: the principals it accepts, the function that serves it, and what the OpenAPI document says of it. The
+// shared handler (lambda.ts) resolves the caller before dispatch and refuses anyone the route does not accept, so no
+// route handler checks it by hand.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
@@ -13,7 +14,11 @@ export type RouteHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEvent
   principal?: Principal,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** What the OpenAPI document says of a route, from the same zod schemas the route validates with. */
+/**
+ * What the OpenAPI document says of a route, from the same zod schemas the route validates with (object schemas for
+ * `path` and `query`: each property is a parameter). Required on every route, so a route nobody described fails the
+ * type-check.
+ */
 export interface RouteDoc {
   readonly summary: string;
   readonly path?: z.ZodMiniType;
@@ -21,19 +26,29 @@ export interface RouteDoc {
   readonly body?: z.ZodMiniType;
   /** The success answer's shape, where a schema describes it. */
   readonly response?: z.ZodMiniType;
+  /** The success statuses, where not just 200 (a top-up: 201 when it adds the batch, 200 on a replay). */
+  readonly statuses?: readonly number[];
 }
 
+/** `anyone`: a route that holds no data and asks for no credentials (the OpenAPI document); otherwise the principals let in. */
+export type RouteAccess = readonly PrincipalKind[] | 'anyone';
+
 export interface Route<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> {
-  readonly accepts: readonly PrincipalKind[];
+  readonly accepts: RouteAccess;
   readonly handle: RouteHandler<Deps, Event>;
-  readonly doc?: RouteDoc;
+  readonly doc: RouteDoc;
 }
 
 export type Routes<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2> = Readonly<Record<string, Route<Deps, Event>>>;
 
 /** A route only the platform's backend may call. Routes for people and analytics keys resolve what the caller may read (`readerRoute`). */
-export function serviceRoute<Deps>(handle: RouteHandler<Deps>, doc?: RouteDoc): Route<Deps> {
-  return { accepts: ['service'], handle, ...(doc ? { doc } : {}) };
+export function serviceRoute<Deps>(handle: RouteHandler<Deps>, doc: RouteDoc): Route<Deps> {
+  return { accepts: ['service'], handle, doc };
+}
+
+/** A route anyone may call, without credentials: only for what holds no data. */
+export function publicRoute<Deps>(handle: RouteHandler<Deps>, doc: RouteDoc): Route<Deps> {
+  return { accepts: 'anyone', handle, doc };
 }
 
 /** The key a route is declared under: the HTTP API's `routeKey`, or `METHOD /resource` for a REST API event. */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { API_AREAS, type RouteAuth } from '../../infra/api-routes';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
-import { readScopeOf, scopeIncludes, type MemberRole, type Principal, type PrincipalKind } from '../../shared/domain/permissions';
+import { openApiRoutes } from '../../functions/openapi/openapi.handler';
+import { readScopeOf, scopeIncludes, type MemberRole, type Principal } from '../../shared/domain/permissions';
 import { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledger-store';
 import { readerRoute } from '../../functions/analytics/reader-route';
 import { provisionOrg } from '../../shared/use-cases/billing';
@@ -73,10 +74,10 @@ describe('the principal, from what the gateway verified', () => {
   });
 
   it("declares on every route exactly the principal its area's authorizer lets through", () => {
-    const byAuth: Record<RouteAuth, PrincipalKind> = { service: 'service', human: 'person', analytics: 'analytics_key' };
-    const routes: Record<string, Record<string, { accepts: RouteAccess }>> = { meter: meterRoutes, admin: adminRoutes };
+    const byAuth: Record<RouteAuth, RouteAccess> = { service: ['service'], human: ['person'], analytics: ['person', 'analytics_key'], public: 'anyone' };
+    const routes: Record<string, Record<string, { accepts: RouteAccess }>> = { meter: meterRoutes, admin: adminRoutes, openapi: openApiRoutes };
     for (const area of API_AREAS) {
-      for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, [byAuth[area.auth]]]);
+      for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, byAuth[area.auth]]);
     }
   });
 });

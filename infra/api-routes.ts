@@ -4,6 +4,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { adminRoutes, handler as adminHandler } from '../functions/admin/admin.handler';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
+import { handler as openApiHandler, openApiRoutes } from '../functions/openapi/openapi.handler';
 
 /** HTTP API routes (service, human) hand the Lambda payload v2 events, routed on `routeKey`. */
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -14,9 +15,10 @@ export type LambdaRestHandler = (event: APIGatewayProxyEvent, context: Context) 
  * Who may call an area's routes:
  * - `service`: the platform's backend (IAM SigV4 on AWS, a bearer token locally);
  * - `human`: a signed-in person (a JWT from the platform's identity provider);
- * - `analytics`: a BI tool with an org's Analytics API key (HTTP Basic, checked by the authorizer Lambda).
+ * - `analytics`: a BI tool with an org's Analytics API key (HTTP Basic, checked by the authorizer Lambda);
+ * - `public`: anyone, without credentials: only for routes that hold no data (the OpenAPI document).
  */
-export type RouteAuth = 'service' | 'human' | 'analytics';
+export type RouteAuth = 'service' | 'human' | 'analytics' | 'public';
 
 /** The DynamoDB actions a Lambda can be granted on the ledger table (a transaction item needs its own action). */
 export type LedgerTableAction =
@@ -60,7 +62,7 @@ interface AreaRoutes extends DeployedFunction {
 }
 
 export type ApiArea =
-  | (AreaRoutes & { readonly auth: 'service' | 'human'; readonly handler: LambdaHttpHandler })
+  | (AreaRoutes & { readonly auth: 'service' | 'human' | 'public'; readonly handler: LambdaHttpHandler })
   | (AreaRoutes & { readonly auth: 'analytics'; readonly handler: LambdaRestHandler });
 
 export const API_AREAS: readonly ApiArea[] = [
@@ -87,5 +89,16 @@ export const API_AREAS: readonly ApiArea[] = [
       table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
       eventLogIndex: true,
     },
+  },
+  {
+    name: 'openapi',
+    entry: 'functions/openapi/openapi.handler.ts',
+    handler: openApiHandler,
+    routeKeys: Object.keys(openApiRoutes),
+    auth: 'public',
+    // Anyone may call it: a ceiling keeps a flood of calls from taking the account's concurrency.
+    reservedConcurrency: 5,
+    // It answers with the document it was bundled with, and touches nothing.
+    needs: { table: [] },
   },
 ];

@@ -82,6 +82,13 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
     });
   }
 
+  for (const route of stateless.publicRoutes) {
+    acknowledge(route, {
+      'AwsSolutions-APIG4':
+        'A public route serves what holds no data (the OpenAPI document, built from the route schemas); its function has no grants, a concurrency ceiling and the stage throttle.',
+    });
+  }
+
   const serviceCaller = stateless.node.tryFindChild('ServiceCallerPolicy');
   if (serviceCaller) {
     const api = logicalId(stateless.httpApi.node.defaultChild as CfnElement);

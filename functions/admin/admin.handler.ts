@@ -14,7 +14,7 @@ import { drawRow, returnRow } from '../../shared/http/pool-rows';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
 import { parseInput, pathParameters, queryParameters, readJsonBody } from '../../shared/http/request';
-import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageQuery } from '../../shared/http/schemas';
+import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageOf, pageQuery } from '../../shared/http/schemas';
 import { isMeterEvent, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type ScopeKind } from '../../shared/ports/ledger-records';
 import { getBalance } from '../../shared/use-cases/balance';
 import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
@@ -22,6 +22,9 @@ import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/
 import { listEvents, listScopes, readOrg, type ScopeView } from '../../shared/use-cases/usage-views';
 
 const orgPath = z.object({ orgId: identifier });
+const projectPath = z.extend(orgPath, { projectId: identifier });
+const memberPath = z.extend(orgPath, { userId: identifier });
+const apiKeyPath = z.extend(orgPath, { keyId: identifier });
 const capCu = z.nullable(cuLimit);
 
 const orgBody = z.strictObject({
@@ -49,6 +52,62 @@ const autoRefillBody = z.strictObject({
 });
 const balanceQuery = z.strictObject({ at: z.optional(isoInstant) });
 
+// The answers' shapes, for the OpenAPI document; each view below `satisfies` its schema, so the two cannot drift.
+const planAnswer = z.object({ name: z.string(), allowanceCu: z.number() });
+const pendingAnswer = z.nullable(z.object({ name: z.string(), allowanceCu: z.number(), effectiveAt: z.string() }));
+const orgAnswer = z.object({
+  orgId: z.string(),
+  name: z.nullable(z.string()),
+  plan: planAnswer,
+  billingAnchor: z.string(),
+  defaultLimitCu: z.nullable(z.number()),
+  highCostThresholdCu: z.number(),
+  currentPeriod: z.object({ start: z.string(), resetsAt: z.string() }),
+  pendingDowngrade: pendingAnswer,
+});
+/** A project, member or API key: its own id field (an API key's row names its project too), usage and cap. */
+const scopeAnswer = z.object({
+  projectId: z.optional(z.nullable(z.string())),
+  userId: z.optional(z.string()),
+  keyId: z.optional(z.string()),
+  role: z.optional(z.nullable(z.enum(MEMBER_ROLES))),
+  adminOfProjectIds: z.optional(z.array(z.string())),
+  name: z.nullable(z.string()),
+  usedCu: z.number(),
+  capCu: z.nullable(z.number()),
+  capSource: z.enum(['individual', 'default', 'none']),
+  status: z.enum(['ok', 'warning', 'reached']),
+});
+const topUpSource = z.enum(['purchase', 'auto_refill']);
+const topUpAnswer = z.object({ purchaseId: z.string(), source: topUpSource, cu: z.number(), purchasedAt: z.string(), expiresAt: z.string(), replayed: z.boolean() });
+const autoRefillAnswer = z.object({
+  enabled: z.boolean(),
+  thresholdCu: z.nullable(z.number()),
+  amountCu: z.nullable(z.number()),
+  expiresInDays: z.number(),
+  maxPerPeriod: z.number(),
+  currentPeriod: z.object({
+    start: z.string(),
+    refillCount: z.number(),
+    refills: z.array(z.object({ purchaseId: z.string(), cu: z.number(), purchasedAt: z.string(), expiresAt: z.string() })),
+  }),
+});
+const balanceAnswer = z.object({
+  orgId: z.string(),
+  /** Only on a view of the past (`?at=`). */
+  at: z.optional(z.string()),
+  plan: planAnswer,
+  usedCu: z.number(),
+  availableCu: z.number(),
+  periodStart: z.string(),
+  resetsAt: z.string(),
+  allowance: z.object({ allowanceCu: z.number(), usedCu: z.number(), remainingCu: z.number(), resetsAt: z.string() }),
+  topUps: z.array(z.object({ purchaseId: z.string(), source: topUpSource, cu: z.number(), remainingCu: z.number(), expiresAt: z.string() })),
+  pendingDowngrade: pendingAnswer,
+});
+/** A log entry: a consume or refund, or an activity entry; each kind's fields are in the README. */
+const logEntryAnswer = z.looseObject({ kind: z.string(), createdAt: z.string() });
+
 const milliOrNull = (cu: number | null | undefined): MilliCu | null | undefined =>
   cu === null || cu === undefined ? cu : toMilli(cu);
 const cuOrNull = (milli: MilliCu | null): number | null => (milli === null ? null : toCu(milli));
@@ -57,7 +116,7 @@ const planView = (terms: BillingTerms) => ({ name: terms.planName, allowanceCu: 
 const pendingView = (pending: PendingPlan | null) =>
   pending === null ? null : { name: pending.planName, allowanceCu: toCu(pending.allowanceMilli), effectiveAt: pending.effectiveAt };
 
-function orgView(org: OrgRecord, now: Date) {
+function orgView(org: OrgRecord, now: Date): z.output<typeof orgAnswer> {
   const terms = termsAt(org, now);
   return {
     orgId: org.orgId,
@@ -73,11 +132,11 @@ function orgView(org: OrgRecord, now: Date) {
 
 const SCOPE_ID_FIELD: Record<ScopeKind, string> = { project: 'projectId', member: 'userId', api_key: 'keyId' };
 
-function scopeRow(view: ScopeView) {
+function scopeRow(view: ScopeView): z.output<typeof scopeAnswer> {
   const { record } = view;
   return {
     [SCOPE_ID_FIELD[record.kind]]: record.id,
-    ...(record.kind === 'member' ? { role: record.role, adminOfProjectIds: record.adminOfProjectIds } : {}),
+    ...(record.kind === 'member' ? { role: record.role, adminOfProjectIds: [...record.adminOfProjectIds] } : {}),
     ...(record.kind === 'api_key' ? { projectId: record.projectId } : {}),
     name: record.name,
     usedCu: toCu(view.usedMilli),
@@ -120,7 +179,7 @@ function activityRow(entry: ActivityRecord) {
   }
 }
 
-const logRow = (entry: LogEntry) => (isMeterEvent(entry) ? eventRow(entry) : activityRow(entry));
+const logRow = (entry: LogEntry): z.output<typeof logEntryAnswer> => (isMeterEvent(entry) ? eventRow(entry) : activityRow(entry));
 
 export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
@@ -147,14 +206,14 @@ export async function putDefaultLimitRoute(event: APIGatewayProxyEventV2, deps: 
 }
 
 export async function putProjectRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  const { orgId, projectId } = pathParameters(event, z.extend(orgPath, { projectId: identifier }));
+  const { orgId, projectId } = pathParameters(event, projectPath);
   const body = parseInput(projectBody, readJsonBody(event));
   const view = await putProject({ orgId, id: projectId, name: body.name, capMilli: milliOrNull(body.capCu) }, deps);
   return jsonResponse(200, scopeRow(view));
 }
 
 export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  const { orgId, userId } = pathParameters(event, z.extend(orgPath, { userId: identifier }));
+  const { orgId, userId } = pathParameters(event, memberPath);
   const body = parseInput(memberBody, readJsonBody(event));
   const view = await putMember(
     { orgId, id: userId, role: body.role, adminOfProjectIds: body.adminOfProjectIds, capMilli: milliOrNull(body.capCu) },
@@ -164,7 +223,7 @@ export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: Ledger
 }
 
 export async function putApiKeyRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  const { orgId, keyId } = pathParameters(event, z.extend(orgPath, { keyId: identifier }));
+  const { orgId, keyId } = pathParameters(event, apiKeyPath);
   const body = parseInput(apiKeyBody, readJsonBody(event));
   const view = await putApiKey(
     { orgId, id: keyId, projectId: body.projectId, name: body.name, capMilli: milliOrNull(body.capCu) },
@@ -175,7 +234,7 @@ export async function putApiKeyRoute(event: APIGatewayProxyEventV2, deps: Ledger
 
 function listScopesRoute(kind: ScopeKind) {
   return async (event: APIGatewayProxyEventV2, deps: LedgerDependencies) => {
-      const { orgId } = pathParameters(event, orgPath);
+    const { orgId } = pathParameters(event, orgPath);
     const page = queryParameters(event, pageQuery);
     const result = await listScopes(orgId, kind, { limit: page.limit, cursor: page.cursor ?? null }, deps);
     return jsonResponse(200, { items: result.items.map(scopeRow), nextCursor: result.nextCursor });
@@ -200,10 +259,10 @@ export async function postTopUpRoute(event: APIGatewayProxyEventV2, deps: Ledger
     purchasedAt: batch.purchasedAt,
     expiresAt: batch.expiresAt,
     replayed,
-  });
+  } satisfies z.output<typeof topUpAnswer>);
 }
 
-function autoRefillView(org: OrgRecord, now: Date) {
+function autoRefillView(org: OrgRecord, now: Date): z.output<typeof autoRefillAnswer> {
   const settings = org.autoRefill;
   const { period } = termsAt(org, now);
   const refills = org.topUps.filter((batch) => batch.source === 'auto_refill' && batch.purchasedAt >= period.id);
@@ -261,7 +320,7 @@ export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: Ledge
     allowance: { allowanceCu: toCu(allowance.allowanceMilli), usedCu: toCu(allowance.usedMilli), remainingCu: toCu(allowance.remainingMilli), resetsAt: allowance.resetsAt.toISOString() },
     topUps: balance.topUps.map((batch) => ({ purchaseId: batch.purchaseId, source: batch.source, cu: toCu(batch.cuMilli), remainingCu: toCu(batch.remainingMilli), expiresAt: batch.expiresAt })),
     pendingDowngrade: pendingView(balance.pendingDowngrade),
-  });
+  } satisfies z.output<typeof balanceAnswer>);
 }
 
 export async function listEventsRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
@@ -271,21 +330,24 @@ export async function listEventsRoute(event: APIGatewayProxyEventV2, deps: Ledge
   return jsonResponse(200, { items: result.items.map(logRow), nextCursor: result.nextCursor });
 }
 
+const scopePage = pageOf(scopeAnswer);
+const org = { path: orgPath, response: orgAnswer };
+
 export const adminRoutes: Routes<LedgerDependencies> = {
-  'PUT /v1/orgs/{orgId}': serviceRoute(putOrgRoute),
-  'PUT /v1/orgs/{orgId}/default-limit': serviceRoute(putDefaultLimitRoute),
-  'PUT /v1/orgs/{orgId}/projects/{projectId}': serviceRoute(putProjectRoute),
-  'PUT /v1/orgs/{orgId}/members/{userId}': serviceRoute(putMemberRoute),
-  'PUT /v1/orgs/{orgId}/api-keys/{keyId}': serviceRoute(putApiKeyRoute),
-  'GET /v1/orgs/{orgId}/projects': serviceRoute(listScopesRoute('project')),
-  'GET /v1/orgs/{orgId}/members': serviceRoute(listScopesRoute('member')),
-  'GET /v1/orgs/{orgId}/api-keys': serviceRoute(listScopesRoute('api_key')),
-  'PUT /v1/orgs/{orgId}/plan': serviceRoute(putPlanRoute),
-  'POST /v1/orgs/{orgId}/top-ups': serviceRoute(postTopUpRoute),
-  'PUT /v1/orgs/{orgId}/auto-refill': serviceRoute(putAutoRefillRoute),
-  'GET /v1/orgs/{orgId}/auto-refill': serviceRoute(getAutoRefillRoute),
-  'GET /v1/orgs/{orgId}/balance': serviceRoute(getBalanceRoute),
-  'GET /v1/orgs/{orgId}/events': serviceRoute(listEventsRoute),
+  'PUT /v1/orgs/{orgId}': serviceRoute(putOrgRoute, { summary: 'Provision an org with its plan and billing anchor, or rename it', ...org, body: orgBody }),
+  'PUT /v1/orgs/{orgId}/default-limit': serviceRoute(putDefaultLimitRoute, { summary: 'Set or remove the cap of every member and API key without one', ...org, body: defaultLimitBody }),
+  'PUT /v1/orgs/{orgId}/projects/{projectId}': serviceRoute(putProjectRoute, { summary: 'Create or update a project and its cap', path: projectPath, body: projectBody, response: scopeAnswer }),
+  'PUT /v1/orgs/{orgId}/members/{userId}': serviceRoute(putMemberRoute, { summary: 'Create or update a member: role, projects administered, cap', path: memberPath, body: memberBody, response: scopeAnswer }),
+  'PUT /v1/orgs/{orgId}/api-keys/{keyId}': serviceRoute(putApiKeyRoute, { summary: 'Create or update an API key (id starting apiu_) and its cap', path: apiKeyPath, body: apiKeyBody, response: scopeAnswer }),
+  'GET /v1/orgs/{orgId}/projects': serviceRoute(listScopesRoute('project'), { summary: "The org's projects with their usage bars", path: orgPath, query: pageQuery, response: scopePage }),
+  'GET /v1/orgs/{orgId}/members': serviceRoute(listScopesRoute('member'), { summary: "The org's members with their usage bars", path: orgPath, query: pageQuery, response: scopePage }),
+  'GET /v1/orgs/{orgId}/api-keys': serviceRoute(listScopesRoute('api_key'), { summary: "The org's API keys with their usage bars", path: orgPath, query: pageQuery, response: scopePage }),
+  'PUT /v1/orgs/{orgId}/plan': serviceRoute(putPlanRoute, { summary: 'Upgrade now (a new period starts) or downgrade at the next reset', ...org, body: planBody }),
+  'POST /v1/orgs/{orgId}/top-ups': serviceRoute(postTopUpRoute, { summary: 'Add a batch of top-up CU with its own expiry (idempotent by purchaseId)', path: orgPath, body: topUpBody, response: topUpAnswer, statuses: [201, 200] }),
+  'PUT /v1/orgs/{orgId}/auto-refill': serviceRoute(putAutoRefillRoute, { summary: 'Turn auto-refill on or off, with its threshold and amount', path: orgPath, body: autoRefillBody, response: autoRefillAnswer }),
+  'GET /v1/orgs/{orgId}/auto-refill': serviceRoute(getAutoRefillRoute, { summary: "The auto-refill settings and this period's refills", path: orgPath, response: autoRefillAnswer }),
+  'GET /v1/orgs/{orgId}/balance': serviceRoute(getBalanceRoute, { summary: 'The CU available: allowance and live top-ups, now or at a past instant', path: orgPath, query: balanceQuery, response: balanceAnswer }),
+  'GET /v1/orgs/{orgId}/events': serviceRoute(listEventsRoute, { summary: "The org's activity log, newest first", path: orgPath, query: pageQuery, response: pageOf(logEntryAnswer) }),
 };
 
 export const handler = areaHandler(adminRoutes, ledgerDependencies);

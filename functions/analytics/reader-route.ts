@@ -12,11 +12,11 @@ export type ReaderRouteHandler<Deps, Answer = APIGatewayProxyStructuredResultV2>
 /** A read-only route for an org's admins (by their member record) and its analytics keys; everyone else gets 403. */
 export function readerRoute<Deps extends { readonly store: Pick<AdminStore, 'getScope'> }, Answer = APIGatewayProxyStructuredResultV2>(
   handle: ReaderRouteHandler<Deps, Answer>,
-  doc?: RouteDoc,
+  doc: RouteDoc,
 ): Route<Deps, APIGatewayProxyEvent, Answer> {
   return {
     accepts: ['person', 'analytics_key'],
     handle: async (event, deps, principal) => handle(event, deps, await resolveReader(principal!, deps)),
-    ...(doc ? { doc } : {}),
+    doc,
   };
 }

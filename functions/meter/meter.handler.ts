@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { toCu, toMilli } from '../../shared/domain/compute-units';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
-import { drawRow, notRestoredCu, returnRow } from '../../shared/http/pool-rows';
+import { drawRow, drawRowSchema, notRestoredCu, returnRow, returnRowSchema } from '../../shared/http/pool-rows';
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
@@ -44,6 +44,36 @@ const checkBody = z.strictObject({
   cu: cuAmount,
 });
 
+/** What the same actor can still spend in the same project this period; null when nothing caps it. */
+const availableCu = z.nullable(z.number());
+
+const consumeAnswer = z.object({
+  eventId: z.string(),
+  requestId: z.string(),
+  chargedCu: z.number(),
+  poolCategory: z.enum(['allocated', 'surplus', 'hybrid']),
+  draws: z.array(drawRowSchema),
+  availableCu,
+  replayed: z.boolean(),
+});
+
+const refundAnswer = z.object({
+  eventId: z.string(),
+  requestId: z.string(),
+  refundOf: z.string(),
+  refundedCu: z.number(),
+  returns: z.array(returnRowSchema),
+  notRestoredCu: z.number(),
+  replayed: z.boolean(),
+});
+
+const checkAnswer = z.object({
+  allowed: z.boolean(),
+  blockedBy: z.optional(z.object({ code: z.string(), level: z.enum(['team', 'project', 'member', 'api_key']), capCu: z.number(), usedCu: z.number() })),
+  availableCu,
+  highCost: z.boolean(),
+});
+
 export async function consumeRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { cu, ...body } = parseInput(consumeBody, readJsonBody(event));
   const result = await consume({ ...body, cuMilli: toMilli(cu) }, deps);
@@ -55,7 +85,7 @@ export async function consumeRoute(event: APIGatewayProxyEventV2, deps: LedgerDe
     draws: result.draws.map(drawRow),
     availableCu: result.availableMilli === null ? null : toCu(result.availableMilli),
     replayed: result.replayed,
-  });
+  } satisfies z.output<typeof consumeAnswer>);
 }
 
 export async function refundRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
@@ -69,7 +99,7 @@ export async function refundRoute(event: APIGatewayProxyEventV2, deps: LedgerDep
     returns: result.returns.map(returnRow),
     notRestoredCu: notRestoredCu(result.returns),
     replayed: result.replayed,
-  });
+  } satisfies z.output<typeof refundAnswer>);
 }
 
 export async function checkRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
@@ -80,13 +110,13 @@ export async function checkRoute(event: APIGatewayProxyEventV2, deps: LedgerDepe
     ...(result.blockedBy ? { blockedBy: result.blockedBy } : {}),
     availableCu: result.availableMilli === null ? null : toCu(result.availableMilli),
     highCost: result.highCost,
-  });
+  } satisfies z.output<typeof checkAnswer>);
 }
 
 export const meterRoutes: Routes<LedgerDependencies> = {
-  'POST /v1/meter/consume': serviceRoute(consumeRoute),
-  'POST /v1/meter/refund': serviceRoute(refundRoute),
-  'POST /v1/meter/check': serviceRoute(checkRoute),
+  'POST /v1/meter/consume': serviceRoute(consumeRoute, { summary: 'Charge a job before it runs, against every limit that applies', body: consumeBody, response: consumeAnswer }),
+  'POST /v1/meter/refund': serviceRoute(refundRoute, { summary: 'Give back all or part of a charge', body: refundBody, response: refundAnswer }),
+  'POST /v1/meter/check': serviceRoute(checkRoute, { summary: 'Whether a job of this size would be charged now (changes nothing)', body: checkBody, response: checkAnswer }),
 };
 
 export const handler = areaHandler(meterRoutes, ledgerDependencies);

@@ -18,6 +18,8 @@ interface CompiledRoute {
   readonly parameterNames: readonly string[];
   readonly handler: LambdaHttpHandler;
   readonly functionName: string;
+  /** A `public` area's route: served without credentials, and the event carries no authorizer, as on API Gateway. */
+  readonly isPublic: boolean;
 }
 
 export interface LocalApiOptions {
@@ -41,14 +43,14 @@ export const HEALTH_PATH = '/health';
 
 export function createLocalApi(options: LocalApiOptions): Server {
   // Only the service principal has a local stand-in so far; serving other routes with its token would hide that.
-  const unsupported = options.areas.filter((area) => area.auth !== 'service');
+  const unsupported = options.areas.filter((area) => area.auth !== 'service' && area.auth !== 'public');
   if (unsupported.length > 0) {
     throw new Error(`The local gateway has no stand-in for ${unsupported.map((area) => `${area.auth} auth (${area.name})`).join(', ')} yet.`);
   }
-  const serviceAreas = options.areas.filter((area): area is ApiArea & { auth: 'service' } => area.auth === 'service');
+  const servedAreas = options.areas.filter((area): area is ApiArea & { auth: 'service' | 'public' } => area.auth === 'service' || area.auth === 'public');
   const routes = [
-    ...serviceAreas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area.handler, `cu-ledger-${area.name}`))),
-    ...(options.localRoutes?.routeKeys ?? []).map((routeKey) => compileRoute(routeKey, options.localRoutes!.handler, 'cu-ledger-local')),
+    ...servedAreas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area.handler, `cu-ledger-${area.name}`, area.auth === 'public'))),
+    ...(options.localRoutes?.routeKeys ?? []).map((routeKey) => compileRoute(routeKey, options.localRoutes!.handler, 'cu-ledger-local', false)),
   ];
   const expectedToken = Buffer.from(`Bearer ${options.serviceToken}`);
   return createServer((request, response) => {
@@ -68,7 +70,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(response, 404, { error: { code: 'route_not_found', message: `No route ${method} ${url.pathname}.` } });
     const authorization = Buffer.from(request.headers.authorization ?? '');
-    if (authorization.length !== expectedToken.length || !timingSafeEqual(authorization, expectedToken)) {
+    if (!match.route.isPublic && (authorization.length !== expectedToken.length || !timingSafeEqual(authorization, expectedToken))) {
       return send(response, 401, { error: { code: 'unauthorized', message: 'Send Authorization: Bearer <SERVICE_TOKEN>.' } });
     }
     const body = await readBody(request);
@@ -80,7 +82,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
   }
 }
 
-function compileRoute(routeKey: string, handler: LambdaHttpHandler, functionName: string): CompiledRoute {
+function compileRoute(routeKey: string, handler: LambdaHttpHandler, functionName: string, isPublic: boolean): CompiledRoute {
   const [method, path] = routeKey.split(' ') as [string, string];
   const parameterNames: string[] = [];
   const source = path
@@ -92,7 +94,7 @@ function compileRoute(routeKey: string, handler: LambdaHttpHandler, functionName
       return '([^/]+)';
     })
     .join('/');
-  return { routeKey, method, pattern: new RegExp(`^${source}$`), parameterNames, handler, functionName };
+  return { routeKey, method, pattern: new RegExp(`^${source}$`), parameterNames, handler, functionName, isPublic };
 }
 
 function matchRoute(routes: readonly CompiledRoute[], method: string, path: string) {
@@ -172,6 +174,7 @@ function toEvent(
       timeEpoch: now.getTime(),
     },
   };
+  if (match.route.isPublic) return event;
   // What API Gateway's IAM authorization hands the Lambda once the SigV4 signature checked out.
   Object.assign(event.requestContext, {
     authorizer: { iam: { accessKey: 'local', accountId: '000000000000', callerId: 'local', principalOrgId: null, userArn: 'arn:aws:iam::000000000000:user/local-service', userId: 'local-service' } },

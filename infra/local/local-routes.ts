@@ -50,19 +50,20 @@ function changeClock(clock: SettableClock, event: APIGatewayProxyEventV2): void 
 }
 
 export const localRoutes: Routes<LocalControls> = {
-  'GET /local/clock': serviceRoute(async (_event, controls) => jsonResponse(200, clockView(controls.clock))),
+  // Described like every route, though only the runner serves them: the OpenAPI document lists the deployed areas'.
+  'GET /local/clock': serviceRoute(async (_event, controls) => jsonResponse(200, clockView(controls.clock)), { summary: "The runner's clock" }),
   'PUT /local/clock': serviceRoute(async (event, controls) => {
     changeClock(controls.clock, event);
     return jsonResponse(200, clockView(controls.clock));
-  }),
+  }, { summary: 'Set, move or reset the clock', body: clockBody }),
   'POST /local/jobs/run': serviceRoute(async (_event, controls) => {
     // Refills owed to consumes already made happen first; the jobs' own activity entries are published after.
     await controls.stream.drain();
     const runs = await controls.jobs.runNow();
     await controls.stream.drain();
     return jsonResponse(200, { runs });
-  }),
-  'GET /local/events/published': serviceRoute(async (_event, controls) => jsonResponse(200, { items: controls.events.list() })),
+  }, { summary: 'Drain the stream, run the scheduled jobs now, drain again' }),
+  'GET /local/events/published': serviceRoute(async (_event, controls) => jsonResponse(200, { items: controls.events.list() }), { summary: 'The events the jobs published, oldest first' }),
 };
 
 /** The routes and one handler for them all, the way an area Lambda serves its routes. */

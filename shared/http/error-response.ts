@@ -3,6 +3,7 @@
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DomainError, type ErrorCode } from '../domain/errors';
+import type { ErrorBody } from './error-body';
 import { log } from './log';
 
 /** Every error code's HTTP status. A Record over the union: a new code fails the type-check until it is listed. */
@@ -28,9 +29,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   store_unavailable: 503,
 };
 
-export interface ErrorBody {
-  error: { code: string; message: string; field?: string } & Record<string, unknown>;
-}
+/** The code of the 500 answer to an error no mapping names: not a domain code, since it is never a client's to handle. */
+export const INTERNAL_ERROR_CODE = 'internal_error';
 
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
   const status = error instanceof DomainError && Object.hasOwn(STATUS_BY_CODE, error.code) ? STATUS_BY_CODE[error.code] : undefined;
@@ -43,7 +43,7 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   // An error no mapping names (a domain error with a code outside the union, or anything else) is our fault.
   const code = error instanceof DomainError ? { errorCode: String(error.code) } : {};
   log('error', 'unhandled error', { errorName: (error as Error | undefined)?.name ?? typeof error, ...code });
-  return jsonResponse(500, { error: { code: 'internal_error', message: 'Something went wrong on our side. For a consume or refund, retry with the same requestId to learn whether it was charged.' } });
+  return jsonResponse(500, { error: { code: INTERNAL_ERROR_CODE, message: 'Something went wrong on our side. For a consume or refund, retry with the same requestId to learn whether it was charged.' } });
 }
 
 export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {

@@ -3,10 +3,10 @@
 
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { noAnswerInTime, routeNotFound } from '../domain/errors';
+import { noAnswerInTime } from '../domain/errors';
 import { errorResponse } from './error-response';
-import { requirePrincipal, type GatewayEvent } from './principal';
-import { routeKeyOf, type Routes } from './routes';
+import type { GatewayEvent } from './principal';
+import { dispatch, type Routes } from './routes';
 
 export type { RouteHandler, Routes } from './routes';
 
@@ -30,9 +30,7 @@ export function areaHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEv
   return middy<Event, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
     .use({ onError: (request) => void (request.response = errorResponse(request.error)) })
     .handler((event, context) => {
-      const route = routes[routeKeyOf(event)];
-      if (!route) throw routeNotFound(routeKeyOf(event));
-      const principal = requirePrincipal(event, route.accepts);
+      const { route, principal } = dispatch(routes, event);
       return answerBeforeTimeout(context, (signal) => route.handle(event, deps(signal), principal));
     });
 }

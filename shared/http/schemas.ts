@@ -59,3 +59,6 @@ export const pageQuery = z.strictObject({
   ),
   cursor: z.optional(z.string().check(z.maxLength(2048, 'must be at most 2048 characters'))),
 });
+
+/** A page of a list answer: its items, and the cursor of the next page (null on the last). */
+export const pageOf = <Item extends z.ZodMiniType>(item: Item) => z.object({ items: z.array(item), nextCursor: z.nullable(z.string()) });

@@ -4,11 +4,10 @@
 // that breaks the transfer (the client sees an incomplete response, never a short file that looks whole).
 
 import type { Context } from 'aws-lambda';
-import { routeNotFound } from '../domain/errors';
 import { errorResponse } from './error-response';
 import { log } from './log';
-import { requirePrincipal, type GatewayEvent } from './principal';
-import { routeKeyOf, type Routes } from './routes';
+import type { GatewayEvent } from './principal';
+import { dispatch, type Routes } from './routes';
 
 /** Where a streamed answer goes. */
 export interface ResponseSink {
@@ -37,9 +36,7 @@ export function streamingAreaHandler<Deps, Event extends GatewayEvent>(routes: R
     let chunks: AsyncIterator<string>;
     let first: IteratorResult<string>;
     try {
-      const route = routes[routeKeyOf(event)];
-      if (!route) throw routeNotFound(routeKeyOf(event));
-      const principal = requirePrincipal(event, route.accepts);
+      const { route, principal } = dispatch(routes, event);
       answer = await route.handle(event, deps(controller.signal), principal);
       chunks = answer.body[Symbol.asyncIterator]();
       first = await chunks.next();

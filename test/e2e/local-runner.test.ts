@@ -290,6 +290,17 @@ describe('local runner (npm start --in-memory) over HTTP', () => {
     }
   });
 
+  it('serves the OpenAPI document to anyone, without a token: the committed functions/openapi/openapi.json, every route in it', async () => {
+    const anonymous = await call('GET', '/v1/openapi.json', { authorization: null });
+    const withToken = await call('GET', '/v1/openapi.json');
+
+    expect([anonymous.status, anonymous.contentType]).toEqual([200, 'application/json']);
+    expect(anonymous.body).toEqual(JSON.parse(readFileSync(join(REPO_ROOT, 'functions/openapi/openapi.json'), 'utf8')));
+    expect(anonymous.body.openapi).toMatch(/^3\.1\./);
+    expect(Object.keys(anonymous.body.paths)).toEqual(expect.arrayContaining(['/v1/meter/consume', '/v1/orgs/{orgId}/balance', '/v1/openapi.json']));
+    expect(withToken.body).toEqual(anonymous.body);
+  });
+
   it('bad input over HTTP is a 4xx naming the code and the field, never a 500, and changes nothing', async () => {
     const orgId = 'bad-org';
     await createOrg(orgId, 50);

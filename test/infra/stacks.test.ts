@@ -54,14 +54,18 @@ const isTable = (resource: string) => resource.includes('LedgerTable') && !resou
 const readsStream = (job: BackgroundJob | undefined) => job !== undefined && 'tableStream' in job.trigger;
 
 describe('every route', () => {
-  it('has an authorizer: IAM for the service routes of today', () => {
+  it('has an authorizer: IAM for the service routes of today; none only on a public route (the OpenAPI document)', () => {
     const routes = resourcesOf(deployed.statelessTemplate, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(API_AREAS.flatMap((area) => area.routeKeys).sort());
-    for (const [, route] of routes) expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe('AWS_IAM');
+    const publicRouteKeys = API_AREAS.filter((area) => area.auth === 'public').flatMap((area) => area.routeKeys);
+    expect(publicRouteKeys).toEqual(['GET /v1/openapi.json']);
+    for (const [, route] of routes) {
+      expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(publicRouteKeys.includes(route.Properties.RouteKey) ? 'NONE' : 'AWS_IAM');
+    }
   });
 
   it('has the authorizer of its area: IAM for service, JWT for people, the key authorizer for analytics', () => {
-    const expected = { service: 'AWS_IAM', human: 'JWT' } as const;
+    const expected = { service: 'AWS_IAM', human: 'JWT', public: 'NONE' } as const;
     const routes = new Map(resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, route]) => [route.Properties.RouteKey, route.Properties]));
     const [jwtAuthorizerId] = Object.keys(everyKind.statelessTemplate.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { AuthorizerType: 'JWT' } }));
     const [keyAuthorizerId] = Object.keys(everyKind.statelessTemplate.findResources('AWS::ApiGateway::Authorizer'));

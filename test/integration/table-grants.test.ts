@@ -8,6 +8,7 @@ import { EVENT_LOG_INDEX } from '../../shared/adapters/dynamodb/ledger-table';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
+import { openApiRoutes } from '../../functions/openapi/openapi.handler';
 import type { LedgerDependencies } from '../../shared/composition';
 import { buildLedgerDependencies } from '../../shared/composition';
 import { lambdaContext } from '../../infra/local/api-gateway';
@@ -24,7 +25,7 @@ import { handleLedgerChange, runPeriodRollover, runTopUpExpiry } from '../../sha
 import { manualClock } from '../support/ledger-fixture';
 import { consumeRequest, provisionOrg } from '../support/provision';
 
-const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes };
+const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes, openapi: openApiRoutes };
 
 type SessionCall = { routeKey: string; pathParameters?: Record<string, string>; body?: unknown; status?: number };
 
@@ -55,6 +56,7 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'GET /v1/orgs/{orgId}/api-keys', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/balance', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/events', pathParameters: org },
+    { routeKey: 'GET /v1/openapi.json' },
   ];
 }
 

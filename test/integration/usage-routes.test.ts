@@ -29,7 +29,8 @@ beforeAll(async () => {
   await putMember({ orgId: ORG, id: 'cora', role: 'contributor' }, ledger.deps);
   await putMember({ orgId: ORG, id: 'vic', role: 'viewer' }, ledger.deps);
   // The events table reads the log directly; no rollup is needed for these checks.
-  for (const [projectId, cu] of [['web', 2], ['app', 3], ['web', 4]] as const) {
+  for (const [index, [projectId, cu]] of ([['web', 2], ['app', 3], ['web', 4]] as const).entries()) {
+    clock.set(`2026-05-10T12:0${index}:00.000Z`);
     await consume({ ...consumeRequest(ORG, { userId: 'cora', projectId, cu }), cuMilli: toMilli(cu) }, ledger.deps);
   }
 });

@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { API_AREAS, type RouteAuth } from '../../infra/api-routes';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
-import { readScopeOf, scopeIncludes, type MemberRole, type Principal, type PrincipalKind } from '../../shared/domain/permissions';
+import { openApiRoutes } from '../../functions/openapi/openapi.handler';
+import { readScopeOf, scopeIncludes, type MemberRole, type Principal } from '../../shared/domain/permissions';
 import { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledger-store';
 import { readerRoute } from '../../functions/analytics/reader-route';
 import { provisionOrg } from '../../shared/use-cases/billing';
 import { randomIds, systemClock } from '../../shared/ports/runtime';
 import { areaHandler } from '../../shared/http/lambda';
+import type { RouteAccess } from '../../shared/http/routes';
 import { requirePrincipal, resolvePrincipal } from '../../shared/http/principal';
 import { serviceEvent } from '../support/api-events';
 
@@ -72,10 +74,10 @@ describe('the principal, from what the gateway verified', () => {
   });
 
   it("declares on every route exactly the principal its area's authorizer lets through", () => {
-    const byAuth: Record<RouteAuth, PrincipalKind> = { service: 'service', human: 'person', analytics: 'analytics_key' };
-    const routes: Record<string, Record<string, { accepts: readonly PrincipalKind[] }>> = { meter: meterRoutes, admin: adminRoutes };
+    const byAuth: Record<RouteAuth, RouteAccess> = { service: ['service'], human: ['person'], analytics: ['person', 'analytics_key'], public: 'anyone' };
+    const routes: Record<string, Record<string, { accepts: RouteAccess }>> = { meter: meterRoutes, admin: adminRoutes, openapi: openApiRoutes };
     for (const area of API_AREAS) {
-      for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, [byAuth[area.auth]]]);
+      for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, byAuth[area.auth]]);
     }
   });
 });
@@ -84,7 +86,7 @@ describe('the shared handler', () => {
   const whoAmI = async (_event: unknown, _deps: unknown, principal?: Principal) => ({ statusCode: 200, body: JSON.stringify(principal) });
 
   it('resolves the principal before dispatch on an HTTP API event, and refuses one the route does not accept', async () => {
-    const handler = areaHandler({ 'GET /v1/me': { accepts: ['person'], handle: whoAmI } }, () => ({}));
+    const handler = areaHandler({ 'GET /v1/me': { accepts: ['person'], handle: whoAmI, doc: { summary: 'Who calls' } } }, () => ({}));
     const person = await handler({ ...v2({ jwt: { claims: { sub: 'alice', org_id: 'acme' } } }), routeKey: 'GET /v1/me' }, {} as Context);
     const service = await handler({ ...v2({ iam: { userArn: 'arn:aws:iam::1:role/x' } }), routeKey: 'GET /v1/me' }, {} as Context);
 
@@ -99,7 +101,7 @@ describe('the shared handler', () => {
       await store.putScope('acme', { kind: 'member', id }, { role, adminOfProjectIds: projects }, '2026-01-01T00:00:00.000Z');
     }
     const handler = areaHandler<{ store: InMemoryLedgerStore }, APIGatewayProxyEvent>(
-      { 'GET /v1/usage': readerRoute(async (_event, _deps, reader) => ({ statusCode: 200, body: JSON.stringify(reader) })) },
+      { 'GET /v1/usage': readerRoute(async (_event, _deps, reader) => ({ statusCode: 200, body: JSON.stringify(reader) }), { summary: 'What the reader may read' }) },
       () => ({ store }),
     );
     const call = async (userId: string) => {
@@ -115,7 +117,7 @@ describe('the shared handler', () => {
   });
 
   it('routes a REST API (payload v1) event on its method and resource', async () => {
-    const handler = areaHandler<object, APIGatewayProxyEvent>({ 'GET /v1/usage': { accepts: ['analytics_key'], handle: whoAmI } }, () => ({}));
+    const handler = areaHandler<object, APIGatewayProxyEvent>({ 'GET /v1/usage': { accepts: ['analytics_key'], handle: whoAmI, doc: { summary: 'Who calls' } } }, () => ({}));
     const answer = await handler(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1' } }), {} as Context);
     const unknown = await handler({ ...v1({}), resource: '/v1/nowhere' }, {} as Context);
 

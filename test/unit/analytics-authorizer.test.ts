@@ -100,7 +100,7 @@ describe('the analytics authorizer, for people', () => {
     await expect(authorize(`Bearer ${token}`, { clock: secondsAfterIssue(3600 + CLOCK_TOLERANCE_SECONDS + 1) })).rejects.toThrow(/^Unauthorized$/);
   });
 
-  it.each([
+  const refusals: [name: string, token: () => Promise<string>, clock?: Clock][] = [
     ['an expired token', () => provider.sign(alice, ISSUED_AT), secondsAfterIssue(2 * 3600)],
     ['a token not valid yet', () => provider.sign({ ...alice, nbf: ISSUED_AT.getTime() / 1000 + 600 }, ISSUED_AT), secondsAfterIssue(60)],
     ['a token from another issuer', () => provider.sign({ ...alice, iss: 'https://evil.example.com/' }, ISSUED_AT), undefined],
@@ -113,7 +113,8 @@ describe('the analytics authorizer, for people', () => {
     ['a token without an expiry', () => provider.sign({ ...alice, exp: undefined }, ISSUED_AT), undefined],
     ['a token without a signature', async () => (await provider.sign(alice, ISSUED_AT)).split('.').slice(0, 2).join('.') + '.', undefined],
     ['something that is not a token', async () => 'not-a-jwt', undefined],
-  ] as const)('refuses %s with Unauthorized', async (_name, token, clock) => {
+  ];
+  it.each(refusals)('refuses %s with Unauthorized', async (_name, token, clock) => {
     await expect(authorize(`Bearer ${await token()}`, clock ? { clock } : {})).rejects.toThrow(/^Unauthorized$/);
   });
 

@@ -114,6 +114,9 @@ export class LedgerFunction extends Construct {
         ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix } : {}),
         ...(spec.needs.eventBus ? { EVENT_BUS_NAME: resources.eventBus.eventBusName } : {}),
         ...(spec.needs.exportBucket ? { EXPORT_BUCKET: resources.exportBucket.bucketName, EXPORT_PREFIX } : {}),
+        ...(spec.needs.personTokens
+          ? { JWT_ISSUER: config.jwtIssuer, JWT_AUDIENCE: config.jwtAudience, JWKS_URL: config.jwksUrl, ORG_CLAIM: config.orgClaim }
+          : {}),
         ...(bundle.sourcemap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
       bundling: {

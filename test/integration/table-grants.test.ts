@@ -69,7 +69,8 @@ describe('table grants', () => {
     expect([...called].sort()).toEqual(API_AREAS.flatMap((area) => area.routeKeys).sort());
   });
 
-  it.each(API_AREAS.map((area) => [area.name, area] as const))('%s needs exactly the actions its entry declares', async (name, area) => {
+  // An area without routes yet (analytics, until its first route lands) calls nothing that could be recorded.
+  it.each(API_AREAS.filter((area) => area.routeKeys.length > 0).map((area) => [area.name, area] as const))('%s needs exactly the actions its entry declares', async (name, area) => {
     const clock = manualClock('2026-02-10T09:00:00.000Z');
     const ledger = await createTestLedger({ clock });
     // Each area is its own Lambda with its own client: record only what this area's routes call.

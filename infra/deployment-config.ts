@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { DEFAULT_ORG_CLAIM } from '../shared/http/principal';
 
 const positiveInt = z.coerce.number().int().positive();
+/** The identity provider's addresses: https only, or whoever sits on the path could hand the authorizer their own keys. */
+const httpsUrl = (required?: string) =>
+  z.url({ protocol: /^https$/, error: (issue) => (issue.input === undefined && required ? `is required: ${required}` : 'must be an https URL') });
 
 const contextSchema = z.object({
   /** `prod` keeps the table, bucket and secrets when the stack is deleted and turns on deletion protection. */
@@ -15,10 +18,10 @@ const contextSchema = z.object({
    * issuer (`iss`) and our audience (`aud`) in its tokens. Required: a deployment with no say over who signs people in
    * must not guess one.
    */
-  jwtIssuer: z.url({ error: (issue) => (issue.input === undefined ? 'is required: the issuer URL of the identity provider that signs people in' : 'must be a URL') }),
+  jwtIssuer: httpsUrl('the issuer URL of the identity provider that signs people in'),
   jwtAudience: z.string({ error: 'is required: the audience (aud) the identity provider puts in tokens for CU Ledger' }).min(1, 'must not be empty'),
   /** Where the identity provider publishes its signing keys; `<jwtIssuer>/.well-known/jwks.json` unless set. */
-  jwksUrl: z.url().optional(),
+  jwksUrl: httpsUrl().optional(),
   /** The token claim that names a person's org (the user is `sub`). */
   orgClaim: z.string().regex(/^[\w:./-]{1,128}$/, 'must be a claim name (letters, digits, _ : . / -)').default(DEFAULT_ORG_CLAIM),
   /** Alarm notifications go to this address, if given (subscribe later in the SNS console otherwise). */

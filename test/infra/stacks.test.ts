@@ -510,11 +510,12 @@ describe('context', () => {
     expect(() => synthesize({ context: { exportRetentionDays: 100 } })).toThrow(/context "exportRetentionDays": must be more than 365/);
   });
 
-  it('requires the identity provider that signs people in, naming both keys', () => {
+  it('requires the identity provider that signs people in, over https, naming the keys at fault', () => {
     expect(() => synthesize({ context: { jwtIssuer: undefined, jwtAudience: undefined } })).toThrow(
       /context "jwtIssuer": is required: the issuer URL .*; context "jwtAudience": is required/,
     );
-    expect(() => synthesize({ context: { jwtIssuer: 'login.example.com' } })).toThrow(/context "jwtIssuer": must be a URL/);
+    expect(() => synthesize({ context: { jwtIssuer: 'login.example.com' } })).toThrow(/context "jwtIssuer": must be an https URL/);
+    expect(() => synthesize({ context: { jwksUrl: 'http://login.example.com/keys' } })).toThrow(/context "jwksUrl": must be an https URL/);
     expect(() => synthesize({ context: { orgClaim: 'org id' } })).toThrow(/context "orgClaim": must be a claim name/);
   });
 

@@ -2,20 +2,30 @@
 // the CDK stack wires to API Gateway, with what each area may touch (the stack grants exactly that).
 
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { adminRoutes, handler as adminHandler } from '../functions/admin/admin.handler';
+import { analyticsRoutes, handler as analyticsHandler } from '../functions/analytics/analytics.handler';
+import { handler as analyticsAuthorizerHandler } from '../functions/auth/analytics-authorizer.handler';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
 import { handler as openApiHandler, openApiRoutes } from '../functions/openapi/openapi.handler';
+import { EVENTS_BY_AMOUNT_INDEX, EVENTS_BY_USER_INDEX, EVENT_LOG_INDEX, type LedgerIndexName } from '../shared/adapters/dynamodb/ledger-table';
 
 /** HTTP API routes (service, human) hand the Lambda payload v2 events, routed on `routeKey`. */
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-/** Analytics routes live on a REST API, which hands payload v1 events: route on `${httpMethod} ${resource}`. */
-export type LambdaRestHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+/**
+ * Analytics routes live on a REST API, which hands payload v1 events: route on `${httpMethod} ${resource}`. The
+ * shared area handler answers in the v2 result's shape, which a REST API takes as well.
+ */
+export type LambdaRestHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult | APIGatewayProxyStructuredResultV2>;
+/** A REST API REQUEST authorizer: a policy and context for the caller, or a thrown `Unauthorized` (401). */
+export type LambdaRequestAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 /**
  * Who may call an area's routes:
  * - `service`: the platform's backend (IAM SigV4 on AWS, a bearer token locally);
  * - `human`: a signed-in person (a JWT from the platform's identity provider);
- * - `analytics`: a BI tool with an org's Analytics API key (HTTP Basic, checked by the authorizer Lambda);
+ * - `analytics`: the Analytics API (a REST API): a signed-in person's JWT, or a BI tool's org analytics key (HTTP
+ *   Basic, a later issue), both checked by the analytics authorizer Lambda;
  * - `public`: anyone, without credentials: only for routes that hold no data (the OpenAPI document).
  */
 export type RouteAuth = 'service' | 'human' | 'analytics' | 'public';
@@ -34,8 +44,8 @@ export type LedgerTableAction =
 export interface ResourceNeeds {
   /** Actions on the ledger table's items. */
   readonly table: readonly LedgerTableAction[];
-  /** Queries the event-log index (`gsi1`). */
-  readonly eventLogIndex?: boolean;
+  /** The table's indexes it queries: the activity log (`gsi1`), the by-day event indexes (`gsi2`, `gsi3`). */
+  readonly indexes?: readonly LedgerIndexName[];
   /** Reads the pepper that analytics-key hashes are keyed with. */
   readonly pepper?: boolean;
   /** The analytics-key secrets under the key-store prefix: read them, or also create, rotate and delete them. */
@@ -44,6 +54,8 @@ export interface ResourceNeeds {
   readonly eventBus?: boolean;
   /** Writes objects into the export bucket. */
   readonly exportBucket?: boolean;
+  /** Verifies people's JWTs: gets the identity provider's settings as environment (no IAM grant: the JWKS is public). */
+  readonly personTokens?: boolean;
 }
 
 export interface DeployedFunction {
@@ -55,6 +67,11 @@ export interface DeployedFunction {
   readonly hotPath?: boolean;
   /** The most instances that may run at once, where a runaway caller would cost money. */
   readonly reservedConcurrency?: number;
+}
+
+/** A deployed authorizer, and the handler the local runner calls in its place. */
+export interface AuthorizerFunction extends DeployedFunction {
+  readonly handler: LambdaRequestAuthorizer;
 }
 
 interface AreaRoutes extends DeployedFunction {
@@ -87,8 +104,17 @@ export const API_AREAS: readonly ApiArea[] = [
       // Provisioning, plan changes and top-ups are transactions of an org update, a log entry (put) and a due item (put);
       // a plan change first rolls over a reset still due, as the rollover job does (its due item deleted, old counters pruned).
       table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-      eventLogIndex: true,
+      indexes: [EVENT_LOG_INDEX],
     },
+  },
+  {
+    name: 'analytics',
+    entry: 'functions/analytics/analytics.handler.ts',
+    handler: analyticsHandler,
+    routeKeys: Object.keys(analyticsRoutes),
+    auth: 'analytics',
+    // Reads only: a person's member record (GetItem), rollup cells and model names (Query), the events table (its indexes).
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query'], indexes: [EVENT_LOG_INDEX, EVENTS_BY_AMOUNT_INDEX, EVENTS_BY_USER_INDEX] },
   },
   {
     name: 'openapi',
@@ -102,3 +128,11 @@ export const API_AREAS: readonly ApiArea[] = [
     needs: { table: [] },
   },
 ];
+
+/** The Analytics API's authorizer: people's JWTs today; analytics keys (pepper, key store) with their issue. */
+export const ANALYTICS_AUTHORIZER: AuthorizerFunction = {
+  name: 'analytics-authorizer',
+  entry: 'functions/auth/analytics-authorizer.handler.ts',
+  handler: analyticsAuthorizerHandler,
+  needs: { table: [], personTokens: true },
+};

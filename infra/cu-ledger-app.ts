@@ -3,7 +3,7 @@
 
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { API_AREAS, type ApiArea, type DeployedFunction } from './api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS, type ApiArea, type DeployedFunction } from './api-routes';
 import { deploymentConfig, type DeploymentConfig } from './deployment-config';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { BACKGROUND_JOBS, type BackgroundJob } from './scheduled-jobs';
@@ -22,7 +22,7 @@ export interface CuLedgerStacks {
   readonly stateless: StatelessStack;
 }
 
-export const DEPLOYED_REGISTRIES: CuLedgerRegistries = { areas: API_AREAS, jobs: BACKGROUND_JOBS };
+export const DEPLOYED_REGISTRIES: CuLedgerRegistries = { areas: API_AREAS, jobs: BACKGROUND_JOBS, analyticsAuthorizer: ANALYTICS_AUTHORIZER };
 
 export function buildCuLedger(app: App, registries: CuLedgerRegistries = DEPLOYED_REGISTRIES): CuLedgerStacks {
   const config = deploymentConfig((key) => app.node.tryGetContext(key));

@@ -3,15 +3,27 @@
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { DEFAULT_ORG_CLAIM } from '../shared/http/principal';
 
 const positiveInt = z.coerce.number().int().positive();
+/** The identity provider's addresses: https only, or whoever sits on the path could hand the authorizer their own keys. */
+const httpsUrl = (required?: string) =>
+  z.url({ protocol: /^https$/, error: (issue) => (issue.input === undefined && required ? `is required: ${required}` : 'must be an https URL') });
 
 const contextSchema = z.object({
   /** `prod` keeps the table, bucket and secrets when the stack is deleted and turns on deletion protection. */
   stage: z.enum(['dev', 'prod']).default('dev'),
-  /** The identity provider whose JWTs sign humans in (the dashboard routes); required once such routes exist. */
-  jwtIssuer: z.url().optional(),
-  jwtAudience: z.string().min(1).optional(),
+  /**
+   * The identity provider whose JWTs sign people in (the Analytics API's routes for people, always deployed): its
+   * issuer (`iss`) and our audience (`aud`) in its tokens. Required: a deployment with no say over who signs people in
+   * must not guess one.
+   */
+  jwtIssuer: httpsUrl('the issuer URL of the identity provider that signs people in'),
+  jwtAudience: z.string({ error: 'is required: the audience (aud) the identity provider puts in tokens for CU Ledger' }).min(1, 'must not be empty'),
+  /** Where the identity provider publishes its signing keys; `<jwtIssuer>/.well-known/jwks.json` unless set. */
+  jwksUrl: httpsUrl().optional(),
+  /** The token claim that names a person's org (the user is `sub`). */
+  orgClaim: z.string().regex(/^[\w:./-]{1,128}$/, 'must be a claim name (letters, digits, _ : . / -)').default(DEFAULT_ORG_CLAIM),
   /** Alarm notifications go to this address, if given (subscribe later in the SNS console otherwise). */
   alarmEmail: z.email().optional(),
   /** Steady-state requests per second and burst across the whole API stage. */
@@ -31,6 +43,8 @@ const contextSchema = z.object({
 export type DeploymentConfig = z.infer<typeof contextSchema> & {
   /** Prefix of every resource name: `cu-ledger-<stage>`. */
   readonly prefix: string;
+  /** `jwksUrl`, or the issuer's `/.well-known/jwks.json`. */
+  readonly jwksUrl: string;
 };
 
 const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof typeof contextSchema.shape)[];
@@ -48,5 +62,6 @@ export function deploymentConfig(read: (key: string) => unknown): DeploymentConf
     const problems = parsed.error.issues.map((issue) => `context "${issue.path.join('.')}": ${issue.message}`);
     throw new InvalidContextError(`Invalid CDK ${problems.join('; ')} (set it in cdk.json or with -c key=value).`);
   }
-  return { ...parsed.data, prefix: `cu-ledger-${parsed.data.stage}` };
+  const { jwtIssuer, jwksUrl } = parsed.data;
+  return { ...parsed.data, prefix: `cu-ledger-${parsed.data.stage}`, jwksUrl: jwksUrl ?? `${jwtIssuer.replace(/\/+$/, '')}/.well-known/jwks.json` };
 }

@@ -74,7 +74,7 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
   if (stateless.analyticsApi) {
     acknowledge(stateless.analyticsApi, {
       'AwsSolutions-COG4':
-        'BI tools authenticate with an org analytics key over HTTP Basic, which Cognito cannot check; the Lambda authorizer verifies the key against its stored hash.',
+        "People sign in with the platform's own identity provider (any OIDC issuer) and BI tools with an org analytics key over HTTP Basic; a Cognito authorizer accepts neither, so the Lambda authorizer verifies both.",
       'AwsSolutions-APIG3':
         'The read-only analytics API is authorizer-protected and throttled at its stage; a WAF web ACL is an account-wide choice (and cost) left to the deployer.',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':

@@ -1,13 +1,14 @@
-// The Analytics API for BI tools: HTTP Basic with an org's analytics key, checked by a Lambda authorizer whose
-// answer is cached briefly per Authorization header.
+// The Analytics API: the read routes for people (an OIDC JWT as `Authorization: Bearer`) and, with a later issue,
+// BI tools (HTTP Basic with an org's analytics key), both checked by one Lambda authorizer whose answer is cached
+// briefly per Authorization header.
 //
 // It is a REST API, not part of the HTTP API: only REST APIs have gateway responses, and a 401 without
 // `WWW-Authenticate: Basic` leaves browsers and BI connectors that wait for the challenge without a way to ask for
 // credentials. REST APIs hand the Lambda the payload v1 event, so analytics handlers read that shape.
 //
-// The authorizer's contract: throw `Unauthorized` for a missing or wrong key (the gateway answers the challenge),
-// and on success allow the whole API (`arn:...:<apiId>/<stage>/*`), not just `methodArn`, because its answer is
-// cached per Authorization header and reused for every analytics route.
+// The authorizer's contract: throw `Unauthorized` for missing or wrong credentials (the gateway answers the
+// challenge), and on success allow the whole API (`arn:...:<apiId>/<stage>/*`), not just `methodArn`, because its
+// answer is cached per Authorization header and reused for every analytics route.
 
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
@@ -25,9 +26,13 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ANALYTICS_GATEWAY_ANSWERS, type GatewayAnswer } from '../analytics-gateway-responses';
 import type { DeploymentConfig } from '../deployment-config';
 
-/** How long a checked key stays trusted at the gateway: a revoked or rotated key stops working within this. */
+/**
+ * How long checked credentials stay trusted at the gateway: a revoked or rotated key stops working within this, and
+ * an expired token may outlive its `exp` by up to this.
+ */
 export const ANALYTICS_AUTHORIZER_CACHE = Duration.seconds(60);
 
 export interface AnalyticsRoute {
@@ -50,7 +55,7 @@ export class AnalyticsApi extends Construct {
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetentionDays as RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
     this.api = new RestApi(this, 'Api', {
       restApiName: `${config.prefix}-analytics`,
-      description: 'CU Ledger Analytics API (HTTP Basic with an org analytics key, read-only)',
+      description: 'CU Ledger Analytics API (read-only: people with a JWT, BI tools with an org analytics key)',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       // REST API stages can log (access or execution) only once the region's API Gateway account settings name a
       // CloudWatch role; this sets it, and keeps it when the stack goes since other APIs may rely on it.
@@ -70,27 +75,47 @@ export class AnalyticsApi extends Construct {
     // The handler checks every field and names the one at fault. The validator checks whatever parameters a method
     // declares (none yet), so the gateway can turn away malformed requests once they do.
     const validator = this.api.addRequestValidator('Validator', { validateRequestParameters: true, validateRequestBody: true });
-    const authorizer = new RequestAuthorizer(this, 'AnalyticsKeyAuthorizer', {
+    const authorizer = new RequestAuthorizer(this, 'AnalyticsAuthorizer', {
       handler: props.authorizer,
       identitySources: [IdentitySource.header('Authorization')],
       resultsCacheTtl: ANALYTICS_AUTHORIZER_CACHE,
     });
-    // The authorizer answers "Unauthorized" for a missing or wrong key; the gateway turns that into the challenge.
-    this.api.addGatewayResponse('Unauthorized', {
-      type: ResponseType.UNAUTHORIZED,
-      statusCode: '401',
-      responseHeaders: { 'WWW-Authenticate': `'Basic realm="CU Ledger Analytics", charset="UTF-8"'` },
-      templates: {
-        'application/json': JSON.stringify({
-          error: { code: 'unauthorized', message: 'Send Authorization: Basic base64(<key>:<secret>) with an analytics key.' },
-        }),
-      },
-    });
+    // What the gateway answers by itself, in the API's error shape (the local runner answers the same).
+    const answer = (id: string, type: ResponseType, { statusCode, headers, body }: GatewayAnswer) =>
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode: String(statusCode),
+        responseHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `'${value}'`])),
+        templates: { 'application/json': body },
+      });
+    answer('Unauthorized', ResponseType.UNAUTHORIZED, ANALYTICS_GATEWAY_ANSWERS.unauthorized);
+    answer('AccessDenied', ResponseType.ACCESS_DENIED, ANALYTICS_GATEWAY_ANSWERS.accessDenied);
+    answer('AuthorizerFailure', ResponseType.AUTHORIZER_FAILURE, ANALYTICS_GATEWAY_ANSWERS.authorizerFailure);
+    assertOneVariablePerLevel(props.routes.map((route) => route.routeKey));
     for (const route of props.routes) {
       const [method, path] = route.routeKey.split(' ') as [string, string];
       this.api.root
         .resourceForPath(path)
         .addMethod(method, new LambdaIntegration(route.handler), { authorizer, authorizationType: AuthorizationType.CUSTOM, requestValidator: validator });
     }
+  }
+}
+
+/**
+ * A REST API resource may have one variable child (`/v1/x/{id}`), so two routes that name one level differently
+ * (`{id}` and `{orgId}`) cannot both deploy. API Gateway says so only at deploy time; this says it at synth.
+ */
+function assertOneVariablePerLevel(routeKeys: readonly string[]): void {
+  const variables = new Map<string, Set<string>>();
+  for (const routeKey of routeKeys) {
+    const segments = routeKey.split(' ')[1]!.split('/');
+    segments.forEach((segment, index) => {
+      if (!segment.startsWith('{')) return;
+      const parent = segments.slice(0, index).join('/');
+      variables.set(parent, (variables.get(parent) ?? new Set()).add(segment));
+    });
+  }
+  for (const [parent, names] of variables) {
+    if (names.size > 1) throw new Error(`Analytics routes name the path level after ${parent || '/'} differently (${[...names].join(', ')}): a REST API allows one name there.`);
   }
 }

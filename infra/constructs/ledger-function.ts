@@ -15,7 +15,6 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { EVENT_LOG_INDEX } from '../../shared/adapters/dynamodb/ledger-table';
 import type { DeployedFunction } from '../api-routes';
 import { bundleSettings, REPOSITORY_ROOT } from '../bundling';
 import { JOB_MAX_EVENT_AGE, JOB_RUN_RETRIES } from './background-job';
@@ -114,6 +113,9 @@ export class LedgerFunction extends Construct {
         ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix } : {}),
         ...(spec.needs.eventBus ? { EVENT_BUS_NAME: resources.eventBus.eventBusName } : {}),
         ...(spec.needs.exportBucket ? { EXPORT_BUCKET: resources.exportBucket.bucketName, EXPORT_PREFIX } : {}),
+        ...(spec.needs.personTokens
+          ? { JWT_ISSUER: config.jwtIssuer, JWT_AUDIENCE: config.jwtAudience, JWKS_URL: config.jwksUrl, ORG_CLAIM: config.orgClaim }
+          : {}),
         ...(bundle.sourcemap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
       bundling: {
@@ -138,8 +140,8 @@ function grantsFor(spec: DeployedFunction, resources: LedgerResources, stack: St
   if (needs.table.length > 0) {
     statements.push(new PolicyStatement({ actions: [...needs.table], resources: [resources.table.tableArn] }));
   }
-  if (needs.eventLogIndex) {
-    statements.push(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${resources.table.tableArn}/index/${EVENT_LOG_INDEX}`] }));
+  if (needs.indexes?.length) {
+    statements.push(new PolicyStatement({ actions: ['dynamodb:Query'], resources: needs.indexes.map((index) => `${resources.table.tableArn}/index/${index}`) }));
   }
   if (needs.pepper) {
     statements.push(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [resources.pepper.secretArn] }));

@@ -1,35 +1,67 @@
-// A local stand-in for API Gateway (HTTP API, payload v2): matches the route, authenticates the caller, turns the
-// request into the event Lambda would get, and the handler's result back into a response.
-// Two kinds of route exist only here, not on API Gateway: `GET /health` (no auth), and the runner's own /local routes
-// (clock, manual job runs, published events; see local-routes.ts), behind the service token like every other route.
+// A local stand-in for API Gateway: matches the route, authenticates the caller, turns the request into the event
+// Lambda would get, and the handler's result back into a response. Two gateways of AWS in one:
+// - service areas, as the HTTP API (payload v2): the bearer SERVICE_TOKEN stands for IAM SigV4;
+// - analytics areas, as the Analytics REST API (payload v1): the same authorizer handler as on AWS is called with a
+//   REQUEST authorizer event for every request (no cache), and its refusals get the REST API's gateway responses.
+// Routes that exist only here, not on API Gateway: `GET /health` and the public documents (the dev issuer's JWKS),
+// both without a token, and the runner's own /local routes (see local-routes.ts), behind the service token.
 
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { ApiArea, LambdaHttpHandler } from '../api-routes';
+import type {
+  APIGatewayEventIdentity,
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import * as z from 'zod/mini';
+import { ANALYTICS_GATEWAY_ANSWERS, type GatewayAnswer } from '../analytics-gateway-responses';
+import type { ApiArea, LambdaHttpHandler, LambdaRequestAuthorizer, LambdaRestHandler } from '../api-routes';
 
 /** API Gateway's own payload limit is 10 MB; the handlers enforce their much smaller limits themselves. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const LOCAL_ACCOUNT = '000000000000';
+/** The Analytics API's stage on AWS (infra/constructs/analytics-api.ts); it appears in method ARNs and paths. */
+const ANALYTICS_STAGE = 'api';
+/** The one error message a Lambda authorizer throws for API Gateway to answer 401. */
+const UNAUTHORIZED = 'Unauthorized';
+
+/** How a route is served: as the HTTP API serves service routes, or as the Analytics REST API serves its routes. */
+type RouteTarget = { readonly kind: 'http'; readonly handler: LambdaHttpHandler } | { readonly kind: 'rest'; readonly handler: LambdaRestHandler };
 
 interface CompiledRoute {
   readonly routeKey: string;
   readonly method: string;
+  /** The route's path template, `resource` in a REST event. */
+  readonly template: string;
   readonly pattern: RegExp;
   readonly parameterNames: readonly string[];
-  readonly handler: LambdaHttpHandler;
+  readonly target: RouteTarget;
   readonly functionName: string;
   /** A `public` area's route: served without credentials, and the event carries no authorizer, as on API Gateway. */
   readonly isPublic: boolean;
+}
+
+interface RouteMatch {
+  readonly route: CompiledRoute;
+  readonly pathParameters: Record<string, string>;
 }
 
 export interface LocalApiOptions {
   readonly areas: readonly ApiArea[];
   /** The bearer token that stands for the service principal's IAM identity. */
   readonly serviceToken: string;
+  /** The Analytics API's authorizer, as deployed; required once an area has `analytics` auth. */
+  readonly analyticsAuthorizer?: LambdaRequestAuthorizer;
   /** Whether the store answers: `GET /health` (local only, no auth) says 200 or 503, and the runner's pid. */
   readonly health?: () => Promise<boolean>;
   /** The runner's own routes (local only), served with the service token like the areas' routes. */
   readonly localRoutes?: LocalOnlyRoutes;
+  /** JSON documents served on GET without a token, by path (local only): the dev issuer's JWKS. */
+  readonly publicDocuments?: Readonly<Record<string, unknown>>;
 }
 
 /** Routes of the local runner itself, and the one handler that serves them. */
@@ -42,16 +74,23 @@ export interface LocalOnlyRoutes {
 export const HEALTH_PATH = '/health';
 
 export function createLocalApi(options: LocalApiOptions): Server {
-  // Only the service principal has a local stand-in so far; serving other routes with its token would hide that.
-  const unsupported = options.areas.filter((area) => area.auth !== 'service' && area.auth !== 'public');
+  // People's JWTs on the HTTP API have no stand-in yet; serving those routes with the service token would hide that.
+  const unsupported = options.areas.filter((area) => area.auth === 'human');
   if (unsupported.length > 0) {
     throw new Error(`The local gateway has no stand-in for ${unsupported.map((area) => `${area.auth} auth (${area.name})`).join(', ')} yet.`);
   }
-  const servedAreas = options.areas.filter((area): area is ApiArea & { auth: 'service' | 'public' } => area.auth === 'service' || area.auth === 'public');
-  const routes = [
-    ...servedAreas.flatMap((area) => area.routeKeys.map((routeKey) => compileRoute(routeKey, area.handler, `cu-ledger-${area.name}`, area.auth === 'public'))),
-    ...(options.localRoutes?.routeKeys ?? []).map((routeKey) => compileRoute(routeKey, options.localRoutes!.handler, 'cu-ledger-local', false)),
-  ];
+  const authorizer = options.analyticsAuthorizer;
+  if (!authorizer && options.areas.some((area) => area.auth === 'analytics')) {
+    throw new Error('Analytics areas need the analytics authorizer (analyticsAuthorizer), as the Analytics API has it on AWS.');
+  }
+  const routes = bySpecificity([
+    ...options.areas.flatMap((area) =>
+      area.routeKeys.map((routeKey) =>
+        compileRoute(routeKey, area.auth === 'analytics' ? { kind: 'rest', handler: area.handler } : { kind: 'http', handler: area.handler }, `cu-ledger-${area.name}`, area.auth === 'public'),
+      ),
+    ),
+    ...(options.localRoutes?.routeKeys ?? []).map((routeKey) => compileRoute(routeKey, { kind: 'http', handler: options.localRoutes!.handler }, 'cu-ledger-local', false)),
+  ]);
   const expectedToken = Buffer.from(`Bearer ${options.serviceToken}`);
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -67,25 +106,97 @@ export function createLocalApi(options: LocalApiOptions): Server {
       const healthy = await options.health();
       return send(response, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', dynamoDb: healthy ? 'ok' : 'unreachable', pid: process.pid });
     }
+    if (method === 'GET' && options.publicDocuments && Object.hasOwn(options.publicDocuments, url.pathname)) {
+      return send(response, 200, options.publicDocuments[url.pathname]);
+    }
     const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(response, 404, { error: { code: 'route_not_found', message: `No route ${method} ${url.pathname}.` } });
+    if (match.route.target.kind === 'rest') return serveRest(request, response, url, match, match.route.target.handler, authorizer!);
     const authorization = Buffer.from(request.headers.authorization ?? '');
     if (!match.route.isPublic && (authorization.length !== expectedToken.length || !timingSafeEqual(authorization, expectedToken))) {
       return send(response, 401, { error: { code: 'unauthorized', message: 'Send Authorization: Bearer <SERVICE_TOKEN>.' } });
     }
     const body = await readBody(request);
     if (body === undefined) return send(response, 413, { error: { code: 'payload_too_large', message: 'The request is too large.', field: 'body' } });
-    const event = toEvent(request, url, match, body);
-    const result = await match.route.handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId));
-    response.writeHead(result.statusCode ?? 200, { 'content-type': 'application/json', ...stringHeaders(result.headers) });
-    response.end(result.body ?? '');
+    const event = toHttpEvent(request, url, match, body);
+    writeResult(response, await match.route.target.handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId)));
   }
 }
 
-function compileRoute(routeKey: string, handler: LambdaHttpHandler, functionName: string, isPublic: boolean): CompiledRoute {
-  const [method, path] = routeKey.split(' ') as [string, string];
+/** An analytics route as the REST API serves it: the authorizer first, then the handler with its verdict. */
+async function serveRest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  match: RouteMatch,
+  handler: LambdaRestHandler,
+  authorizer: LambdaRequestAuthorizer,
+): Promise<void> {
+  // The identity source is the Authorization header: without it API Gateway answers 401 and never asks the authorizer.
+  if (!request.headers.authorization) return sendAnswer(response, ANALYTICS_GATEWAY_ANSWERS.unauthorized);
+  const body = await readBody(request);
+  if (body === undefined) return send(response, 413, { error: { code: 'payload_too_large', message: 'The request is too large.', field: 'body' } });
+  const event = toRestEvent(request, url, match, body);
+  const methodArn = `arn:aws:execute-api:local:${LOCAL_ACCOUNT}:${event.requestContext.apiId}/${ANALYTICS_STAGE}/${event.httpMethod}${url.pathname}`;
+  let verdict: Verdict;
+  try {
+    verdict = decide(await authorizer(toAuthorizerEvent(event, methodArn)), methodArn);
+  } catch (error) {
+    if ((error as Error | undefined)?.message === UNAUTHORIZED) return sendAnswer(response, ANALYTICS_GATEWAY_ANSWERS.unauthorized);
+    console.error(JSON.stringify({ level: 'error', message: 'local gateway: the analytics authorizer failed', errorName: (error as Error | undefined)?.name }));
+    return sendAnswer(response, ANALYTICS_GATEWAY_ANSWERS.authorizerFailure);
+  }
+  if (verdict.effect !== 'allow') {
+    return sendAnswer(response, verdict.effect === 'deny' ? ANALYTICS_GATEWAY_ANSWERS.accessDenied : ANALYTICS_GATEWAY_ANSWERS.authorizerFailure);
+  }
+  // API Gateway hands the context on as strings, with the principal id (and the authorizer's latency) beside it.
+  event.requestContext.authorizer = { ...verdict.context, principalId: verdict.principalId, integrationLatency: 0 };
+  writeResult(response, await handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The authorizer's answer, judged as API Gateway judges it
+// ---------------------------------------------------------------------------------------------------------------
+
+const oneOrMany = z.union([z.string(), z.array(z.string())]);
+const authorizerResult = z.looseObject({
+  principalId: z.string(),
+  policyDocument: z.looseObject({
+    Statement: z.array(z.looseObject({ Effect: z.enum(['Allow', 'Deny']), Action: oneOrMany, Resource: oneOrMany })),
+  }),
+  // Only flat values: API Gateway fails the request for an object or array in the context.
+  context: z.optional(z.nullable(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])))),
+});
+
+type Verdict =
+  | { readonly effect: 'allow'; readonly principalId: string; readonly context: Record<string, string> }
+  | { readonly effect: 'deny' | 'invalid' };
+
+/** Allowed when an Allow statement covers the method and no Deny does; a malformed answer is the authorizer's failure. */
+function decide(answer: unknown, methodArn: string): Verdict {
+  const parsed = authorizerResult.safeParse(answer);
+  if (!parsed.success) return { effect: 'invalid' };
+  const covering = parsed.data.policyDocument.Statement.filter(
+    (statement) => [statement.Action].flat().some((action) => wildcard(action).test('execute-api:Invoke')) && [statement.Resource].flat().some((resource) => wildcard(resource).test(methodArn)),
+  );
+  if (covering.some((statement) => statement.Effect === 'Deny') || !covering.some((statement) => statement.Effect === 'Allow')) return { effect: 'deny' };
+  const context = Object.fromEntries(Object.entries(parsed.data.context ?? {}).map(([name, value]) => [name, String(value)]));
+  return { effect: 'allow', principalId: parsed.data.principalId, context };
+}
+
+/** An IAM pattern: `*` any run of characters, `?` any one. */
+function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Routes
+// ---------------------------------------------------------------------------------------------------------------
+
+function compileRoute(routeKey: string, target: RouteTarget, functionName: string, isPublic: boolean): CompiledRoute {
+  const [method, template] = routeKey.split(' ') as [string, string];
   const parameterNames: string[] = [];
-  const source = path
+  const source = template
     .split('/')
     .map((segment) => {
       const parameter = /^\{(\w+)\}$/.exec(segment);
@@ -94,10 +205,16 @@ function compileRoute(routeKey: string, handler: LambdaHttpHandler, functionName
       return '([^/]+)';
     })
     .join('/');
-  return { routeKey, method, pattern: new RegExp(`^${source}$`), parameterNames, handler, functionName, isPublic };
+  return { routeKey, method, template, pattern: new RegExp(`^${source}$`), parameterNames, target, functionName, isPublic };
 }
 
-function matchRoute(routes: readonly CompiledRoute[], method: string, path: string) {
+/** As API Gateway picks: a literal segment wins over a path parameter at the same place (`/usage/daily` over `/usage/{id}`). */
+function bySpecificity(routes: CompiledRoute[]): CompiledRoute[] {
+  const shape = (route: CompiledRoute) => route.template.split('/').map((segment) => (segment.startsWith('{') ? '1' : '0')).join('');
+  return routes.sort((a, b) => shape(a).localeCompare(shape(b)));
+}
+
+function matchRoute(routes: readonly CompiledRoute[], method: string, path: string): RouteMatch | undefined {
   for (const route of routes) {
     if (route.method !== method) continue;
     const found = route.pattern.exec(path);
@@ -129,12 +246,12 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function toEvent(
-  request: IncomingMessage,
-  url: URL,
-  match: { route: CompiledRoute; pathParameters: Record<string, string> },
-  body: string,
-): APIGatewayProxyEventV2 {
+// ---------------------------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The HTTP API's payload v2, with what its IAM authorization adds once the SigV4 signature checked out. */
+function toHttpEvent(request: IncomingMessage, url: URL, match: RouteMatch, body: string): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -156,7 +273,7 @@ function toEvent(
     ...(body ? { body } : {}),
     isBase64Encoded: false,
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT,
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
@@ -177,9 +294,94 @@ function toEvent(
   if (match.route.isPublic) return event;
   // What API Gateway's IAM authorization hands the Lambda once the SigV4 signature checked out.
   Object.assign(event.requestContext, {
-    authorizer: { iam: { accessKey: 'local', accountId: '000000000000', callerId: 'local', principalOrgId: null, userArn: 'arn:aws:iam::000000000000:user/local-service', userId: 'local-service' } },
+    authorizer: { iam: { accessKey: 'local', accountId: LOCAL_ACCOUNT, callerId: 'local', principalOrgId: null, userArn: 'arn:aws:iam::000000000000:user/local-service', userId: 'local-service' } },
   });
   return event;
+}
+
+/**
+ * The REST API's payload v1, before the authorizer's verdict is added: every value of a repeated header or query
+ * parameter in the `multiValue…` maps, the last one in the single-value maps, header names as the client sent them.
+ */
+function toRestEvent(request: IncomingMessage, url: URL, match: RouteMatch, body: string): APIGatewayProxyEvent {
+  const multiValueHeaders: Record<string, string[]> = {};
+  const headerNames = new Map<string, string>();
+  for (let index = 0; index < request.rawHeaders.length; index += 2) {
+    const sent = request.rawHeaders[index]!;
+    const name = headerNames.get(sent.toLowerCase()) ?? sent;
+    headerNames.set(sent.toLowerCase(), name);
+    (multiValueHeaders[name] ??= []).push(request.rawHeaders[index + 1]!);
+  }
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) (multiValueQueryStringParameters[name] ??= []).push(value);
+  const lastOf = (values: Record<string, string[]>) => Object.fromEntries(Object.entries(values).map(([name, list]) => [name, list.at(-1)!]));
+  const hasQuery = Object.keys(multiValueQueryStringParameters).length > 0;
+  const headers = lastOf(multiValueHeaders);
+  const method = request.method ?? 'GET';
+  const now = new Date();
+  const requestId = randomUUID();
+  const identity: APIGatewayEventIdentity = {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    user: null,
+    userAgent: request.headers['user-agent'] ?? null,
+    userArn: null,
+  };
+  return {
+    resource: match.route.template,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? lastOf(multiValueQueryStringParameters) : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
+    pathParameters: match.route.parameterNames.length ? match.pathParameters : null,
+    stageVariables: null,
+    body: body || null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: LOCAL_ACCOUNT,
+      apiId: 'local',
+      authorizer: undefined,
+      domainName: request.headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      extendedRequestId: requestId,
+      httpMethod: method,
+      identity,
+      path: `/${ANALYTICS_STAGE}${url.pathname}`,
+      protocol: `HTTP/${request.httpVersion}`,
+      requestId,
+      requestTime: restRequestTime(now),
+      requestTimeEpoch: now.getTime(),
+      resourceId: 'local',
+      resourcePath: match.route.template,
+      stage: ANALYTICS_STAGE,
+    },
+  };
+}
+
+/** What a REQUEST authorizer gets: the request as the handler will see it, without its body. */
+function toAuthorizerEvent(event: APIGatewayProxyEvent, methodArn: string): APIGatewayRequestAuthorizerEvent {
+  const { body: _body, isBase64Encoded: _isBase64Encoded, requestContext, ...request } = event;
+  return { ...request, type: 'REQUEST', methodArn, requestContext: { ...requestContext, authorizer: undefined } };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestTime` as the REST API writes it: `09/Apr/2026:12:34:56 +0000`. */
+function restRequestTime(at: Date): string {
+  const two = (value: number) => String(value).padStart(2, '0');
+  return `${two(at.getUTCDate())}/${MONTHS[at.getUTCMonth()]}/${at.getUTCFullYear()}:${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} +0000`;
 }
 
 /** The context a Lambda invocation gets; enough for middy and the handlers. */
@@ -201,8 +403,27 @@ export function lambdaContext(functionName = 'cu-ledger-local', awsRequestId: st
   };
 }
 
-function stringHeaders(headers: Record<string, boolean | number | string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]));
+// ---------------------------------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A handler's result as API Gateway sends it: its status, its headers (JSON unless it names another type; a REST
+ * result's multi-value headers take the place of single ones of the same name) and its body, decoded when base64.
+ */
+function writeResult(response: ServerResponse, result: APIGatewayProxyResult | APIGatewayProxyStructuredResultV2): void {
+  const headers: Record<string, string | string[]> = { 'content-type': 'application/json' };
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  const multiValueHeaders = 'multiValueHeaders' in result ? (result.multiValueHeaders ?? {}) : {};
+  for (const [name, values] of Object.entries(multiValueHeaders)) headers[name.toLowerCase()] = values.map(String);
+  const body = result.body ?? '';
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+}
+
+function sendAnswer(response: ServerResponse, answer: GatewayAnswer): void {
+  response.writeHead(answer.statusCode, { 'content-type': 'application/json', ...answer.headers });
+  response.end(answer.body);
 }
 
 function send(response: ServerResponse, statusCode: number, body: unknown): void {

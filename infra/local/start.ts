@@ -1,7 +1,7 @@
 // `npm start`: the whole service on this machine. DynamoDB Local with the ledger table, the Lambda handlers behind a
 // local API Gateway on 127.0.0.1, and the jobs on their AWS triggers: the scheduled ones on a timer
 // (JOB_INTERVAL_SECONDS, 300 as on AWS), the stream handler on the table's stream. Data persists under DATA_DIR
-// unless --in-memory (or IN_MEMORY=1).
+// unless --in-memory (or IN_MEMORY=1). People sign in with tokens of the runner's own dev issuer (`npm run token`).
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
@@ -13,8 +13,9 @@ import { handler as ledgerStream } from '../../functions/jobs/ledger-stream.hand
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { useLocalPublisher, useProcessClock } from '../../shared/composition';
 import { systemClock } from '../../shared/ports/runtime';
-import { API_AREAS } from '../api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS } from '../api-routes';
 import { createLocalApi } from './api-gateway';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_JWKS_PATH, devIssuerKeyFile, openDevIssuer } from './dev-issuer';
 import { ensureLedgerTable, startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb-local';
 import { DEFAULT_JOB_INTERVAL_MS, LOCAL_JOBS, startJobSchedule, type JobSchedule } from './jobs';
 import { localOnlyRoutes } from './local-routes';
@@ -32,6 +33,8 @@ export interface LocalRunnerOptions {
   readonly tableName: string;
   /** How often the scheduled jobs run; 5 minutes (as on AWS) unless set. */
   readonly jobIntervalMs?: number;
+  /** The dev issuer's key; where `npm run token` finds it unless set. */
+  readonly devIssuerKeyFile?: string;
 }
 
 export interface LocalRunner {
@@ -46,6 +49,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const host = options.host ?? '127.0.0.1';
   // Fail in a moment, not after DynamoDB Local's start, when another runner holds the port.
   await assertPortFree(host, options.port);
+  const devIssuer = await openDevIssuer(options.devIssuerKeyFile ?? devIssuerKeyFile());
   const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
   // One client for the health check; the handlers build their own from the environment, as on Lambda.
   const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
@@ -79,12 +83,20 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     server = createLocalApi({
       areas: API_AREAS,
       serviceToken: options.serviceToken,
+      analyticsAuthorizer: ANALYTICS_AUTHORIZER.handler,
       health: () => tableIsReachable(client, options.tableName),
       localRoutes: localOnlyRoutes({ clock, jobs, stream, events }),
+      publicDocuments: { [DEV_ISSUER_JWKS_PATH]: devIssuer.jwks },
     });
     await new Promise<void>((listening, failed) => {
       server.once('error', (error: NodeJS.ErrnoException) => failed(error.code === 'EADDRINUSE' ? portInUse(host, options.port) : error));
-      server.listen(options.port, host, () => listening());
+      server.listen(options.port, host, () => {
+        // The authorizer is configured as on Lambda, from the environment, with the dev issuer in place of the
+        // identity provider; it fetches the JWKS from this server over HTTP. Set before the first request is read.
+        const { port } = server.address() as AddressInfo;
+        Object.assign(process.env, { JWT_ISSUER: DEV_ISSUER, JWT_AUDIENCE: DEV_AUDIENCE, JWKS_URL: `http://${host}:${port}${DEV_ISSUER_JWKS_PATH}` });
+        listening();
+      });
     });
   } catch (error) {
     await stopBackground();
@@ -178,6 +190,9 @@ async function main(): Promise<void> {
   console.log(`DynamoDB Local at ${runner.dynamoDb.endpoint} (${inMemory ? 'in memory' : `data in ${process.env.DATA_DIR ?? '.data/dynamodb'}`})`);
   if (generatedToken) console.log(`SERVICE_TOKEN=${serviceToken}`);
   else console.log('Using SERVICE_TOKEN from the environment.');
+  console.log(
+    `People (the analytics routes): \`npm run --silent token -- --org <orgId> --user <userId>\` prints a token for Authorization: Bearer (dev issuer ${DEV_ISSUER}, JWKS at ${runner.url}${DEV_ISSUER_JWKS_PATH})`,
+  );
   console.log(`CU Ledger local runner ready on ${runner.url} (GET /health answers 200; Ctrl-C or SIGTERM stops it)`);
 }
 

@@ -35,7 +35,7 @@ export interface StatelessStackProps extends StackProps {
   readonly keyStorePrefix: string;
   readonly areas: readonly ApiArea[];
   readonly jobs: readonly BackgroundJob[];
-  /** Checks analytics keys; required once an area's routes use `analytics` auth. */
+  /** The Analytics API's authorizer (people's JWTs, later analytics keys); required once an area's routes use `analytics` auth. */
   readonly analyticsAuthorizer?: DeployedFunction;
 }
 
@@ -82,7 +82,7 @@ export class StatelessStack extends Stack {
       });
       created.addAlarmAction(new SnsAction(this.alarmTopic));
     };
-    // An authorizer refuses a wrong key by failing the invocation: its Errors metric counts refusals, not faults.
+    // An authorizer refuses wrong credentials by failing the invocation: its Errors metric counts refusals, not faults.
     const deploy = (spec: DeployedFunction, timeout: Duration, options: { invocation?: Invocation; alarmOnErrors?: boolean } = {}) => {
       const { invocation = { kind: 'synchronous' }, alarmOnErrors = true } = options;
       const ledgerFunction = new LedgerFunction(this, `${pascal(spec.name)}Function`, { spec, config, resources, timeout, invocation });
@@ -121,8 +121,9 @@ export class StatelessStack extends Stack {
     }
     alarm('Api5xx', this.apiStage.metricServerError({ period: ALARM_PERIOD }), 1, 'HTTP API answered 5xx');
 
+    // A REST API cannot deploy without a method: the API and its authorizer come with the first analytics route.
     if (analyticsRoutes.length > 0) {
-      if (!props.analyticsAuthorizer) throw new Error('Analytics routes need the analytics-key authorizer function (analyticsAuthorizer).');
+      if (!props.analyticsAuthorizer) throw new Error('Analytics routes need the analytics authorizer function (analyticsAuthorizer).');
       const authorizer = deploy(props.analyticsAuthorizer, Duration.seconds(10), { alarmOnErrors: false });
       this.analyticsApi = new AnalyticsApi(this, 'AnalyticsApi', { config, authorizer, routes: analyticsRoutes });
       alarm('AnalyticsApi5xx', this.analyticsApi.api.metricServerError({ period: ALARM_PERIOD }), 1, 'Analytics API answered 5xx (the authorizer or a handler failed)');
@@ -192,15 +193,12 @@ export class StatelessStack extends Stack {
   }
 }
 
-/** One authorizer per kind of caller on the HTTP API; JWT settings are required only once a human route exists. */
+/** One authorizer per kind of caller on the HTTP API (the deployment config always names the identity provider). */
 function httpAuthorizers(config: DeploymentConfig, areas: readonly ApiArea[]): Record<'service' | 'human' | 'public', IHttpRouteAuthorizer | undefined> {
   const needsJwt = areas.some((area) => area.auth === 'human');
-  if (needsJwt && (!config.jwtIssuer || !config.jwtAudience)) {
-    throw new Error('Routes for people need the JWT settings: set the context values jwtIssuer and jwtAudience.');
-  }
   return {
     service: new HttpIamAuthorizer(),
-    human: needsJwt ? new HttpJwtAuthorizer('HumanJwtAuthorizer', config.jwtIssuer!, { jwtAudience: [config.jwtAudience!] }) : undefined,
+    human: needsJwt ? new HttpJwtAuthorizer('HumanJwtAuthorizer', config.jwtIssuer, { jwtAudience: [config.jwtAudience] }) : undefined,
     // Said outright, so a public route reads as one (and cdk-nag's finding on it is acknowledged route by route).
     public: new HttpNoneAuthorizer(),
   };

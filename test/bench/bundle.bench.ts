@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { API_AREAS, type DeployedFunction } from '../../infra/api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS, type DeployedFunction } from '../../infra/api-routes';
 import { bundleSettings, REPOSITORY_ROOT } from '../../infra/bundling';
 import { BACKGROUND_JOBS } from '../../infra/scheduled-jobs';
 import { latencyStats, round, table } from './bench-support';
@@ -29,7 +29,7 @@ process.stdout.write(String(performance.now() - started));
 
 async function main(): Promise<void> {
   if (!process.version.startsWith('v22.')) throw new Error(`Run through npm (the pinned Node 22); this is ${process.version}.`);
-  const functions: DeployedFunction[] = [...API_AREAS, ...BACKGROUND_JOBS];
+  const functions: DeployedFunction[] = [...API_AREAS, ANALYTICS_AUTHORIZER, ...BACKGROUND_JOBS];
   const directory = mkdtempSync(join(tmpdir(), 'cu-ledger-bundles-'));
   const probe = join(directory, 'probe.mjs');
   writeFileSync(probe, IMPORT_PROBE);

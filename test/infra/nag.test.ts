@@ -7,9 +7,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { nagPacks } from '../../infra/cu-ledger-app';
 import { synthesize, type SynthesizedApp } from '../support/cdk-app';
-import { EVERY_KIND } from './fixtures/registries';
-
-const JWT = { jwtIssuer: 'https://login.example.com/', jwtAudience: 'cu-ledger-dashboard' };
+import { EVERY_KIND, WITH_ANALYTICS_ROUTES } from './fixtures/registries';
 
 function findings(synthesized: Pick<SynthesizedApp, 'app' | 'stateful' | 'stateless'>): string[] {
   return nagPacks(synthesized.app).flatMap((pack) =>
@@ -31,13 +29,14 @@ describe('cdk-nag', () => {
   it.each([
     ['the deployed service (dev)', () => synthesize()],
     ['the deployed service (prod, with an alarm address)', () => synthesize({ context: { stage: 'prod', alarmEmail: 'oncall@example.com' } })],
-    ['every kind of route, job and grant', () => synthesize({ registries: EVERY_KIND, context: JWT })],
+    ['the deployed service with analytics routes (the Analytics API and its authorizer)', () => synthesize({ registries: WITH_ANALYTICS_ROUTES })],
+    ['every kind of route, job and grant', () => synthesize({ registries: EVERY_KIND })],
   ])('finds nothing unacknowledged in %s', (_, build) => {
     expect(findings(build())).toEqual([]);
   });
 
   it('has a reason with every acknowledgement', () => {
-    const { app } = synthesize({ registries: EVERY_KIND, context: JWT });
+    const { app } = synthesize({ registries: EVERY_KIND });
     const acknowledged = acknowledgements(app);
     expect(acknowledged.length).toBeGreaterThan(5);
     for (const { id, reason } of acknowledged) {

@@ -4,18 +4,20 @@
 
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { API_AREAS, type DeployedFunction } from '../../infra/api-routes';
+import { ANALYTICS_GATEWAY_ANSWERS } from '../../infra/analytics-gateway-responses';
+import { ANALYTICS_AUTHORIZER, API_AREAS, type DeployedFunction } from '../../infra/api-routes';
 import { ANALYTICS_AUTHORIZER_CACHE } from '../../infra/constructs/analytics-api';
 import { STREAM_BATCH_SIZE, STREAM_MAX_RECORD_AGE, STREAM_RETRY_ATTEMPTS, TABLE_STREAM_READ_ACTIONS } from '../../infra/constructs/background-job';
 import { createLedgerTableInput } from '../../infra/local/dynamodb-local';
 import { BACKGROUND_JOBS, type BackgroundJob } from '../../infra/scheduled-jobs';
 import { LEDGER_STREAM_FILTERS, LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
-import { onlyResource, resourcesOf, synthesize } from '../support/cdk-app';
-import { EVERY_KIND } from './fixtures/registries';
+import { onlyResource, resourcesOf, synthesize, TEST_JWT_CONTEXT as JWT } from '../support/cdk-app';
+import { EVERY_KIND, WITH_ANALYTICS_ROUTES } from './fixtures/registries';
 
-const JWT = { jwtIssuer: 'https://login.example.com/', jwtAudience: 'cu-ledger-dashboard' };
 const deployed = synthesize();
-const everyKind = synthesize({ registries: EVERY_KIND, context: JWT });
+const everyKind = synthesize({ registries: EVERY_KIND });
+/** Today's deployment once analytics routes exist (the usage routes): the authorizer as deployed, nothing added. */
+const withAnalytics = synthesize({ registries: WITH_ANALYTICS_ROUTES });
 const production = synthesize({ context: { stage: 'prod' } });
 
 interface Statement {
@@ -49,14 +51,24 @@ function grantsOf(template: Template, functionName: string): { action: string; r
     actionsOf(statement).flatMap((action) => [statement.Resource].flat().map((resource) => ({ action, resource: JSON.stringify(resource) }))),
   );
 }
+/** The REST API's methods by `METHOD /path`, the path put together from the resources' path parts. */
+function restMethods(template: Template): Map<string, any> {
+  const resources = new Map(resourcesOf(template, 'AWS::ApiGateway::Resource').map(([id, resource]) => [id, resource.Properties]));
+  const pathOf = (parent: { Ref?: string }): string => {
+    const resource = parent.Ref === undefined ? undefined : resources.get(parent.Ref);
+    return resource ? `${pathOf(resource.ParentId)}/${resource.PathPart}` : '';
+  };
+  return new Map(resourcesOf(template, 'AWS::ApiGateway::Method').map(([, method]) => [`${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`, method.Properties]));
+}
 const isStream = (resource: string) => resource.includes('LedgerTable') && resource.includes('StreamArn');
 const isTable = (resource: string) => resource.includes('LedgerTable') && !resource.includes('/index/') && !isStream(resource);
 const readsStream = (job: BackgroundJob | undefined) => job !== undefined && 'tableStream' in job.trigger;
 
 describe('every route', () => {
-  it('has an authorizer: IAM for the service routes of today; none only on a public route (the OpenAPI document)', () => {
+  it('has an authorizer: IAM for the service routes, none only on a public route (the OpenAPI document); analytics routes are on the Analytics API', () => {
     const routes = resourcesOf(deployed.statelessTemplate, 'AWS::ApiGatewayV2::Route');
-    expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(API_AREAS.flatMap((area) => area.routeKeys).sort());
+    const httpApiRouteKeys = API_AREAS.filter((area) => area.auth !== 'analytics').flatMap((area) => area.routeKeys);
+    expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(httpApiRouteKeys.sort());
     const publicRouteKeys = API_AREAS.filter((area) => area.auth === 'public').flatMap((area) => area.routeKeys);
     expect(publicRouteKeys).toEqual(['GET /v1/openapi.json']);
     for (const [, route] of routes) {
@@ -64,22 +76,18 @@ describe('every route', () => {
     }
   });
 
-  it('has the authorizer of its area: IAM for service, JWT for people, the key authorizer for analytics', () => {
+  it('has the authorizer of its area: IAM for service, JWT for people, the analytics authorizer for analytics', () => {
     const expected = { service: 'AWS_IAM', human: 'JWT', public: 'NONE' } as const;
     const routes = new Map(resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, route]) => [route.Properties.RouteKey, route.Properties]));
     const [jwtAuthorizerId] = Object.keys(everyKind.statelessTemplate.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { AuthorizerType: 'JWT' } }));
-    const [keyAuthorizerId] = Object.keys(everyKind.statelessTemplate.findResources('AWS::ApiGateway::Authorizer'));
-    const methods = resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGateway::Method');
+    const [analyticsAuthorizerId] = Object.keys(everyKind.statelessTemplate.findResources('AWS::ApiGateway::Authorizer'));
+    const methods = restMethods(everyKind.statelessTemplate);
+    const analyticsRouteKeys = EVERY_KIND.areas.filter((area) => area.auth === 'analytics').flatMap((area) => area.routeKeys);
+    expect([...methods.keys()].sort()).toEqual([...analyticsRouteKeys].sort());
     for (const area of EVERY_KIND.areas) {
       for (const routeKey of area.routeKeys) {
         if (area.auth === 'analytics') {
-          const [method] = routeKey.split(' ');
-          const onRestApi = methods.filter(([, resource]) => resource.Properties.HttpMethod === method);
-          expect(onRestApi.length, routeKey).toBeGreaterThan(0);
-          for (const [, resource] of onRestApi) {
-            expect(resource.Properties.AuthorizationType).toBe('CUSTOM');
-            expect(resource.Properties.AuthorizerId).toEqual({ Ref: keyAuthorizerId });
-          }
+          expect(methods.get(routeKey)).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: analyticsAuthorizerId } });
           expect(routes.has(routeKey), `${routeKey} must not be on the HTTP API`).toBe(false);
           continue;
         }
@@ -95,20 +103,17 @@ describe('every route', () => {
     });
   });
 
-  it('refuses to synthesize routes for people without the JWT issuer and audience', () => {
-    expect(() => synthesize({ registries: EVERY_KIND })).toThrow(/jwtIssuer and jwtAudience/);
-  });
-
-  it('refuses to synthesize analytics routes without the key authorizer', () => {
+  it('refuses to synthesize analytics routes without the analytics authorizer', () => {
     const { analyticsAuthorizer: _, ...withoutAuthorizer } = EVERY_KIND;
-    expect(() => synthesize({ registries: withoutAuthorizer, context: JWT })).toThrow(/analytics-key authorizer/);
+    expect(() => synthesize({ registries: withoutAuthorizer })).toThrow(/analytics authorizer/);
   });
 
-  it('answers a refused analytics key with 401 and a Basic challenge, and caches a checked key briefly', () => {
+  it('answers refused credentials with 401 and a Basic challenge, telling people to send a Bearer token, and caches checked credentials briefly', () => {
     everyKind.statelessTemplate.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',
       ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': Match.stringLikeRegexp("^'Basic realm=") },
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"unauthorized".*Authorization: Bearer <token>') },
     });
     const authorizer = onlyResource(everyKind.statelessTemplate, 'AWS::ApiGateway::Authorizer');
     expect(authorizer.Properties.Type).toBe('REQUEST');
@@ -126,6 +131,71 @@ describe('every route', () => {
     everyKind.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() })]),
     });
+  });
+});
+
+describe('the Analytics API', () => {
+  it('serves exactly the analytics routes of today, each behind the analytics authorizer, or is not deployed while there are none', () => {
+    const routeKeys = API_AREAS.filter((area) => area.auth === 'analytics').flatMap((area) => area.routeKeys);
+    const methods = restMethods(deployed.statelessTemplate);
+    expect([...methods.keys()].sort()).toEqual([...routeKeys].sort());
+    for (const [routeKey, method] of methods) expect(method.AuthorizationType, routeKey).toBe('CUSTOM');
+    expect(resourcesOf(deployed.statelessTemplate, 'AWS::ApiGateway::RestApi')).toHaveLength(routeKeys.length > 0 ? 1 : 0);
+  });
+
+  it('answers a denied request and a failed authorizer in the API\'s error shape, as the local runner does', () => {
+    for (const [type, answer] of [
+      ['UNAUTHORIZED', ANALYTICS_GATEWAY_ANSWERS.unauthorized],
+      ['ACCESS_DENIED', ANALYTICS_GATEWAY_ANSWERS.accessDenied],
+      ['AUTHORIZER_FAILURE', ANALYTICS_GATEWAY_ANSWERS.authorizerFailure],
+    ] as const) {
+      const responses = resourcesOf(everyKind.statelessTemplate, 'AWS::ApiGateway::GatewayResponse').filter(([, response]) => response.Properties.ResponseType === type);
+      expect(responses, type).toHaveLength(1);
+      expect(responses[0]![1].Properties.StatusCode).toBe(String(answer.statusCode));
+      expect(JSON.parse(responses[0]![1].Properties.ResponseTemplates['application/json'])).toEqual(JSON.parse(answer.body));
+    }
+  });
+
+  it("gives the authorizer the identity provider's settings, the JWKS next to the issuer unless told", () => {
+    const [, fn] = functionNamed(withAnalytics.statelessTemplate, `cu-ledger-dev-${ANALYTICS_AUTHORIZER.name}`);
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      JWT_ISSUER: JWT.jwtIssuer,
+      JWT_AUDIENCE: JWT.jwtAudience,
+      JWKS_URL: 'https://login.example.com/.well-known/jwks.json',
+      ORG_CLAIM: 'org_id',
+    });
+    const configured = synthesize({
+      registries: WITH_ANALYTICS_ROUTES,
+      context: { jwtIssuer: 'https://idp.example.com/tenant', jwksUrl: 'https://idp.example.com/keys', orgClaim: 'https://platform.example.com/org' },
+    });
+    expect(functionNamed(configured.statelessTemplate, `cu-ledger-dev-${ANALYTICS_AUTHORIZER.name}`)[1].Properties.Environment.Variables).toMatchObject({
+      JWT_ISSUER: 'https://idp.example.com/tenant',
+      JWKS_URL: 'https://idp.example.com/keys',
+      ORG_CLAIM: 'https://platform.example.com/org',
+    });
+  });
+
+  it('lets the authorizer write its logs and traces and touch nothing else: no table, no secret', () => {
+    const grants = grantsOf(withAnalytics.statelessTemplate, `cu-ledger-dev-${ANALYTICS_AUTHORIZER.name}`);
+    expect([...new Set(grants.map((grant) => grant.action.split(':')[0]))].sort()).toEqual(['logs', 'xray']);
+  });
+
+  it('sends every route to the analytics function, whose role may read the table and nothing more', () => {
+    const [analyticsFunctionId] = functionNamed(withAnalytics.statelessTemplate, 'cu-ledger-dev-analytics');
+    const methods = restMethods(withAnalytics.statelessTemplate);
+    expect(methods.size).toBe(WITH_ANALYTICS_ROUTES.areas.find((area) => area.auth === 'analytics')!.routeKeys.length);
+    for (const [routeKey, method] of methods) expect(JSON.stringify(method.Integration.Uri), routeKey).toContain(analyticsFunctionId);
+    const actions = grantsOf(withAnalytics.statelessTemplate, 'cu-ledger-dev-analytics').map((grant) => grant.action);
+    const needs = WITH_ANALYTICS_ROUTES.areas.find((area) => area.auth === 'analytics')!.needs;
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...needs.table, ...(needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
+    expect(needs.table).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  it('refuses at synth two routes that name one path level differently, which a REST API cannot deploy', () => {
+    const analytics = WITH_ANALYTICS_ROUTES.areas.find((area) => area.auth === 'analytics')!;
+    const clashing = { ...analytics, routeKeys: ['GET /v1/orgs/{orgId}/activity', 'GET /v1/orgs/{id}/usage'] };
+    const registries = { ...WITH_ANALYTICS_ROUTES, areas: WITH_ANALYTICS_ROUTES.areas.map((area) => (area === analytics ? clashing : area)) };
+    expect(() => synthesize({ registries })).toThrow(/after \/v1\/orgs differently \(\{orgId\}, \{id\}\)/);
   });
 });
 
@@ -186,7 +256,9 @@ describe('every function', () => {
       const actionsOn = (matches: (resource: string) => boolean) => grants.filter((grant) => matches(grant.resource)).map((grant) => grant.action).sort();
       const actions = grants.map((grant) => grant.action);
       expect(actionsOn(isTable)).toEqual([...spec.needs.table].sort());
-      expect(actionsOn((resource) => resource.includes('/index/gsi1'))).toEqual(spec.needs.eventLogIndex ? ['dynamodb:Query'] : []);
+      for (const index of ['gsi1', 'gsi2', 'gsi3']) {
+        expect(actionsOn((resource) => resource.includes(`/index/${index}"`)), index).toEqual(spec.needs.indexes?.includes(index as never) ? ['dynamodb:Query'] : []);
+      }
       const resourcesFor = (prefix: string) => [...new Set(grants.filter((grant) => grant.action.startsWith(prefix)).map((grant) => grant.resource))];
       expect(actionsOn((resource) => resource.includes('KeyPepper'))).toEqual(spec.needs.pepper ? ['secretsmanager:GetSecretValue'] : []);
       expect(actionsOn((resource) => resource.includes(':secret:cu-ledger/dev/analytics-keys/*'))).toEqual(
@@ -294,7 +366,7 @@ describe('secrets', () => {
   });
 
   it('confines the key-store grants to the key-store prefix', () => {
-    const keyStore = grantsOf(everyKind.statelessTemplate, 'cu-ledger-dev-authorizer').filter((grant) => grant.resource.includes('analytics-keys/'));
+    const keyStore = grantsOf(everyKind.statelessTemplate, `cu-ledger-dev-${ANALYTICS_AUTHORIZER.name}`).filter((grant) => grant.resource.includes('analytics-keys/'));
     for (const grant of keyStore) expect(grant.resource).toContain(':secret:cu-ledger/dev/analytics-keys/*');
     expect(keyStore.map((grant) => grant.action).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
   });
@@ -408,8 +480,8 @@ describe('alarms', () => {
     const on = (metric: string, dimension: string, ref: string) =>
       alarms.filter((alarm) => alarm.MetricName === metric && alarm.Dimensions?.some((d: any) => d.Name === dimension && d.Value?.Ref === ref));
     for (const [id, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
-      const isAuthorizer = fn.Properties.FunctionName === 'cu-ledger-dev-authorizer';
-      // The authorizer refuses a wrong key by failing; its Errors would page on every typo.
+      const isAuthorizer = fn.Properties.FunctionName === `cu-ledger-dev-${ANALYTICS_AUTHORIZER.name}`;
+      // The authorizer refuses wrong credentials by failing; its Errors would page on every typo and expired token.
       expect(on('Errors', 'FunctionName', id), fn.Properties.FunctionName).toHaveLength(isAuthorizer ? 0 : 1);
       expect(on('Throttles', 'FunctionName', id), fn.Properties.FunctionName).toHaveLength(1);
       const streamJob = readsStream(EVERY_KIND.jobs.find((job) => `cu-ledger-dev-${job.name}` === fn.Properties.FunctionName));
@@ -444,6 +516,15 @@ describe('context', () => {
     expect(() => synthesize({ context: { logRetentionDays: 31 } })).toThrow(/context "logRetentionDays"/);
     expect(() => synthesize({ context: { alarmEmail: 'not-an-address' } })).toThrow(/context "alarmEmail"/);
     expect(() => synthesize({ context: { exportRetentionDays: 100 } })).toThrow(/context "exportRetentionDays": must be more than 365/);
+  });
+
+  it('requires the identity provider that signs people in, over https, naming the keys at fault', () => {
+    expect(() => synthesize({ context: { jwtIssuer: undefined, jwtAudience: undefined } })).toThrow(
+      /context "jwtIssuer": is required: the issuer URL .*; context "jwtAudience": is required/,
+    );
+    expect(() => synthesize({ context: { jwtIssuer: 'login.example.com' } })).toThrow(/context "jwtIssuer": must be an https URL/);
+    expect(() => synthesize({ context: { jwksUrl: 'http://login.example.com/keys' } })).toThrow(/context "jwksUrl": must be an https URL/);
+    expect(() => synthesize({ context: { orgClaim: 'org id' } })).toThrow(/context "orgClaim": must be a claim name/);
   });
 
   it('subscribes the alarm address when one is given', () => {

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
-import { API_AREAS } from '../../infra/api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS } from '../../infra/api-routes';
 import { REPOSITORY_ROOT } from '../../infra/bundling';
 import { buildCuLedger } from '../../infra/cu-ledger-app';
 import { BACKGROUND_JOBS } from '../../infra/scheduled-jobs';
-import { CDK_CONTEXT } from '../support/cdk-app';
+import { CDK_CONTEXT, TEST_JWT_CONTEXT } from '../support/cdk-app';
 import { EVERY_KIND } from './fixtures/registries';
 
 const run = promisify(execFile);
@@ -20,7 +20,11 @@ const output = mkdtempSync(join(tmpdir(), 'cu-ledger-synth-'));
 const fixtureOutput = mkdtempSync(join(tmpdir(), 'cu-ledger-synth-fixtures-'));
 /** The Lambda bundle-size budget (npm run bench:bundle reports the figures). */
 const BUNDLE_LIMIT_BYTES = 500 * 1024;
-const DEPLOYED_FUNCTIONS = [...API_AREAS, ...BACKGROUND_JOBS];
+/** The Analytics API, and its authorizer, come with the first analytics route. */
+const hasAnalyticsRoutes = API_AREAS.some((area) => area.auth === 'analytics' && area.routeKeys.length > 0);
+const DEPLOYED_FUNCTIONS = [...API_AREAS, ...BACKGROUND_JOBS, ...(hasAnalyticsRoutes ? [ANALYTICS_AUTHORIZER] : [])];
+/** The identity provider, which every deployment must name, as `-c` options. */
+const JWT_OPTIONS = Object.entries(TEST_JWT_CONTEXT).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
 const cfnLint = await run('sh', ['-c', 'command -v cfn-lint']).then(
   () => true,
   () => false,
@@ -31,7 +35,7 @@ let printed = '';
 
 beforeAll(async () => {
   // No Docker on PATH and no AWS credentials: bundling must be local and nothing may need an account.
-  const result = await run(join(REPOSITORY_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', '--output', output], {
+  const result = await run(join(REPOSITORY_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', ...JWT_OPTIONS, '--output', output], {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', CDK_DOCKER: 'docker-is-not-here' },
     maxBuffer: 16 * 1024 * 1024,
@@ -49,7 +53,8 @@ function template(stack: string): any {
 }
 
 describe('npx cdk synth', () => {
-  it('stops on a bad context value with one line naming the key, not a stack trace', async () => {
+  it('stops on a bad or missing context value with one line naming each key, not a stack trace', async () => {
+    // No identity provider (the bare `npx cdk synth` of a new deployer) and a bad retention.
     const failed = await run(join(REPOSITORY_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', '-c', 'logRetentionDays=31', '--output', mkdtempSync(join(tmpdir(), 'cu-ledger-bad-context-'))], {
       cwd: REPOSITORY_ROOT,
       env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
@@ -59,8 +64,10 @@ describe('npx cdk synth', () => {
     );
 
     expect(failed, 'the synth must fail').toBeDefined();
-    const lines = failed!.split('\n').filter((line) => line.includes('logRetentionDays'));
-    expect(lines).toEqual([expect.stringMatching(/^Invalid CDK context "logRetentionDays": must be a CloudWatch Logs retention/)]);
+    const lines = failed!.split('\n').filter((line) => line.includes('logRetentionDays') || line.includes('jwt'));
+    expect(lines).toEqual([
+      expect.stringMatching(/^Invalid CDK context "jwtIssuer": is required.*; context "jwtAudience": is required.*; context "logRetentionDays": must be a CloudWatch Logs retention/),
+    ]);
     expect(failed).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   }, 120_000);
 
@@ -90,7 +97,7 @@ describe('npx cdk synth', () => {
     // The fixtures' functions are not bundled (their templates do not depend on it); their resources are what counts.
     const fixtures = new App({
       outdir: fixtureOutput,
-      context: { ...CDK_CONTEXT, jwtIssuer: 'https://login.example.com/', jwtAudience: 'dashboard', 'aws:cdk:bundling-stacks': [] },
+      context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, 'aws:cdk:bundling-stacks': [] },
     });
     buildCuLedger(fixtures, EVERY_KIND);
     fixtures.synth();

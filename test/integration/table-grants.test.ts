@@ -4,11 +4,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { API_AREAS, type ApiArea } from '../../infra/api-routes';
-import { EVENT_LOG_INDEX } from '../../shared/adapters/dynamodb/ledger-table';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
 import { openApiRoutes } from '../../functions/openapi/openapi.handler';
+import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
+import { readerEvent } from '../support/api-events';
 import type { LedgerDependencies } from '../../shared/composition';
 import { buildLedgerDependencies } from '../../shared/composition';
 import { lambdaContext } from '../../infra/local/api-gateway';
@@ -27,7 +28,15 @@ import { consumeRequest, provisionOrg } from '../support/provision';
 
 const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes, openapi: openApiRoutes };
 
-type SessionCall = { routeKey: string; pathParameters?: Record<string, string>; body?: unknown; status?: number };
+type SessionCall = {
+  routeKey: string;
+  pathParameters?: Record<string, string>;
+  body?: unknown;
+  status?: number;
+  /** An analytics route: who reads (an org admin), and the query string. */
+  reader?: string;
+  query?: Record<string, string>;
+};
 
 /**
  * A valid call of every route, in an order that makes each one succeed, plus a replay and a refused charge. The
@@ -56,13 +65,31 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'GET /v1/orgs/{orgId}/api-keys', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/balance', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/events', pathParameters: org },
+    { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}', pathParameters: { ...org, userId: 'olga' }, body: { role: 'org_admin' } },
+    ...analyticsCalls(orgId),
     { routeKey: 'GET /v1/openapi.json' },
   ];
 }
 
-/** How the stack spells the same grants: table actions, and Query on the event-log index. */
+/** How the stack spells the same grants: table actions, and Query on each index named. */
 function declared(area: ApiArea): string[] {
-  return [...area.needs.table, ...(area.needs.eventLogIndex ? [`dynamodb:Query@${EVENT_LOG_INDEX}`] : [])].sort();
+  return [...area.needs.table, ...(area.needs.indexes ?? []).map((index) => `dynamodb:Query@${index}`)].sort();
+}
+
+/** Every analytics route, read by an org admin; the events table in each order (each has its own index). */
+function analyticsCalls(orgId: string): SessionCall[] {
+  const window = { startDate: '2026-02-01', endDate: '2026-03-31' };
+  const read = (routeKey: string, query: Record<string, string> = {}): SessionCall => ({ routeKey, reader: 'olga', pathParameters: { orgId }, query: { ...window, ...query } });
+  return [
+    read('GET /v1/usage'),
+    read('GET /v1/usage/timeseries'),
+    read('GET /v1/usage/totals'),
+    read('GET /v1/usage/power-users'),
+    read('GET /v1/usage/breakdown', { groupBy: 'userId,modelId' }),
+    read('GET /v1/usage/events', { startDate: '2026-03-01' }),
+    read('GET /v1/usage/events', { startDate: '2026-03-01', sort: 'amount' }),
+    read('GET /v1/usage/events', { startDate: '2026-03-01', sort: 'userId' }),
+  ];
 }
 
 describe('table grants', () => {
@@ -71,7 +98,8 @@ describe('table grants', () => {
     expect([...called].sort()).toEqual(API_AREAS.flatMap((area) => area.routeKeys).sort());
   });
 
-  it.each(API_AREAS.map((area) => [area.name, area] as const))('%s needs exactly the actions its entry declares', async (name, area) => {
+  // An area without routes yet (analytics, until its first route lands) calls nothing that could be recorded.
+  it.each(API_AREAS.filter((area) => area.routeKeys.length > 0).map((area) => [area.name, area] as const))('%s needs exactly the actions its entry declares', async (name, area) => {
     const clock = manualClock('2026-02-10T09:00:00.000Z');
     const ledger = await createTestLedger({ clock });
     // Each area is its own Lambda with its own client: record only what this area's routes call.
@@ -87,7 +115,12 @@ describe('table grants', () => {
         clock.set(call.clockTo);
         continue;
       }
-      const response = await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)));
+      const response = call.reader
+        ? await areaHandler(analyticsRoutes, () => (name === 'analytics' ? own : ledger.deps))(
+            readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader }, call.query),
+            lambdaContext(areaOf(call.routeKey)),
+          )
+        : await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)));
       if (call.status) expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBe(call.status);
       else expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBeLessThan(300);
     }

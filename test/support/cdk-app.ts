@@ -10,6 +10,9 @@ import { REPOSITORY_ROOT } from '../../infra/bundling';
 
 export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')).context;
 
+/** The identity provider the tests deploy with: every deployment must name one, and cdk.json names none on purpose. */
+export const TEST_JWT_CONTEXT = { jwtIssuer: 'https://login.example.com/', jwtAudience: 'cu-ledger-dashboard' } as const;
+
 export interface SynthesizedApp extends CuLedgerStacks {
   readonly app: App;
   readonly stateful: CuLedgerStacks['stateful'];
@@ -18,7 +21,7 @@ export interface SynthesizedApp extends CuLedgerStacks {
 }
 
 export function synthesize(options: { context?: Record<string, unknown>; registries?: CuLedgerRegistries } = {}): SynthesizedApp {
-  const app = new App({ context: { ...CDK_CONTEXT, ...options.context, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, ...options.context, 'aws:cdk:bundling-stacks': [] } });
   const stacks = buildCuLedger(app, options.registries);
   return {
     app,

@@ -27,7 +27,8 @@ export interface RunnerProcess {
 /** The parent's environment minus anything that would steer the runner; Node 22 (this process's) first on PATH. */
 export function runnerEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'SERVICE_TOKEN', 'DATA_DIR', 'IN_MEMORY', 'TABLE_NAME', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'JOB_INTERVAL_SECONDS']) delete env[name];
+  const steering = ['PORT', 'SERVICE_TOKEN', 'DATA_DIR', 'IN_MEMORY', 'TABLE_NAME', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'JOB_INTERVAL_SECONDS'];
+  for (const name of [...steering, 'DEV_ISSUER_KEY_FILE', 'ORG_CLAIM', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL']) delete env[name];
   env.PATH = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
   return { ...env, ...overrides };
 }

@@ -6,19 +6,21 @@ import type { ScopeKind } from '../../ports/ledger-records';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
-export const EVENT_LOG_INDEX = 'gsi1';
+export const EVENT_LOG_INDEX = 'gsi1' as const;
 export const EVENT_LOG_PARTITION_KEY = 'gsi1pk';
 export const EVENT_LOG_SORT_KEY = 'gsi1sk';
 /** The events of one org and UTC day, by signed amount (the events table sorted by amount). */
-export const EVENTS_BY_AMOUNT_INDEX = 'gsi2';
+export const EVENTS_BY_AMOUNT_INDEX = 'gsi2' as const;
 /** The events of one org and UTC day, by user (the events table sorted by user). */
-export const EVENTS_BY_USER_INDEX = 'gsi3';
+export const EVENTS_BY_USER_INDEX = 'gsi3' as const;
 /** The partition key both by-day indexes share: `ORG#<org>#DAY#<date>`. */
 export const EVENT_DAY_KEY = 'gsi2pk';
 export const AMOUNT_SORT_KEY = 'gsi2sk';
 export const USER_SORT_KEY = 'gsi3sk';
 /** Only for clean-up of disposable items; never relied on for correctness (TTL deletes days late). */
 export const TTL_ATTRIBUTE = 'expiresAt';
+
+export type LedgerIndexName = typeof EVENT_LOG_INDEX | typeof EVENTS_BY_AMOUNT_INDEX | typeof EVENTS_BY_USER_INDEX;
 
 /** The table definition both deployment targets build from. */
 export const LEDGER_TABLE_DEFINITION = {

@@ -4,18 +4,18 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { DEFAULT_MAX_REFILLS_PER_PERIOD, DEFAULT_REFILL_EXPIRY_DAYS } from '../../shared/domain/auto-refill';
-import { termsAt, type BillingTerms, type PendingPlan } from '../../shared/domain/billing-terms';
+import { termsAt, type BillingTerms } from '../../shared/domain/billing-terms';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
 import { invalidField } from '../../shared/domain/errors';
 import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
-import { drawRow, returnRow } from '../../shared/http/pool-rows';
+import { cuOrNull, logRow, pendingView, planRow } from '../../shared/http/log-rows';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
-import { parseInput, pathParameters, queryParameters, readJsonBody } from '../../shared/http/request';
+import { parseInput, pathParameters, queryParameters, readJsonBody, writeActor } from '../../shared/http/request';
 import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageQuery } from '../../shared/http/schemas';
-import { isMeterEvent, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type ScopeKind } from '../../shared/ports/ledger-records';
+import type { OrgRecord, ScopeKind } from '../../shared/ports/ledger-records';
 import { getBalance } from '../../shared/use-cases/balance';
 import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
@@ -51,11 +51,8 @@ const balanceQuery = z.strictObject({ at: z.optional(isoInstant) });
 
 const milliOrNull = (cu: number | null | undefined): MilliCu | null | undefined =>
   cu === null || cu === undefined ? cu : toMilli(cu);
-const cuOrNull = (milli: MilliCu | null): number | null => (milli === null ? null : toCu(milli));
 
 const planView = (terms: BillingTerms) => ({ name: terms.planName, allowanceCu: toCu(terms.allowanceMilli) });
-const pendingView = (pending: PendingPlan | null) =>
-  pending === null ? null : { name: pending.planName, allowanceCu: toCu(pending.allowanceMilli), effectiveAt: pending.effectiveAt };
 
 function orgView(org: OrgRecord, now: Date) {
   const terms = termsAt(org, now);
@@ -87,46 +84,13 @@ function scopeRow(view: ScopeView) {
   };
 }
 
-function eventRow(event: MeterEventRecord) {
-  const { fingerprint: _fingerprint, attemptId: _attemptId, periodId, cuMilli, refundedMilli, availableAfterMilli: _available, draws, returns, ...rest } = event;
-  return {
-    ...rest,
-    periodStart: periodId,
-    cu: toCu(cuMilli),
-    ...(event.kind === 'consume' ? { refundedCu: toCu(refundedMilli ?? 0), draws: draws.map(drawRow) } : { returns: (returns ?? []).map(returnRow) }),
-  };
-}
-
-const planRow = (plan: { planName: string; allowanceMilli: MilliCu }) => ({ name: plan.planName, allowanceCu: toCu(plan.allowanceMilli) });
-
-/** A plan change, reset, top-up or expiry as the activity log shows it: CU in decimal, plans by name and allowance. */
-function activityRow(entry: ActivityRecord) {
-  const common = { kind: entry.kind, entryId: entry.entryId, orgId: entry.orgId, createdAt: entry.createdAt, actor: entry.actor };
-  switch (entry.kind) {
-    case 'org_provisioned':
-      return { ...common, plan: planRow(entry.after), billingAnchor: entry.after.billingAnchor };
-    case 'plan_upgraded':
-      return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), periodStart: entry.periodId, cancelledDowngrade: pendingView(entry.cancelledDowngrade) };
-    case 'plan_downgrade_scheduled':
-      return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), effectiveAt: entry.effectiveAt };
-    case 'plan_downgrade_cancelled':
-      return { ...common, plan: planRow(entry.plan), cancelledDowngrade: pendingView(entry.cancelledDowngrade) };
-    case 'period_reset':
-      return { ...common, periodStart: entry.periodId, previousPeriodStart: entry.previousPeriodId, plan: planRow(entry.plan), downgradeApplied: entry.downgradeApplied };
-    case 'top_up_purchased':
-      return { ...common, purchaseId: entry.purchaseId, source: entry.source, cu: toCu(entry.cuMilli), expiresAt: entry.expiresAt };
-    case 'top_up_expired':
-      return { ...common, purchaseId: entry.purchaseId, cu: toCu(entry.cuMilli), unspentCu: toCu(entry.unspentMilli), expiresAt: entry.expiresAt };
-  }
-}
-
-const logRow = (entry: LogEntry) => (isMeterEvent(entry) ? eventRow(entry) : activityRow(entry));
-
 export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const body = parseInput(orgBody, readJsonBody(event));
   const org = await provisionOrg(
     {
+      actor,
       orgId,
       name: body.name,
       planName: body.plan.name,
@@ -141,23 +105,26 @@ export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDep
 
 export async function putDefaultLimitRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const { capCu: cap } = parseInput(defaultLimitBody, readJsonBody(event));
-  const org = await setDefaultLimit(orgId, milliOrNull(cap) ?? null, deps);
+  const org = await setDefaultLimit({ actor, orgId, capMilli: milliOrNull(cap) ?? null }, deps);
   return jsonResponse(200, orgView(org, deps.clock.now()));
 }
 
 export async function putProjectRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId, projectId } = pathParameters(event, z.extend(orgPath, { projectId: identifier }));
+  const actor = writeActor(event);
   const body = parseInput(projectBody, readJsonBody(event));
-  const view = await putProject({ orgId, id: projectId, name: body.name, capMilli: milliOrNull(body.capCu) }, deps);
+  const view = await putProject({ actor, orgId, id: projectId, name: body.name, capMilli: milliOrNull(body.capCu) }, deps);
   return jsonResponse(200, scopeRow(view));
 }
 
 export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId, userId } = pathParameters(event, z.extend(orgPath, { userId: identifier }));
+  const actor = writeActor(event);
   const body = parseInput(memberBody, readJsonBody(event));
   const view = await putMember(
-    { orgId, id: userId, role: body.role, adminOfProjectIds: body.adminOfProjectIds, capMilli: milliOrNull(body.capCu) },
+    { actor, orgId, id: userId, role: body.role, adminOfProjectIds: body.adminOfProjectIds, capMilli: milliOrNull(body.capCu) },
     deps,
   );
   return jsonResponse(200, scopeRow(view));
@@ -165,9 +132,10 @@ export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: Ledger
 
 export async function putApiKeyRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId, keyId } = pathParameters(event, z.extend(orgPath, { keyId: identifier }));
+  const actor = writeActor(event);
   const body = parseInput(apiKeyBody, readJsonBody(event));
   const view = await putApiKey(
-    { orgId, id: keyId, projectId: body.projectId, name: body.name, capMilli: milliOrNull(body.capCu) },
+    { actor, orgId, id: keyId, projectId: body.projectId, name: body.name, capMilli: milliOrNull(body.capCu) },
     deps,
   );
   return jsonResponse(200, scopeRow(view));
@@ -184,15 +152,17 @@ function listScopesRoute(kind: ScopeKind) {
 
 export async function putPlanRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const body = parseInput(planBody, readJsonBody(event));
-  const org = await changePlan({ orgId, planName: body.name, allowanceMilli: toMilli(body.allowanceCu), change: body.change }, deps);
+  const org = await changePlan({ actor, orgId, planName: body.name, allowanceMilli: toMilli(body.allowanceCu), change: body.change }, deps);
   return jsonResponse(200, orgView(org, deps.clock.now()));
 }
 
 export async function postTopUpRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const body = parseInput(topUpBody, readJsonBody(event));
-  const { batch, replayed } = await addTopUp({ orgId, purchaseId: body.purchaseId, cuMilli: toMilli(body.cu), expiresAt: body.expiresAt }, deps);
+  const { batch, replayed } = await addTopUp({ actor, orgId, purchaseId: body.purchaseId, cuMilli: toMilli(body.cu), expiresAt: body.expiresAt }, deps);
   return jsonResponse(replayed ? 200 : 201, {
     purchaseId: batch.purchaseId,
     source: batch.source,
@@ -223,6 +193,8 @@ function autoRefillView(org: OrgRecord, now: Date) {
 
 export async function putAutoRefillRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  // Validated like on every admin write; auto-refill settings have no log entry to record it on.
+  writeActor(event);
   const body = parseInput(autoRefillBody, readJsonBody(event));
   if (body.amountCu === undefined) throw invalidField('amountCu', 'is required with a threshold: how much CU each refill buys');
   const org = await setAutoRefill(

@@ -3,9 +3,9 @@
 import type { AutoRefillSettings } from '../domain/auto-refill';
 import type { OrgTermsSource } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
-import type { MemberRole } from '../domain/permissions';
 import type { TopUpBatch } from '../domain/pool';
-import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from './ledger-records';
+import type { ScopeSettingsValues } from '../domain/setting-changes';
+import type { ActivityRecord, LogEntry, OrgRecord, ScopeChangeKind, ScopeKind, ScopeRecord, ScopeRef } from './ledger-records';
 
 export interface OrgSettings {
   readonly orgId: string;
@@ -15,15 +15,6 @@ export interface OrgSettings {
   readonly billingAnchor: string;
   /** undefined: leave as is; null: back to the built-in default. */
   readonly highCostMilli?: MilliCu | null | undefined;
-}
-
-export interface ScopeSettings {
-  readonly name?: string | undefined;
-  /** undefined: leave as is; null: remove the cap. */
-  readonly capMilli?: MilliCu | null | undefined;
-  readonly role?: MemberRole | undefined;
-  readonly adminOfProjectIds?: readonly string[] | undefined;
-  readonly projectId?: string | undefined;
 }
 
 /** What may change on an org after provisioning; its plan and anchor change only through a plan change. */
@@ -41,6 +32,27 @@ export interface PlanChangeCommand {
   readonly entry: ActivityRecord & { readonly kind: 'plan_upgraded' | 'plan_downgrade_scheduled' | 'plan_downgrade_cancelled' };
   /** An upgrade starts a period: the reset that ends it is due. */
   readonly nextReset: string | null;
+}
+
+export interface ScopeChangeCommand {
+  readonly orgId: string;
+  readonly scope: ScopeRef;
+  /** The scope's settings once changed: the store writes exactly these. */
+  readonly settings: ScopeSettingsValues;
+  /** The scope as the change was planned on; a change in between (or its creation) makes the command stale. */
+  readonly seen: { readonly exists: boolean; readonly settingsVersion: number };
+  readonly entry: ActivityRecord & { readonly kind: ScopeChangeKind };
+}
+
+export type ScopeChangeOutcome = { readonly status: 'done'; readonly scope: ScopeRecord } | { readonly status: 'stale' } | { readonly status: 'org_missing' };
+
+export interface DefaultLimitCommand {
+  readonly orgId: string;
+  /** The config version the change was planned on: a concurrent change makes it stale. */
+  readonly expectedConfigVersion: number;
+  /** null: remove the default limit. */
+  readonly capMilli: MilliCu | null;
+  readonly entry: ActivityRecord & { readonly kind: 'default_limit_set' | 'default_limit_removed' };
 }
 
 export interface TopUpCommand {
@@ -71,10 +83,10 @@ export interface AdminStore {
   addTopUp(command: TopUpCommand, now: string): Promise<TopUpOutcome>;
   /** Sets the org's auto-refill settings; undefined when the org does not exist. */
   setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined>;
-  /** Sets or removes the org's default limit; undefined when the org does not exist. */
-  setDefaultLimit(orgId: string, capMilli: MilliCu | null, now: string): Promise<OrgRecord | undefined>;
-  /** Creates or updates a project, member or API key; undefined when the org does not exist. */
-  putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined>;
+  /** One atomic write: the org's default limit set or removed (config version bumped), and its activity entry. */
+  setDefaultLimit(command: DefaultLimitCommand, now: string): Promise<'done' | 'stale'>;
+  /** One atomic write, while the org exists: a project's, member's or API key's settings, and their activity entry. */
+  putScope(command: ScopeChangeCommand, now: string): Promise<ScopeChangeOutcome>;
   /** One project, member or API key; the implicit default (`exists: false`) when it has no record. */
   getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord>;
   listScopes(orgId: string, kind: ScopeKind, limit: number, cursor: string | null): Promise<Page<ScopeRecord>>;

@@ -7,6 +7,7 @@ import type { PeriodUsage } from '../domain/charge-limits';
 import type { ActorKind, ScopeKind } from '../domain/limits';
 import type { Draw, PoolCategory, SourceReturn, TopUpBatch, TopUpSource } from '../domain/pool';
 import type { MemberRole } from '../domain/permissions';
+import type { SettingChanges } from '../domain/setting-changes';
 
 export type { MemberRole, PeriodUsage, ScopeKind };
 
@@ -43,6 +44,8 @@ export interface ScopeRecord {
   readonly adminOfProjectIds: readonly string[];
   /** API keys only: the project the key belongs to. */
   readonly projectId: string | null;
+  /** How many admin changes the settings have had (0: none yet): a change is planned on the settings as read. */
+  readonly settingsVersion: number;
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
 }
@@ -100,6 +103,21 @@ export function termsSourceOf(org: OrgRecord): OrgTermsSource {
 export interface ActivityActor {
   readonly kind: 'service' | 'job';
   readonly id: string;
+  /** The person the platform's backend acted for (its `X-Acting-User` header), when it named one. */
+  readonly actingUserId?: string | undefined;
+}
+
+/** The platform's backend: who the activity log names for the admin writes it makes. */
+export const SERVICE_ACTOR: ActivityActor = { kind: 'service', id: 'platform' };
+
+/** The platform's backend acting for `actingUserId`, or for no one it named. */
+export function serviceActor(actingUserId: string | undefined): ActivityActor {
+  return actingUserId === undefined ? SERVICE_ACTOR : { ...SERVICE_ACTOR, actingUserId };
+}
+
+/** A write the activity log records: who made it (the platform's backend for no one named, when left out). */
+export interface ActingRequest {
+  readonly actor?: ActivityActor | undefined;
 }
 
 interface ActivityBase {
@@ -117,7 +135,19 @@ export interface TermsChange {
   readonly configVersion: number;
 }
 
-/** An entry of the activity log besides consumes and refunds: plan changes, resets, top-ups, expiries. */
+/** The kind of entry an admin's change to a project, member or API key writes, by what it did. */
+export const SCOPE_CHANGE_KINDS = {
+  project: { created: 'project_created', changed: 'project_changed' },
+  member: { created: 'member_added', changed: 'member_changed' },
+  api_key: { created: 'api_key_created', changed: 'api_key_changed' },
+} as const satisfies Record<ScopeKind, { created: string; changed: string }>;
+
+export type ScopeChangeKind = (typeof SCOPE_CHANGE_KINDS)[ScopeKind][keyof (typeof SCOPE_CHANGE_KINDS)[ScopeKind]];
+
+/**
+ * An entry of the activity log besides consumes and refunds: provisioning, plan changes, resets, top-ups, expiries,
+ * and the changes admins make to projects, members, API keys and the default limit.
+ */
 export type ActivityRecord =
   | (ActivityBase & { readonly kind: 'org_provisioned'; readonly after: OrgTermsSource; readonly configVersion: number })
   | (ActivityBase & TermsChange & { readonly kind: 'plan_upgraded'; readonly plan: Plan; readonly periodId: string; readonly cancelledDowngrade: PendingPlan | null })
@@ -139,7 +169,24 @@ export type ActivityRecord =
       /** The request's hash: the same purchaseId with another body is refused. */
       readonly fingerprint: string;
     })
-  | (ActivityBase & { readonly kind: 'top_up_expired'; readonly purchaseId: string; readonly cuMilli: MilliCu; readonly unspentMilli: MilliCu; readonly expiresAt: string });
+  | (ActivityBase & { readonly kind: 'top_up_expired'; readonly purchaseId: string; readonly cuMilli: MilliCu; readonly unspentMilli: MilliCu; readonly expiresAt: string })
+  | (ActivityBase & {
+      readonly kind: ScopeChangeKind;
+      /** The project, member or API key created or changed. */
+      readonly scopeId: string;
+      /** The project the change concerns: the project itself, or the API key's project; null for a member. */
+      readonly projectId: string | null;
+      /** Every setting it changed, before and after; for a new one, every setting it was given. */
+      readonly changes: SettingChanges;
+    })
+  | (ActivityBase & {
+      readonly kind: 'default_limit_set' | 'default_limit_removed';
+      /** The default limit now; null once removed. */
+      readonly capMilli: MilliCu | null;
+      readonly previousCapMilli: MilliCu | null;
+      /** The org's config version once the change was written. */
+      readonly configVersion: number;
+    });
 
 export type ActivityKind = ActivityRecord['kind'];
 

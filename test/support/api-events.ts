@@ -6,7 +6,14 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 /** The event API Gateway hands a Lambda for a service-principal call (IAM already verified). */
 export function serviceEvent(
   routeKey: string,
-  options: { body?: unknown; rawBody?: string; pathParameters?: Record<string, string>; query?: Record<string, string>; principal?: boolean } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    pathParameters?: Record<string, string>;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    principal?: boolean;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const [method, path] = routeKey.split(' ') as [string, string];
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -15,7 +22,7 @@ export function serviceEvent(
     routeKey,
     rawPath: path,
     rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
     ...(options.query ? { queryStringParameters: options.query } : {}),
     ...(body === undefined ? {} : { body }),

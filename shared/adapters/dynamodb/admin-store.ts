@@ -5,7 +5,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
-import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { ScopeSettingsValues } from '../../domain/setting-changes';
+import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
 import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from '../../ports/ledger-records';
 import { decodeCursor, encodeCursor } from './cursor-codec';
 import { toActivityItem, toActivityRecord, toListedScopeRecord, toLogEntry, toOrgRecord, toScopeRecord } from './item-mapping';
@@ -13,7 +14,7 @@ import { CONDITIONS, CONDITION_NAMES, activityKey, eventLogQuery, orgKey, scopeK
 import { dueLeg, termsUpdate } from './job-legs';
 import { isConditionalCheckFailure } from './sdk-errors';
 import type { LedgerTableAccess } from './table-access';
-import type { TransactionLeg } from './transaction-legs';
+import type { NamedCondition, TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
 export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
@@ -48,6 +49,27 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
         throw error;
       }
     };
+
+  /**
+   * One atomic write of an org change and its activity entry (under `<prefix>#<instant>#<entryId>`), with any further
+   * legs, conditioned on the config version the change was planned on: 'stale' when another change came first.
+   */
+  const changeOrg = async (
+    command: { orgId: string; expectedConfigVersion: number; entry: ActivityRecord },
+    update: UpdateExpressionBuilder,
+    prefix: 'PLAN' | 'CHANGE',
+    more: TransactionLeg<'due'>[] = [],
+  ): Promise<'done' | 'stale'> => {
+    const { orgId, entry } = command;
+    const cancelled = await table.transact([
+      { role: 'org', key: orgKey(orgId), write: { update: update.build() }, condition: { name: 'orgUnchanged', values: { ':configVersion': command.expectedConfigVersion } } },
+      { role: 'entry', key: activityKey(orgId, `${prefix}#${entry.createdAt}#${entry.entryId}`), write: { put: toActivityItem(entry) }, condition: { name: 'itemIsNew' } },
+      ...more,
+    ]);
+    if (cancelled?.failed('org')) return 'stale';
+    if (cancelled) throw cancelled.asError();
+    return 'done';
+  };
 
   return {
     async getOrg(orgId: string): Promise<OrgRecord | undefined> {
@@ -91,19 +113,8 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
     async changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'> {
       const update = termsUpdate(command.after).set('updatedAt', now).bumpConfigVersion();
       if (command.nextReset !== null) update.set('nextResetDue', command.nextReset);
-      const cancelled = await table.transact([
-        {
-          role: 'org',
-          key: orgKey(command.orgId),
-          write: { update: update.build() },
-          condition: { name: 'orgUnchanged', values: { ':configVersion': command.expectedConfigVersion } },
-        },
-        { role: 'entry', key: activityKey(command.orgId, `PLAN#${command.entry.createdAt}#${command.entry.entryId}`), write: { put: toActivityItem(command.entry) }, condition: { name: 'itemIsNew' } },
-        ...(command.nextReset === null ? [] : [dueLeg('rollover', command.nextReset, command.orgId, 'reset')]),
-      ]);
-      if (cancelled?.failed('org')) return 'stale';
-      if (cancelled) throw cancelled.asError();
-      return 'done';
+      const due = command.nextReset === null ? [] : [dueLeg('rollover', command.nextReset, command.orgId, 'reset')];
+      return changeOrg(command, update, 'PLAN', due);
     },
 
     async addTopUp(command: TopUpCommand, now: string): Promise<TopUpOutcome> {
@@ -129,24 +140,26 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       return updateExistingOrg(orgId, new UpdateExpressionBuilder().set('autoRefill', { ...settings }).set('updatedAt', now));
     },
 
-    async setDefaultLimit(orgId: string, capMilli: number | null, now: string): Promise<OrgRecord | undefined> {
+    async setDefaultLimit(command: DefaultLimitCommand, now: string): Promise<'done' | 'stale'> {
       const update = new UpdateExpressionBuilder().set('updatedAt', now).bumpConfigVersion();
-      if (capMilli === null) update.remove('defaultCapMilli');
-      else update.set('defaultCapMilli', capMilli);
-      return updateExistingOrg(orgId, update);
+      if (command.capMilli === null) update.remove('defaultCapMilli');
+      else update.set('defaultCapMilli', command.capMilli);
+      return changeOrg(command, update, 'CHANGE');
     },
 
-    async putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined> {
+    async putScope(command: ScopeChangeCommand, now: string): Promise<ScopeChangeOutcome> {
+      const { orgId, scope, entry } = command;
       const key = scopeKey(orgId, scope.kind, scope.id);
-      // The scope is written only while its org exists.
-      const legs: TransactionLeg<'org' | 'scope'>[] = [
+      // The scope is written only while its org exists, and only as it was read: the entry's "before" is exact.
+      const cancelled = await table.transact([
         { role: 'org', key: orgKey(orgId), write: { check: true }, condition: { name: 'itemExists' } },
-        { role: 'scope', key, write: { update: scopeUpdate(scope, settings, now).build() } },
-      ];
-      const cancelled = await table.transact(legs);
-      if (cancelled?.failed('org')) return undefined;
+        { role: 'scope', key, write: { update: scopeUpdate(scope, command.settings, now).build() }, condition: settingsAsSeen(command.seen) },
+        { role: 'entry', key: activityKey(orgId, `CHANGE#${entry.createdAt}#${entry.entryId}`), write: { put: toActivityItem(entry) }, condition: { name: 'itemIsNew' } },
+      ]);
+      if (cancelled?.failed('org')) return { status: 'org_missing' };
+      if (cancelled?.failed('scope')) return { status: 'stale' };
       if (cancelled) throw cancelled.asError();
-      return toScopeRecord(scope.kind, scope.id, await get(key));
+      return { status: 'done', scope: toScopeRecord(scope.kind, scope.id, await get(key)) };
     },
 
     async getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord> {
@@ -169,14 +182,26 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
   };
 }
 
-function scopeUpdate(scope: ScopeRef, settings: ScopeSettings, now: string): UpdateExpressionBuilder {
-  const update = new UpdateExpressionBuilder().set('entity', scope.kind).set('scopeId', scope.id).set('updatedAt', now).setIfNotExists('createdAt', now);
-  if (settings.name !== undefined) update.set('name', settings.name);
-  if (settings.role !== undefined) update.set('role', settings.role);
-  else if (scope.kind === 'member') update.setIfNotExists('role', DEFAULT_MEMBER_ROLE);
-  if (settings.adminOfProjectIds !== undefined) update.set('adminOfProjectIds', [...settings.adminOfProjectIds]);
-  if (settings.projectId !== undefined) update.set('projectId', settings.projectId);
-  if (settings.capMilli === null) update.remove('capMilli');
-  else if (settings.capMilli !== undefined) update.set('capMilli', settings.capMilli);
+/** Writes a scope's settings as they are once changed, and counts the change (its settings version). */
+function scopeUpdate(scope: ScopeRef, settings: ScopeSettingsValues, now: string): UpdateExpressionBuilder {
+  const update = new UpdateExpressionBuilder()
+    .set('entity', scope.kind)
+    .set('scopeId', scope.id)
+    .set('updatedAt', now)
+    .setIfNotExists('createdAt', now)
+    // Its own placeholder: the condition on the version read (`:settingsVersion`) sits beside it.
+    .add('settingsVersion', 1, 'settingsVersionStep');
+  const setOrRemove = (attribute: string, value: unknown) => (value === null ? update.remove(attribute) : update.set(attribute, value));
+  setOrRemove('name', settings.name);
+  setOrRemove('capMilli', settings.capMilli);
+  if (scope.kind === 'member') update.set('role', settings.role ?? DEFAULT_MEMBER_ROLE).set('adminOfProjectIds', [...settings.adminOfProjectIds]);
+  if (scope.kind === 'api_key') setOrRemove('projectId', settings.projectId);
   return update;
+}
+
+/** The scope is as its change was planned on: not there, there but never changed by an admin, or at the version read. */
+function settingsAsSeen(seen: ScopeChangeCommand['seen']): NamedCondition {
+  if (!seen.exists) return { name: 'itemIsNew' };
+  if (seen.settingsVersion === 0) return { name: 'settingsUnset' };
+  return { name: 'settingsAsSeen', values: { ':settingsVersion': seen.settingsVersion } };
 }

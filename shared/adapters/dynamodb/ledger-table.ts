@@ -205,6 +205,10 @@ export const CONDITIONS = {
   counterKept: 'attribute_exists(#used)',
   /** An org's plan-change state is the version the change was planned on. */
   orgUnchanged: '#configVersion = :configVersion',
+  /** A scope no admin has changed yet (a consume registered it), as its change was planned on. */
+  settingsUnset: 'attribute_exists(#pk) AND attribute_not_exists(#settingsVersion)',
+  /** A scope's settings are the version its change was planned on. */
+  settingsAsSeen: '#settingsVersion = :settingsVersion',
   /** The batch is still on the org, exactly as used as when its expiry was planned. */
   batchUnchanged: 'attribute_exists(#batch) AND #batchUsed = :batchUsed',
   /** The org is there, and the period has no refill yet, as the crossing saw. */
@@ -226,6 +230,8 @@ export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
   refundFollows: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
   counterKept: {},
   orgUnchanged: { '#configVersion': 'configVersion' },
+  settingsUnset: { '#pk': PARTITION_KEY, '#settingsVersion': 'settingsVersion' },
+  settingsAsSeen: { '#settingsVersion': 'settingsVersion' },
   batchUnchanged: {},
   firstRefillOfPeriod: { '#pk': PARTITION_KEY },
   refillsAsSeen: { '#pk': PARTITION_KEY },

@@ -8,7 +8,7 @@ import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { invalidCursor } from '../../domain/errors';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { SourceDraw, TopUpBatch } from '../../domain/pool';
-import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
 import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, OrgChange, RefillCommand, RolloverCommand } from '../../ports/job-store';
 import {
   parseCounter,
@@ -223,21 +223,24 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     return copyOrg(org);
   }
 
-  async setDefaultLimit(orgId: string, capMilli: number | null, now: string): Promise<OrgRecord | undefined> {
-    const org = this.orgs.get(orgId);
-    if (!org) return undefined;
-    Object.assign(org, { defaultCapMilli: capMilli, configVersion: org.configVersion + 1, updatedAt: now });
-    return copyOrg(org);
+  async setDefaultLimit(command: DefaultLimitCommand, now: string): Promise<'done' | 'stale'> {
+    const org = this.orgs.get(command.orgId);
+    if (!org || org.configVersion !== command.expectedConfigVersion) return 'stale';
+    Object.assign(org, { defaultCapMilli: command.capMilli, configVersion: org.configVersion + 1, updatedAt: now });
+    this.activity.set(activityId(command.orgId, `CHANGE#${command.entry.createdAt}#${command.entry.entryId}`), command.entry);
+    return 'done';
   }
 
-  async putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined> {
-    if (!this.orgs.has(orgId)) return undefined;
+  async putScope(command: ScopeChangeCommand, now: string): Promise<ScopeChangeOutcome> {
+    const { orgId, scope, seen, entry } = command;
+    if (!this.orgs.has(orgId)) return { status: 'org_missing' };
     const key = scopeId(orgId, scope);
-    const stored = this.scopes.get(key) ?? emptyScope(scope.kind, scope.id, now);
-    const defined = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
-    const role = stored.role ?? (scope.kind === 'member' ? DEFAULT_MEMBER_ROLE : null);
-    this.scopes.set(key, { ...stored, role, ...defined, updatedAt: now });
-    return this.scopeRecord(orgId, scope);
+    const stored = this.scopes.get(key);
+    if ((stored !== undefined) !== seen.exists || (stored?.settingsVersion ?? 0) !== seen.settingsVersion) return { status: 'stale' };
+    const base = stored ?? emptyScope(scope.kind, scope.id, now);
+    this.scopes.set(key, { ...base, ...command.settings, settingsVersion: base.settingsVersion + 1, updatedAt: now });
+    this.activity.set(activityId(orgId, `CHANGE#${entry.createdAt}#${entry.entryId}`), entry);
+    return { status: 'done', scope: this.scopeRecord(orgId, scope) };
   }
 
   async getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord> {
@@ -393,7 +396,7 @@ function scopeId(orgId: string, scope: ScopeRef): string {
 
 /** A scope as a first charge registers it: created, never updated by an admin. */
 function emptyScope(kind: ScopeKind, id: string, now: string | null): StoredScope {
-  return { kind, id, capMilli: null, usage: {}, name: null, role: null, adminOfProjectIds: [], projectId: null, createdAt: now, updatedAt: null };
+  return { kind, id, capMilli: null, usage: {}, name: null, role: null, adminOfProjectIds: [], projectId: null, settingsVersion: 0, createdAt: now, updatedAt: null };
 }
 
 /** A stored cap still matches what the charge was evaluated on (null: the scope has no cap of its own). */

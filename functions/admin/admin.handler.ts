@@ -1,5 +1,6 @@
 // The admin Lambda: provisioning of orgs, projects, members, API keys and caps by the platform's backend, plans,
-// top-ups and auto-refill, and the usage bars, balance and activity log that go with them.
+// top-ups and auto-refill, the usage bars, balance and activity log that go with them, and the platform's own
+// actions for the activity feed.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -17,6 +18,7 @@ import { parseInput, pathParameters, queryParameters, readJsonBody, writeActor }
 import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageQuery } from '../../shared/http/schemas';
 import type { OrgRecord, ScopeKind } from '../../shared/ports/ledger-records';
 import { getBalance } from '../../shared/use-cases/balance';
+import { recordPlatformAction } from '../../shared/use-cases/activity';
 import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { listEvents, listScopes, readOrg, type ScopeView } from '../../shared/use-cases/usage-views';
@@ -48,6 +50,16 @@ const autoRefillBody = z.strictObject({
   maxPerPeriod: z.optional(integer(0, 100)),
 });
 const balanceQuery = z.strictObject({ at: z.optional(isoInstant) });
+const actionBody = z.strictObject({
+  eventId: identifier,
+  orgId: identifier,
+  projectId: z.optional(identifier),
+  userId: identifier,
+  // Dotted, so that no action is ever named like one of the log's own kinds (snake_case, no dot).
+  action: z.string().check(z.maxLength(100, 'must be at most 100 characters'), z.regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must be lowercase dotted segments, e.g. asset.deleted')),
+  subject: z.optional(label(200)),
+  at: z.optional(isoInstant),
+});
 
 const milliOrNull = (cu: number | null | undefined): MilliCu | null | undefined =>
   cu === null || cu === undefined ? cu : toMilli(cu);
@@ -243,6 +255,23 @@ export async function listEventsRoute(event: APIGatewayProxyEventV2, deps: Ledge
   return jsonResponse(200, { items: result.items.map(logRow), nextCursor: result.nextCursor });
 }
 
+export async function postActivityRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  const actor = writeActor(event);
+  const body = parseInput(actionBody, readJsonBody(event));
+  const { entry, replayed } = await recordPlatformAction({ ...body, actor }, deps);
+  return jsonResponse(replayed ? 200 : 201, {
+    id: entry.entryId,
+    eventId: entry.eventId,
+    orgId: entry.orgId,
+    action: entry.action,
+    userId: entry.userId,
+    projectId: entry.projectId,
+    subject: entry.subject,
+    at: entry.createdAt,
+    replayed,
+  });
+}
+
 export const adminRoutes: Routes<LedgerDependencies> = {
   'PUT /v1/orgs/{orgId}': serviceRoute(putOrgRoute),
   'PUT /v1/orgs/{orgId}/default-limit': serviceRoute(putDefaultLimitRoute),
@@ -258,6 +287,10 @@ export const adminRoutes: Routes<LedgerDependencies> = {
   'GET /v1/orgs/{orgId}/auto-refill': serviceRoute(getAutoRefillRoute),
   'GET /v1/orgs/{orgId}/balance': serviceRoute(getBalanceRoute),
   'GET /v1/orgs/{orgId}/events': serviceRoute(listEventsRoute),
+  'POST /v1/activity': serviceRoute(postActivityRoute, {
+    summary: "Records an action the platform took (asset.deleted, asset.edited, model.trained, ...) in the org's activity feed; idempotent by eventId (201 new, 200 replayed, 409 eventId reused with another body)",
+    body: actionBody,
+  }),
 };
 
 export const handler = areaHandler(adminRoutes, ledgerDependencies);

@@ -51,6 +51,8 @@ function activityRow(entry: ActivityRecord) {
     case 'default_limit_set':
     case 'default_limit_removed':
       return { ...common, capCu: cuOrNull(entry.capMilli), previousCapCu: cuOrNull(entry.previousCapMilli) };
+    case 'platform_action':
+      return { ...common, action: entry.action, eventId: entry.eventId, userId: entry.userId, projectId: entry.projectId, subject: entry.subject };
     default:
       return { ...common, scopeId: entry.scopeId, projectId: entry.projectId, changes: changesRow(entry.changes) };
   }

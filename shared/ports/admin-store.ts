@@ -66,6 +66,8 @@ export type TopUpOutcome =
   | { readonly status: 'duplicate'; readonly existing: ActivityRecord }
   | { readonly status: 'org_missing' };
 
+export type PlatformActionOutcome = { readonly status: 'added' } | { readonly status: 'duplicate'; readonly existing: ActivityRecord };
+
 export interface Page<T> {
   readonly items: T[];
   readonly nextCursor: string | null;
@@ -81,6 +83,8 @@ export interface AdminStore {
   changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'>;
   /** One atomic write: the purchase entry (once per purchase id), the batch on the org (config version bumped), its expiry due. */
   addTopUp(command: TopUpCommand, now: string): Promise<TopUpOutcome>;
+  /** Writes a platform action's entry once per eventId in its org: a second one finds the first. */
+  recordAction(entry: ActivityRecord & { readonly kind: 'platform_action' }): Promise<PlatformActionOutcome>;
   /** Sets the org's auto-refill settings; undefined when the org does not exist. */
   setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined>;
   /** One atomic write: the org's default limit set or removed (config version bumped), and its activity entry. */

@@ -186,6 +186,20 @@ export type ActivityRecord =
       readonly previousCapMilli: MilliCu | null;
       /** The org's config version once the change was written. */
       readonly configVersion: number;
+    })
+  | (ActivityBase & {
+      readonly kind: 'platform_action';
+      /** What the platform did, e.g. `asset.deleted`: lowercase dotted segments, never one of the kinds above. */
+      readonly action: string;
+      /** The platform's id for the action: the same id again is a replay. */
+      readonly eventId: string;
+      /** Who did it. */
+      readonly userId: string;
+      readonly projectId: string | null;
+      /** A short label of what it was done to (an asset's or model's name). */
+      readonly subject: string | null;
+      /** The request's hash: the same eventId with another body is refused. */
+      readonly fingerprint: string;
     });
 
 export type ActivityKind = ActivityRecord['kind'];

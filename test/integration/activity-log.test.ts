@@ -6,6 +6,7 @@ import { adminRoutes } from '../../functions/admin/admin.handler';
 import type { LedgerDependencies } from '../../shared/composition';
 import { toMilli } from '../../shared/domain/compute-units';
 import { areaHandler } from '../../shared/http/lambda';
+import { recordPlatformAction } from '../../shared/use-cases/activity';
 import { consume } from '../../shared/use-cases/consume';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { listEvents } from '../../shared/use-cases/usage-views';
@@ -203,5 +204,67 @@ describe('a change and its entry are written together', () => {
     expect(chain).toHaveLength(caps.length + 1);
     expect(new Set(chain.slice(1))).toEqual(new Set(caps.map(toMilli)));
     expect((await ledger.deps.store.getScope('org-race', { kind: 'member', id: 'ana' })).capMilli).toBe(chain.at(-1));
+  });
+});
+
+describe('POST /v1/activity: the platform\'s own actions', () => {
+  const post = (call: ReturnType<typeof adminArea>, body: Record<string, unknown>, actingUser?: string) => call('POST /v1/activity', {}, body, actingUser);
+
+  it('logs an action at its own time, answers the same entry to the same body again, and refuses the eventId with another body', async () => {
+    const { ledger, call, org, at } = await adminSession('org-actions');
+    await call('PUT /v1/orgs/{orgId}', org, { plan: { name: 'pro', allowanceCu: 100 }, billingAnchor: '2026-01-15' });
+    at(30);
+    const deleted = { eventId: 'ev-1', orgId: 'org-actions', projectId: 'web', userId: 'alice', action: 'asset.deleted', subject: 'hero.png', at: '2026-02-01T12:20:00+02:00' };
+
+    const first = await post(call, deleted, 'alice');
+    const again = await post(call, { ...deleted, at: '2026-02-01T10:20:00.000Z' });
+    const trained = await post(call, { eventId: 'ev-2', orgId: 'org-actions', userId: 'bob', action: 'model.trained' });
+    const before = await ledger.scanAll();
+    const reused = await post(call, { ...deleted, subject: 'other.png' });
+
+    expect(first).toEqual({
+      status: 201,
+      body: { id: expect.stringMatching(/^evt_/), eventId: 'ev-1', orgId: 'org-actions', action: 'asset.deleted', userId: 'alice', projectId: 'web', subject: 'hero.png', at: '2026-02-01T10:20:00.000Z', replayed: false },
+    });
+    expect(again).toEqual({ status: 200, body: { ...first.body, replayed: true } });
+    expect(trained).toMatchObject({ status: 201, body: { projectId: null, subject: null, at: '2026-02-01T10:30:00.000Z', replayed: false } });
+    expect(reused).toMatchObject({ status: 409, body: { error: { code: 'idempotency_key_reused', field: 'eventId' } } });
+    expect(await ledger.scanAll()).toEqual(before);
+    // In the log by its own time: after the provisioning, before the action posted without `at` (now, 10:30).
+    expect((await logOf(call, 'org-actions')).map((entry) => [entry.kind, entry.action ?? null, entry.createdAt, entry.actor])).toEqual([
+      ['platform_action', 'model.trained', '2026-02-01T10:30:00.000Z', { kind: 'service', id: 'platform' }],
+      ['platform_action', 'asset.deleted', '2026-02-01T10:20:00.000Z', { kind: 'service', id: 'platform', actingUserId: 'alice' }],
+      ['org_provisioned', null, '2026-02-01T10:00:00.000Z', { kind: 'service', id: 'platform' }],
+    ]);
+  });
+
+  it('refuses an action for an org that was never provisioned, and one dated in the future', async () => {
+    const { ledger, call, org } = await adminSession('org-actions-refused');
+    await call('PUT /v1/orgs/{orgId}', org, { plan: { name: 'pro', allowanceCu: 100 }, billingAnchor: '2026-01-15' });
+    const before = await ledger.scanAll();
+
+    expect(await post(call, { eventId: 'ev-1', orgId: 'org-nobody', userId: 'alice', action: 'asset.edited' })).toMatchObject({ status: 404, body: { error: { code: 'org_not_found', field: 'orgId' } } });
+    expect(await post(call, { eventId: 'ev-1', orgId: org.orgId, userId: 'alice', action: 'asset.edited', at: '2026-02-01T10:06:00Z' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', field: 'at' } },
+    });
+    expect(await ledger.scanAll()).toEqual(before);
+  });
+
+  it('logs an action posted many times at once exactly once, and answers every post with that one entry', async () => {
+    const ledger = await createTestLedger();
+    await provisionOrg(ledger.deps, 'org-action-race', { allowanceCu: 100 });
+    const request = { orgId: 'org-action-race', eventId: 'ev-race', userId: 'alice', action: 'asset.deleted', subject: 'hero.png' };
+    const unknownOutcomes = { count: 0 };
+
+    const answers = await Promise.all(Array.from({ length: 12 }, () => settle(() => recordPlatformAction(request, ledger.anotherProcess()), unknownOutcomes)));
+
+    const entries = (await ledger.scanAll()).filter((item) => item.entity === 'activity' && item.kind === 'platform_action');
+    expect(entries).toHaveLength(1);
+    expect(new Set(answers.map((answer) => answer.entry.entryId))).toEqual(new Set([entries[0]!.entryId]));
+    // Exactly one post wrote it, unless that post's answer was lost to a 503: then its retry heard a replay too.
+    const firstAnswers = answers.filter((answer) => !answer.replayed).length;
+    if (unknownOutcomes.count === 0) expect(firstAnswers).toBe(1);
+    else expect(firstAnswers).toBeLessThanOrEqual(1);
   });
 });

@@ -55,6 +55,8 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'GET /v1/orgs/{orgId}/api-keys', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/balance', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/events', pathParameters: org },
+    { routeKey: 'POST /v1/activity', body: { eventId: 'ev-1', orgId, userId: 'alice', action: 'asset.deleted' }, status: 201 },
+    { routeKey: 'POST /v1/activity', body: { eventId: 'ev-1', orgId, userId: 'alice', action: 'asset.deleted' } },
   ];
 }
 

@@ -46,6 +46,7 @@ describe('activity entries', () => {
     { ...base, kind: 'member_changed', scopeId: 'ana', projectId: null, changes: { role: { before: 'viewer', after: 'project_admin' }, adminOfProjectIds: { before: [], after: ['web'] } } },
     { ...base, kind: 'api_key_created', scopeId: 'apiu_1', projectId: 'web', changes: { capMilli: { before: null, after: 2500 }, projectId: { before: null, after: 'web' } } },
     { ...base, kind: 'default_limit_removed', capMilli: null, previousCapMilli: 5000, configVersion: 4 },
+    { ...base, kind: 'platform_action', action: 'asset.deleted', eventId: 'ev-1', userId: 'ana', projectId: null, subject: 'hero.png', fingerprint: 'f' },
   ];
 
   it.each(entries.map((entry) => [entry.kind, entry] as const))('reads back a %s entry as it was written, with who made it', (_kind, entry) => {

@@ -2,11 +2,11 @@
 // of the activity log. Every change to a limit bumps the org's config version or a scope's cap, which the next
 // consume's conditions see.
 
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { ScopeSettingsValues } from '../../domain/setting-changes';
-import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
 import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from '../../ports/ledger-records';
 import { decodeCursor, encodeCursor } from './cursor-codec';
 import { toActivityItem, toActivityRecord, toListedScopeRecord, toLogEntry, toOrgRecord, toScopeRecord } from './item-mapping';
@@ -134,6 +134,23 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       if (cancelled.failed('entry')) return { status: 'duplicate', existing: toActivityRecord(cancelled.item('entry')!) };
       if (cancelled.failed('org')) return { status: 'org_missing' };
       throw cancelled.asError();
+    },
+
+    async recordAction(entry: ActivityRecord & { kind: 'platform_action' }): Promise<PlatformActionOutcome> {
+      const key = activityKey(entry.orgId, `ACTION#${entry.eventId}`);
+      // One conditional put: no transaction with a check on the org item, which every consume writes (the use case
+      // read the org, and orgs are never deleted).
+      try {
+        await table.call(() =>
+          table.send(
+            new PutCommand({ TableName: table.tableName, Item: { ...key, ...toActivityItem(entry) }, ConditionExpression: CONDITIONS.itemIsNew, ExpressionAttributeNames: CONDITION_NAMES.itemIsNew }),
+          ),
+        );
+        return { status: 'added' };
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error;
+        return { status: 'duplicate', existing: toActivityRecord((await get(key))!) };
+      }
     },
 
     async setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined> {

@@ -199,6 +199,16 @@ const activityItem = z.discriminatedUnion('kind', [
   z.object({ ...activityBase, kind: z.literal('top_up_expired'), purchaseId: text, cuMilli: count, unspentMilli: count, expiresAt: text }),
   z.object({ ...activityBase, kind: z.enum(scopeChangeKinds), scopeId: text, projectId: z.nullable(text), changes: settingChanges }),
   z.object({ ...activityBase, kind: z.enum(['default_limit_set', 'default_limit_removed']), capMilli: z.nullable(count), previousCapMilli: z.nullable(count), configVersion: count }),
+  z.object({
+    ...activityBase,
+    kind: z.literal('platform_action'),
+    action: text,
+    eventId: text,
+    userId: text,
+    projectId: z.nullable(text),
+    subject: z.nullable(text),
+    fingerprint: text,
+  }),
 ]);
 
 export function toActivityRecord(item: Item): ActivityRecord {

@@ -102,8 +102,9 @@ export function refillsAttribute(periodId: string): string {
 }
 
 /**
- * An activity entry (plan change, reset, top-up, expiry) under a key that makes it happen once: `TOPUP#<purchaseId>`,
- * `EXPIRED#<purchaseId>`, `RESET#<periodId>`, `PLAN#<instant>#<entryId>`.
+ * An activity entry (plan change, reset, top-up, expiry, an admin's change, a platform action) under a key that makes
+ * it happen once: `TOPUP#<purchaseId>`, `EXPIRED#<purchaseId>`, `RESET#<periodId>`, `PLAN#<instant>#<entryId>`,
+ * `CHANGE#<instant>#<entryId>`, `ACTION#<eventId>`.
  */
 export function activityKey(orgId: string, entryKey: string): ItemKey {
   return { pk: `ORG#${orgId}#ACT#${entryKey}`, sk: 'ACTIVITY' };

@@ -8,7 +8,7 @@ import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { invalidCursor } from '../../domain/errors';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { SourceDraw, TopUpBatch } from '../../domain/pool';
-import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
 import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, OrgChange, RefillCommand, RolloverCommand } from '../../ports/job-store';
 import {
   parseCounter,
@@ -213,6 +213,14 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     org.topUps.set(command.batch.purchaseId, { ...command.batch, usedMilli: 0 });
     Object.assign(org, { configVersion: org.configVersion + 1, updatedAt: now });
     this.fileDue('expiry', command.batch.expiresAt, command.orgId, command.batch.purchaseId);
+    return { status: 'added' };
+  }
+
+  async recordAction(entry: ActivityRecord & { kind: 'platform_action' }): Promise<PlatformActionOutcome> {
+    const key = activityId(entry.orgId, `ACTION#${entry.eventId}`);
+    const existing = this.activity.get(key);
+    if (existing) return { status: 'duplicate', existing };
+    this.activity.set(key, entry);
     return { status: 'added' };
   }
 

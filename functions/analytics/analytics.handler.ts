@@ -4,7 +4,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
+import { activityRoutes } from './activity-routes';
 
-export const analyticsRoutes: Routes<LedgerDependencies, APIGatewayProxyEvent> = {};
+export const analyticsRoutes: Routes<LedgerDependencies, APIGatewayProxyEvent> = { ...activityRoutes };
 
 export const handler = areaHandler(analyticsRoutes, ledgerDependencies);

@@ -5,7 +5,7 @@ import type { OrgTermsSource } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
 import type { TopUpBatch } from '../domain/pool';
 import type { ScopeSettingsValues } from '../domain/setting-changes';
-import type { ActivityRecord, LogEntry, OrgRecord, ScopeChangeKind, ScopeKind, ScopeRecord, ScopeRef } from './ledger-records';
+import { isMeterEvent, logConcerns, type ActivityRecord, type LogEntry, type OrgRecord, type ScopeChangeKind, type ScopeKind, type ScopeRecord, type ScopeRef } from './ledger-records';
 
 export interface OrgSettings {
   readonly orgId: string;
@@ -68,6 +68,31 @@ export type TopUpOutcome =
 
 export type PlatformActionOutcome = { readonly status: 'added' } | { readonly status: 'duplicate'; readonly existing: ActivityRecord };
 
+/** What the activity feed selects: one org's log between two instants, of some projects, concerning some people. */
+export interface ActivitySelection {
+  readonly orgId: string;
+  /** ISO instants, both included. */
+  readonly from: string;
+  readonly to: string;
+  /** 'all': every entry, with a project or without; a list (sorted): only entries of these projects. */
+  readonly projects: 'all' | readonly string[];
+  /** null: anyone's; a list (sorted): entries about these people or keys, or made by them (the acting user). */
+  readonly users: readonly string[] | null;
+}
+
+/** Whether the feed selects a log line: the rule each store's feed query keeps. */
+export function activitySelects(selection: ActivitySelection, entry: LogEntry): boolean {
+  const { projectId, userId } = logConcerns(entry);
+  const actingUserId = isMeterEvent(entry) ? undefined : entry.actor.actingUserId;
+  const users = selection.users;
+  return (
+    entry.createdAt >= selection.from &&
+    entry.createdAt <= selection.to &&
+    (selection.projects === 'all' || (projectId !== null && selection.projects.includes(projectId))) &&
+    (users === null || [userId, actingUserId].some((id) => typeof id === 'string' && users.includes(id)))
+  );
+}
+
 export interface Page<T> {
   readonly items: T[];
   readonly nextCursor: string | null;
@@ -96,6 +121,12 @@ export interface AdminStore {
   listScopes(orgId: string, kind: ScopeKind, limit: number, cursor: string | null): Promise<Page<ScopeRecord>>;
   /** The activity log, newest first. */
   listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>>;
+  /**
+   * The activity feed: one page of the log lines `selection` selects, newest first, with a cursor bound to the
+   * selection (a cursor of another org or other filters is refused). A page holds `limit` lines unless no more follow,
+   * or the page read as much of the log as one page may without finding them: then it ends early, with a cursor.
+   */
+  activityFeed(selection: ActivitySelection, limit: number, cursor: string | null): Promise<Page<LogEntry>>;
   /** Every entry of the activity log made at or before `at`, oldest first (the balance of a past instant). */
   logUpTo(orgId: string, at: string): Promise<LogEntry[]>;
 }

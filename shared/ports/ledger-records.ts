@@ -144,6 +144,13 @@ export const SCOPE_CHANGE_KINDS = {
 
 export type ScopeChangeKind = (typeof SCOPE_CHANGE_KINDS)[ScopeKind][keyof (typeof SCOPE_CHANGE_KINDS)[ScopeKind]];
 
+/** Which kind of scope a change entry is about, and whether the change created it. */
+export function scopeChangeOf(kind: ScopeChangeKind): { readonly scope: ScopeKind; readonly created: boolean } {
+  const scopes = Object.keys(SCOPE_CHANGE_KINDS) as ScopeKind[];
+  const scope = scopes.find((candidate) => Object.values<string>(SCOPE_CHANGE_KINDS[candidate]).includes(kind))!;
+  return { scope, created: SCOPE_CHANGE_KINDS[scope].created === kind };
+}
+
 /**
  * An entry of the activity log besides consumes and refunds: provisioning, plan changes, resets, top-ups, expiries,
  * and the changes admins make to projects, members, API keys and the default limit.
@@ -209,6 +216,19 @@ export type LogEntry = MeterEventRecord | ActivityRecord;
 
 export function isMeterEvent(entry: LogEntry): entry is MeterEventRecord {
   return entry.kind === 'consume' || entry.kind === 'refund';
+}
+
+/** What a log line concerns: its project, and the person (or API key) it is about: the activity feed filters on them. */
+export interface LogConcerns {
+  readonly projectId: string | null;
+  readonly userId: string | null;
+}
+
+export function logConcerns(entry: LogEntry): LogConcerns {
+  if (isMeterEvent(entry) || entry.kind === 'platform_action') return { projectId: entry.projectId, userId: entry.userId };
+  // A change to a member or an API key is about that member or key; a project's, about no one.
+  if ('scopeId' in entry) return { projectId: entry.projectId, userId: scopeChangeOf(entry.kind).scope === 'project' ? null : entry.scopeId };
+  return { projectId: null, userId: null };
 }
 
 export interface ScopeRef {

@@ -1,10 +1,13 @@
-// The activity feed's own writes: actions the platform took (an asset deleted or edited, a model trained), posted by
-// its backend, beside everything CU Ledger logs itself.
+// The activity feed (seed 000): the org's audit trail, newest first, as far as its reader may see it; and its own
+// writes, the actions the platform took (an asset deleted or edited, a model trained), posted by its backend beside
+// everything CU Ledger logs itself.
 
 import { idempotencyKeyReused, invalidField } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
-import type { AdminStore } from '../ports/admin-store';
-import { SERVICE_ACTOR, type ActingRequest, type ActivityRecord } from '../ports/ledger-records';
+import type { ReadScope } from '../domain/permissions';
+import { selectionFor, type UsageFilterInput, type UsageSelection } from '../domain/usage-filters';
+import type { ActivitySelection, AdminStore, Page } from '../ports/admin-store';
+import { SERVICE_ACTOR, type ActingRequest, type ActivityRecord, type LogEntry } from '../ports/ledger-records';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import { withStoreRetries } from './store-retry';
 import { readOrg } from './usage-views';
@@ -62,4 +65,36 @@ export async function recordPlatformAction(request: PlatformActionRequest, deps:
   if (existing.kind !== 'platform_action' || existing.fingerprint !== fingerprint) throw idempotencyKeyReused('eventId');
   // Our own write, whose answer was lost and retried, is no replay.
   return { entry: existing, replayed: existing.entryId !== entry.entryId };
+}
+
+export interface ActivityFeedRequest {
+  /** Dates, the org alias (`teamId`), projects and users; job types and models do not apply to the feed. */
+  readonly filters: Omit<UsageFilterInput, 'jobTypes' | 'modelIds'>;
+  readonly limit: number;
+  readonly cursor: string | null;
+}
+
+/**
+ * Steps:
+ * 1. The selection the filters make within the reader's scope: another org's `teamId` is 404, a project beyond a
+ *    project admin's is 403, dates are checked (the last 30 days by default). A project admin sees only entries of
+ *    their projects: none of the org-wide ones (plan changes, resets, top-ups, the default limit).
+ * 2. A reader who may see no project (a project admin of none) sees nothing.
+ * 3. One page of the org's log, newest first.
+ */
+export async function readActivityFeed(reader: ReadScope, request: ActivityFeedRequest, deps: { store: AdminStore; clock: Clock }): Promise<Page<LogEntry>> {
+  const selection = activitySelection(selectionFor(reader, request.filters, deps.clock.now()));
+  if (selection.projects !== 'all' && selection.projects.length === 0) return { items: [], nextCursor: null };
+  return withStoreRetries(() => deps.store.activityFeed(selection, request.limit, request.cursor));
+}
+
+/** The selection's UTC days as instants (the first millisecond of the first, the last of the last), its lists sorted. */
+function activitySelection(selection: UsageSelection): ActivitySelection {
+  return {
+    orgId: selection.orgId,
+    from: `${selection.startDate}T00:00:00.000Z`,
+    to: `${selection.endDate}T23:59:59.999Z`,
+    projects: selection.projects === 'all' ? 'all' : [...selection.projects].sort(),
+    users: selection.users === null ? null : [...selection.users].sort(),
+  };
 }

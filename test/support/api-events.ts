@@ -1,7 +1,8 @@
-// API Gateway HTTP API (v2) events as a Lambda receives them, for tests and benchmarks (no vitest imports here).
+// API Gateway events as a Lambda receives them, for tests and benchmarks (no vitest imports here): HTTP API (v2)
+// events for the service's routes, REST API (v1) events for the readers' (analytics) routes.
 
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 /** The event API Gateway hands a Lambda for a service-principal call (IAM already verified). */
 export function serviceEvent(
@@ -41,6 +42,55 @@ export function serviceEvent(
       ...(options.principal === false ? {} : { authorizer: { iam: { userArn: 'arn:aws:iam::000000000000:role/platform-backend' } } }),
     },
   } as APIGatewayProxyEventV2;
+}
+
+/** Who reads through the analytics routes: a signed-in person of an org, or the org's analytics key. */
+export type Reader = { readonly orgId: string; readonly userId: string } | { readonly orgId: string; readonly keyId: string };
+
+/**
+ * The event the REST API hands a Lambda for a reader's call (payload v1), once its authorizer verified the caller:
+ * `routeKey` is `METHOD /resource`; a query parameter given as a list repeats (`?projectId=a&projectId=b`), in
+ * `multiValueQueryStringParameters` as API Gateway lists it (and its last value in `queryStringParameters`).
+ */
+export function readerEvent(
+  routeKey: string,
+  reader: Reader,
+  options: { query?: Record<string, string | readonly string[]>; pathParameters?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
+  const [method, resource] = routeKey.split(' ') as [string, string];
+  const path = Object.entries(options.pathParameters ?? {}).reduce((built, [name, value]) => built.replace(`{${name}}`, encodeURIComponent(value)), resource);
+  const lists = Object.fromEntries(Object.entries(options.query ?? {}).map(([name, value]) => [name, typeof value === 'string' ? [value] : [...value]]));
+  const hasQuery = Object.keys(lists).length > 0;
+  const authorizer = 'userId' in reader
+    ? { principalKind: 'person', orgId: reader.orgId, userId: reader.userId, principalId: reader.userId }
+    : { orgId: reader.orgId, keyId: reader.keyId, principalId: reader.keyId };
+  return {
+    resource,
+    path,
+    httpMethod: method,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: hasQuery ? Object.fromEntries(Object.entries(lists).map(([name, values]) => [name, values.at(-1) ?? ''])) : null,
+    multiValueQueryStringParameters: hasQuery ? lists : null,
+    pathParameters: options.pathParameters ?? null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'test',
+      authorizer,
+      httpMethod: method,
+      identity: { userArn: null, sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      path,
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'test',
+      resourcePath: resource,
+      stage: 'v1',
+    },
+  } as unknown as APIGatewayProxyEvent;
 }
 
 export function parseBody(result: { body?: string }): any {

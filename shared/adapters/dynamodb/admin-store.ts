@@ -6,16 +6,37 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { ScopeSettingsValues } from '../../domain/setting-changes';
-import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { ActivitySelection, AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
 import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from '../../ports/ledger-records';
 import { decodeCursor, encodeCursor } from './cursor-codec';
 import { toActivityItem, toActivityRecord, toListedScopeRecord, toLogEntry, toOrgRecord, toScopeRecord } from './item-mapping';
-import { CONDITIONS, CONDITION_NAMES, activityKey, eventLogQuery, orgKey, scopeKey, scopesQuery, topUpAttribute, topUpUsedAttribute, type ItemKey, type TableQuery } from './ledger-table';
+import {
+  CONDITIONS,
+  CONDITION_NAMES,
+  activityFeedQuery,
+  activityKey,
+  eventLogQuery,
+  orgKey,
+  scopeKey,
+  scopesQuery,
+  topUpAttribute,
+  topUpUsedAttribute,
+  type ItemKey,
+  type TableQuery,
+} from './ledger-table';
 import { dueLeg, termsUpdate } from './job-legs';
 import { isConditionalCheckFailure } from './sdk-errors';
-import type { LedgerTableAccess } from './table-access';
+import type { Item, LedgerTableAccess } from './table-access';
 import type { NamedCondition, TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
+
+/**
+ * The most log lines one page of the activity feed reads (its Limits added up): a feed filtered on a small project of a
+ * busy org ends its page there, with a cursor, instead of reading the whole range in one request.
+ */
+export const FEED_READ_BUDGET = 10_000;
+/** The most lines one query of a filtered feed reads: about 1 MB of log, DynamoDB's most for one answer anyway. */
+const FEED_QUERY_LIMIT = 1_000;
 
 export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
   const get = (key: ItemKey) => table.getItem(key);
@@ -191,6 +212,31 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
     async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
       const page = await query(eventLogQuery(orgId), { limit, cursor, newestFirst: true });
       return { items: page.items.map(toLogEntry), nextCursor: page.nextCursor };
+    },
+
+    /**
+     * Unfiltered, each query reads just the lines the page still needs. Filtered, the first reads a page's worth and
+     * each next one four times more (up to FEED_QUERY_LIMIT), until the page is full, the range ends, or the page
+     * read FEED_READ_BUDGET lines. The cursor points at the last line handed out, or where the reading stopped.
+     */
+    async activityFeed(selection: ActivitySelection, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
+      const feed = activityFeedQuery(selection);
+      let startKey = decodeCursor(cursor, feed);
+      const items: Item[] = [];
+      const cursorAt = (item: Item) => encodeCursor(Object.fromEntries(feed.cursorAttributes.map((attribute) => [attribute, item[attribute]])), feed);
+      const answer = (nextCursor: string | null) => ({ items: items.map(toLogEntry), nextCursor });
+      for (let read = 0, batch = limit; ; batch = Math.min(batch * 4, FEED_QUERY_LIMIT)) {
+        const wanted = limit - items.length;
+        const queryLimit = feed.FilterExpression ? Math.min(batch, FEED_READ_BUDGET - read) : wanted;
+        const page = await table.query(feed, { limit: queryLimit, newestFirst: true, ...(startKey ? { startKey } : {}) });
+        read += queryLimit;
+        const taken = page.items.slice(0, wanted);
+        items.push(...taken);
+        if (items.length === limit) return answer(page.lastKey || taken.length < page.items.length ? cursorAt(taken.at(-1)!) : null);
+        if (!page.lastKey) return answer(null);
+        if (read >= FEED_READ_BUDGET) return answer(encodeCursor(page.lastKey, feed));
+        startKey = page.lastKey;
+      }
     },
 
     async logUpTo(orgId: string, at: string): Promise<LogEntry[]> {

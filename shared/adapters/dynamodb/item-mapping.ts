@@ -4,8 +4,8 @@
 import * as z from 'zod/mini';
 import { MEMBER_ROLES, DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { TopUpBatch } from '../../domain/pool';
-import { SCOPE_CHANGE_KINDS, isCounterName, type ScopeChangeKind, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
-import { ACTIVITY_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventLogKey, withoutKeys } from './ledger-table';
+import { SCOPE_CHANGE_KINDS, isCounterName, logConcerns, type ScopeChangeKind, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
+import { ACTIVITY_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventLogKey, feedAttributes, withoutKeys } from './ledger-table';
 
 type Item = Record<string, unknown>;
 
@@ -216,9 +216,12 @@ export function toActivityRecord(item: Item): ActivityRecord {
   return parseItem(activityItem, record, 'activity');
 }
 
-/** The activity entry's item (without its primary key): the record, its place in the activity log, its entity. */
+/**
+ * The activity entry's item (without its primary key): the record, its place in the activity log, what the feed
+ * filters it on, its entity. Reading it back keeps the record's own fields only.
+ */
 export function toActivityItem(entry: ActivityRecord): Item {
-  return { ...eventLogKey(entry.orgId, entry.createdAt, entry.entryId), entity: ACTIVITY_ENTITY, ...entry };
+  return { ...eventLogKey(entry.orgId, entry.createdAt, entry.entryId), entity: ACTIVITY_ENTITY, ...feedAttributes(logConcerns(entry)), ...entry };
 }
 
 /** Any line of the activity log, told apart by its entity. */

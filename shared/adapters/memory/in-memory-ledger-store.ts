@@ -8,7 +8,21 @@ import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { invalidCursor } from '../../domain/errors';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { SourceDraw, TopUpBatch } from '../../domain/pool';
-import type { AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import {
+  activitySelects,
+  type ActivitySelection,
+  type AdminStore,
+  type DefaultLimitCommand,
+  type OrgDetails,
+  type OrgSettings,
+  type Page,
+  type PlanChangeCommand,
+  type PlatformActionOutcome,
+  type ScopeChangeCommand,
+  type ScopeChangeOutcome,
+  type TopUpCommand,
+  type TopUpOutcome,
+} from '../../ports/admin-store';
 import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, OrgChange, RefillCommand, RolloverCommand } from '../../ports/job-store';
 import {
   parseCounter,
@@ -264,6 +278,12 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
 
   async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
     return page(this.log(orgId), `${orgId}\u0000log`, limit, cursor, (a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  }
+
+  async activityFeed(selection: ActivitySelection, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
+    // The list is the selection itself: a cursor of another org or other filters names another list, and is refused.
+    const selected = this.log(selection.orgId).filter((entry) => activitySelects(selection, entry.record));
+    return page(selected, `${selection.orgId}\u0000feed\u0000${JSON.stringify(selection)}`, limit, cursor, (a, b) => (a < b ? 1 : a > b ? -1 : 0));
   }
 
   async logUpTo(orgId: string, at: string): Promise<LogEntry[]> {

@@ -1,22 +1,24 @@
 // The admin Lambda: provisioning of orgs, projects, members, API keys and caps by the platform's backend, plans,
-// top-ups and auto-refill, and the usage bars, balance and activity log that go with them.
+// top-ups and auto-refill, the usage bars, balance and activity log that go with them, and the platform's own
+// actions for the activity feed.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { DEFAULT_MAX_REFILLS_PER_PERIOD, DEFAULT_REFILL_EXPIRY_DAYS } from '../../shared/domain/auto-refill';
-import { termsAt, type BillingTerms, type PendingPlan } from '../../shared/domain/billing-terms';
+import { termsAt, type BillingTerms } from '../../shared/domain/billing-terms';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
 import { invalidField } from '../../shared/domain/errors';
 import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
-import { drawRow, returnRow } from '../../shared/http/pool-rows';
+import { cuOrNull, logRow, pendingView, planRow } from '../../shared/http/log-rows';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
-import { parseInput, pathParameters, queryParameters, readJsonBody } from '../../shared/http/request';
+import { parseInput, pathParameters, queryParameters, readJsonBody, writeActor } from '../../shared/http/request';
 import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pageOf, pageQuery } from '../../shared/http/schemas';
-import { isMeterEvent, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type ScopeKind } from '../../shared/ports/ledger-records';
+import type { OrgRecord, ScopeKind } from '../../shared/ports/ledger-records';
 import { getBalance } from '../../shared/use-cases/balance';
+import { recordPlatformAction } from '../../shared/use-cases/activity';
 import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { listEvents, listScopes, readOrg, type ScopeView } from '../../shared/use-cases/usage-views';
@@ -51,6 +53,16 @@ const autoRefillBody = z.strictObject({
   maxPerPeriod: z.optional(integer(0, 100)),
 });
 const balanceQuery = z.strictObject({ at: z.optional(isoInstant) });
+const actionBody = z.strictObject({
+  eventId: identifier,
+  orgId: identifier,
+  projectId: z.optional(identifier),
+  userId: identifier,
+  // Dotted, so that no action is ever named like one of the log's own kinds (snake_case, no dot).
+  action: z.string().check(z.maxLength(100, 'must be at most 100 characters'), z.regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must be lowercase dotted segments, e.g. asset.deleted')),
+  subject: z.optional(label(200)),
+  at: z.optional(isoInstant),
+});
 
 // The answers' shapes, for the OpenAPI document; each view below `satisfies` its schema, so the two cannot drift.
 const planAnswer = z.object({ name: z.string(), allowanceCu: z.number() });
@@ -110,11 +122,8 @@ const logEntryAnswer = z.looseObject({ kind: z.string(), createdAt: z.string() }
 
 const milliOrNull = (cu: number | null | undefined): MilliCu | null | undefined =>
   cu === null || cu === undefined ? cu : toMilli(cu);
-const cuOrNull = (milli: MilliCu | null): number | null => (milli === null ? null : toCu(milli));
 
 const planView = (terms: BillingTerms) => ({ name: terms.planName, allowanceCu: toCu(terms.allowanceMilli) });
-const pendingView = (pending: PendingPlan | null) =>
-  pending === null ? null : { name: pending.planName, allowanceCu: toCu(pending.allowanceMilli), effectiveAt: pending.effectiveAt };
 
 function orgView(org: OrgRecord, now: Date): z.output<typeof orgAnswer> {
   const terms = termsAt(org, now);
@@ -146,46 +155,13 @@ function scopeRow(view: ScopeView): z.output<typeof scopeAnswer> {
   };
 }
 
-function eventRow(event: MeterEventRecord) {
-  const { fingerprint: _fingerprint, attemptId: _attemptId, periodId, cuMilli, refundedMilli, availableAfterMilli: _available, draws, returns, ...rest } = event;
-  return {
-    ...rest,
-    periodStart: periodId,
-    cu: toCu(cuMilli),
-    ...(event.kind === 'consume' ? { refundedCu: toCu(refundedMilli ?? 0), draws: draws.map(drawRow) } : { returns: (returns ?? []).map(returnRow) }),
-  };
-}
-
-const planRow = (plan: { planName: string; allowanceMilli: MilliCu }) => ({ name: plan.planName, allowanceCu: toCu(plan.allowanceMilli) });
-
-/** A plan change, reset, top-up or expiry as the activity log shows it: CU in decimal, plans by name and allowance. */
-function activityRow(entry: ActivityRecord) {
-  const common = { kind: entry.kind, entryId: entry.entryId, orgId: entry.orgId, createdAt: entry.createdAt, actor: entry.actor };
-  switch (entry.kind) {
-    case 'org_provisioned':
-      return { ...common, plan: planRow(entry.after), billingAnchor: entry.after.billingAnchor };
-    case 'plan_upgraded':
-      return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), periodStart: entry.periodId, cancelledDowngrade: pendingView(entry.cancelledDowngrade) };
-    case 'plan_downgrade_scheduled':
-      return { ...common, plan: planRow(entry.plan), previousPlan: planRow(entry.before), effectiveAt: entry.effectiveAt };
-    case 'plan_downgrade_cancelled':
-      return { ...common, plan: planRow(entry.plan), cancelledDowngrade: pendingView(entry.cancelledDowngrade) };
-    case 'period_reset':
-      return { ...common, periodStart: entry.periodId, previousPeriodStart: entry.previousPeriodId, plan: planRow(entry.plan), downgradeApplied: entry.downgradeApplied };
-    case 'top_up_purchased':
-      return { ...common, purchaseId: entry.purchaseId, source: entry.source, cu: toCu(entry.cuMilli), expiresAt: entry.expiresAt };
-    case 'top_up_expired':
-      return { ...common, purchaseId: entry.purchaseId, cu: toCu(entry.cuMilli), unspentCu: toCu(entry.unspentMilli), expiresAt: entry.expiresAt };
-  }
-}
-
-const logRow = (entry: LogEntry): z.output<typeof logEntryAnswer> => (isMeterEvent(entry) ? eventRow(entry) : activityRow(entry));
-
 export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const body = parseInput(orgBody, readJsonBody(event));
   const org = await provisionOrg(
     {
+      actor,
       orgId,
       name: body.name,
       planName: body.plan.name,
@@ -200,23 +176,26 @@ export async function putOrgRoute(event: APIGatewayProxyEventV2, deps: LedgerDep
 
 export async function putDefaultLimitRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const { capCu: cap } = parseInput(defaultLimitBody, readJsonBody(event));
-  const org = await setDefaultLimit(orgId, milliOrNull(cap) ?? null, deps);
+  const org = await setDefaultLimit({ actor, orgId, capMilli: milliOrNull(cap) ?? null }, deps);
   return jsonResponse(200, orgView(org, deps.clock.now()));
 }
 
 export async function putProjectRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId, projectId } = pathParameters(event, projectPath);
+  const actor = writeActor(event);
   const body = parseInput(projectBody, readJsonBody(event));
-  const view = await putProject({ orgId, id: projectId, name: body.name, capMilli: milliOrNull(body.capCu) }, deps);
+  const view = await putProject({ actor, orgId, id: projectId, name: body.name, capMilli: milliOrNull(body.capCu) }, deps);
   return jsonResponse(200, scopeRow(view));
 }
 
 export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId, userId } = pathParameters(event, memberPath);
+  const actor = writeActor(event);
   const body = parseInput(memberBody, readJsonBody(event));
   const view = await putMember(
-    { orgId, id: userId, role: body.role, adminOfProjectIds: body.adminOfProjectIds, capMilli: milliOrNull(body.capCu) },
+    { actor, orgId, id: userId, role: body.role, adminOfProjectIds: body.adminOfProjectIds, capMilli: milliOrNull(body.capCu) },
     deps,
   );
   return jsonResponse(200, scopeRow(view));
@@ -224,9 +203,10 @@ export async function putMemberRoute(event: APIGatewayProxyEventV2, deps: Ledger
 
 export async function putApiKeyRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId, keyId } = pathParameters(event, apiKeyPath);
+  const actor = writeActor(event);
   const body = parseInput(apiKeyBody, readJsonBody(event));
   const view = await putApiKey(
-    { orgId, id: keyId, projectId: body.projectId, name: body.name, capMilli: milliOrNull(body.capCu) },
+    { actor, orgId, id: keyId, projectId: body.projectId, name: body.name, capMilli: milliOrNull(body.capCu) },
     deps,
   );
   return jsonResponse(200, scopeRow(view));
@@ -243,15 +223,17 @@ function listScopesRoute(kind: ScopeKind) {
 
 export async function putPlanRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const body = parseInput(planBody, readJsonBody(event));
-  const org = await changePlan({ orgId, planName: body.name, allowanceMilli: toMilli(body.allowanceCu), change: body.change }, deps);
+  const org = await changePlan({ actor, orgId, planName: body.name, allowanceMilli: toMilli(body.allowanceCu), change: body.change }, deps);
   return jsonResponse(200, orgView(org, deps.clock.now()));
 }
 
 export async function postTopUpRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  const actor = writeActor(event);
   const body = parseInput(topUpBody, readJsonBody(event));
-  const { batch, replayed } = await addTopUp({ orgId, purchaseId: body.purchaseId, cuMilli: toMilli(body.cu), expiresAt: body.expiresAt }, deps);
+  const { batch, replayed } = await addTopUp({ actor, orgId, purchaseId: body.purchaseId, cuMilli: toMilli(body.cu), expiresAt: body.expiresAt }, deps);
   return jsonResponse(replayed ? 200 : 201, {
     purchaseId: batch.purchaseId,
     source: batch.source,
@@ -282,6 +264,8 @@ function autoRefillView(org: OrgRecord, now: Date): z.output<typeof autoRefillAn
 
 export async function putAutoRefillRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
+  // Validated like on every admin write; auto-refill settings have no log entry to record it on.
+  writeActor(event);
   const body = parseInput(autoRefillBody, readJsonBody(event));
   if (body.amountCu === undefined) throw invalidField('amountCu', 'is required with a threshold: how much CU each refill buys');
   const org = await setAutoRefill(
@@ -330,6 +314,23 @@ export async function listEventsRoute(event: APIGatewayProxyEventV2, deps: Ledge
   return jsonResponse(200, { items: result.items.map(logRow), nextCursor: result.nextCursor });
 }
 
+export async function postActivityRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
+  const actor = writeActor(event);
+  const body = parseInput(actionBody, readJsonBody(event));
+  const { entry, replayed } = await recordPlatformAction({ ...body, actor }, deps);
+  return jsonResponse(replayed ? 200 : 201, {
+    id: entry.entryId,
+    eventId: entry.eventId,
+    orgId: entry.orgId,
+    action: entry.action,
+    userId: entry.userId,
+    projectId: entry.projectId,
+    subject: entry.subject,
+    at: entry.createdAt,
+    replayed,
+  });
+}
+
 const scopePage = pageOf(scopeAnswer);
 const org = { path: orgPath, response: orgAnswer };
 
@@ -348,6 +349,11 @@ export const adminRoutes: Routes<LedgerDependencies> = {
   'GET /v1/orgs/{orgId}/auto-refill': serviceRoute(getAutoRefillRoute, { summary: "The auto-refill settings and this period's refills", path: orgPath, response: autoRefillAnswer }),
   'GET /v1/orgs/{orgId}/balance': serviceRoute(getBalanceRoute, { summary: 'The CU available: allowance and live top-ups, now or at a past instant', path: orgPath, query: balanceQuery, response: balanceAnswer }),
   'GET /v1/orgs/{orgId}/events': serviceRoute(listEventsRoute, { summary: "The org's activity log, newest first", path: orgPath, query: pageQuery, response: pageOf(logEntryAnswer) }),
+  'POST /v1/activity': serviceRoute(postActivityRoute, {
+    summary: "Records an action the platform took (asset.deleted, asset.edited, model.trained, ...) in the org's activity feed; idempotent by eventId (201 new, 200 replayed, 409 eventId reused with another body)",
+    body: actionBody,
+    statuses: [201, 200],
+  }),
 };
 
 export const handler = areaHandler(adminRoutes, ledgerDependencies);

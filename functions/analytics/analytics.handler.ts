@@ -4,10 +4,12 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
+import { activityRoutes } from './activity-routes';
 import { usageRoutes } from './usage-routes';
 
 export const analyticsRoutes: Routes<LedgerDependencies, APIGatewayProxyEvent> = {
   ...usageRoutes,
+  ...activityRoutes,
 };
 
 export const handler = areaHandler(analyticsRoutes, ledgerDependencies);

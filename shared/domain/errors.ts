@@ -118,7 +118,7 @@ export function consumeNotFound(refundOf: string): NotFoundError {
   return new NotFoundError('consume_not_found', `No consume with requestId ${refundOf} in this org.`, 'refundOf');
 }
 
-export function idempotencyKeyReused(field: 'requestId' | 'purchaseId' = 'requestId'): ConflictError {
+export function idempotencyKeyReused(field: 'requestId' | 'purchaseId' | 'eventId' = 'requestId'): ConflictError {
   return new ConflictError(
     'idempotency_key_reused',
     `This ${field} was already used in this org with a different request body.`,

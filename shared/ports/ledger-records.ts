@@ -7,6 +7,7 @@ import type { PeriodUsage } from '../domain/charge-limits';
 import type { ActorKind, ScopeKind } from '../domain/limits';
 import type { Draw, PoolCategory, SourceReturn, TopUpBatch, TopUpSource } from '../domain/pool';
 import type { MemberRole } from '../domain/permissions';
+import type { SettingChanges } from '../domain/setting-changes';
 
 export type { MemberRole, PeriodUsage, ScopeKind };
 
@@ -43,6 +44,8 @@ export interface ScopeRecord {
   readonly adminOfProjectIds: readonly string[];
   /** API keys only: the project the key belongs to. */
   readonly projectId: string | null;
+  /** How many admin changes the settings have had (0: none yet): a change is planned on the settings as read. */
+  readonly settingsVersion: number;
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
 }
@@ -102,6 +105,21 @@ export function termsSourceOf(org: OrgRecord): OrgTermsSource {
 export interface ActivityActor {
   readonly kind: 'service' | 'job';
   readonly id: string;
+  /** The person the platform's backend acted for (its `X-Acting-User` header), when it named one. */
+  readonly actingUserId?: string | undefined;
+}
+
+/** The platform's backend: who the activity log names for the admin writes it makes. */
+export const SERVICE_ACTOR: ActivityActor = { kind: 'service', id: 'platform' };
+
+/** The platform's backend acting for `actingUserId`, or for no one it named. */
+export function serviceActor(actingUserId: string | undefined): ActivityActor {
+  return actingUserId === undefined ? SERVICE_ACTOR : { ...SERVICE_ACTOR, actingUserId };
+}
+
+/** A write the activity log records: who made it (the platform's backend for no one named, when left out). */
+export interface ActingRequest {
+  readonly actor?: ActivityActor | undefined;
 }
 
 interface ActivityBase {
@@ -119,7 +137,26 @@ export interface TermsChange {
   readonly configVersion: number;
 }
 
-/** An entry of the activity log besides consumes and refunds: plan changes, resets, top-ups, expiries. */
+/** The kind of entry an admin's change to a project, member or API key writes, by what it did. */
+export const SCOPE_CHANGE_KINDS = {
+  project: { created: 'project_created', changed: 'project_changed' },
+  member: { created: 'member_added', changed: 'member_changed' },
+  api_key: { created: 'api_key_created', changed: 'api_key_changed' },
+} as const satisfies Record<ScopeKind, { created: string; changed: string }>;
+
+export type ScopeChangeKind = (typeof SCOPE_CHANGE_KINDS)[ScopeKind][keyof (typeof SCOPE_CHANGE_KINDS)[ScopeKind]];
+
+/** Which kind of scope a change entry is about, and whether the change created it. */
+export function scopeChangeOf(kind: ScopeChangeKind): { readonly scope: ScopeKind; readonly created: boolean } {
+  const scopes = Object.keys(SCOPE_CHANGE_KINDS) as ScopeKind[];
+  const scope = scopes.find((candidate) => Object.values<string>(SCOPE_CHANGE_KINDS[candidate]).includes(kind))!;
+  return { scope, created: SCOPE_CHANGE_KINDS[scope].created === kind };
+}
+
+/**
+ * An entry of the activity log besides consumes and refunds: provisioning, plan changes, resets, top-ups, expiries,
+ * and the changes admins make to projects, members, API keys and the default limit.
+ */
 export type ActivityRecord =
   | (ActivityBase & { readonly kind: 'org_provisioned'; readonly after: OrgTermsSource; readonly configVersion: number })
   | (ActivityBase & TermsChange & { readonly kind: 'plan_upgraded'; readonly plan: Plan; readonly periodId: string; readonly cancelledDowngrade: PendingPlan | null })
@@ -141,7 +178,38 @@ export type ActivityRecord =
       /** The request's hash: the same purchaseId with another body is refused. */
       readonly fingerprint: string;
     })
-  | (ActivityBase & { readonly kind: 'top_up_expired'; readonly purchaseId: string; readonly cuMilli: MilliCu; readonly unspentMilli: MilliCu; readonly expiresAt: string });
+  | (ActivityBase & { readonly kind: 'top_up_expired'; readonly purchaseId: string; readonly cuMilli: MilliCu; readonly unspentMilli: MilliCu; readonly expiresAt: string })
+  | (ActivityBase & {
+      readonly kind: ScopeChangeKind;
+      /** The project, member or API key created or changed. */
+      readonly scopeId: string;
+      /** The project the change concerns: the project itself, or the API key's project; null for a member. */
+      readonly projectId: string | null;
+      /** Every setting it changed, before and after; for a new one, every setting it was given. */
+      readonly changes: SettingChanges;
+    })
+  | (ActivityBase & {
+      readonly kind: 'default_limit_set' | 'default_limit_removed';
+      /** The default limit now; null once removed. */
+      readonly capMilli: MilliCu | null;
+      readonly previousCapMilli: MilliCu | null;
+      /** The org's config version once the change was written. */
+      readonly configVersion: number;
+    })
+  | (ActivityBase & {
+      readonly kind: 'platform_action';
+      /** What the platform did, e.g. `asset.deleted`: lowercase dotted segments, never one of the kinds above. */
+      readonly action: string;
+      /** The platform's id for the action: the same id again is a replay. */
+      readonly eventId: string;
+      /** Who did it. */
+      readonly userId: string;
+      readonly projectId: string | null;
+      /** A short label of what it was done to (an asset's or model's name). */
+      readonly subject: string | null;
+      /** The request's hash: the same eventId with another body is refused. */
+      readonly fingerprint: string;
+    });
 
 export type ActivityKind = ActivityRecord['kind'];
 
@@ -150,6 +218,19 @@ export type LogEntry = MeterEventRecord | ActivityRecord;
 
 export function isMeterEvent(entry: LogEntry): entry is MeterEventRecord {
   return entry.kind === 'consume' || entry.kind === 'refund';
+}
+
+/** What a log line concerns: its project, and the person (or API key) it is about: the activity feed filters on them. */
+export interface LogConcerns {
+  readonly projectId: string | null;
+  readonly userId: string | null;
+}
+
+export function logConcerns(entry: LogEntry): LogConcerns {
+  if (isMeterEvent(entry) || entry.kind === 'platform_action') return { projectId: entry.projectId, userId: entry.userId };
+  // A change to a member or an API key is about that member or key; a project's, about no one.
+  if ('scopeId' in entry) return { projectId: entry.projectId, userId: scopeChangeOf(entry.kind).scope === 'project' ? null : entry.scopeId };
+  return { projectId: null, userId: null };
 }
 
 export interface ScopeRef {

@@ -10,7 +10,7 @@ import { requestFingerprint } from '../domain/fingerprint';
 import { liveBatchCount, MAX_LIVE_TOP_UPS, type TopUpBatch } from '../domain/pool';
 import type { AdminStore, OrgSettings } from '../ports/admin-store';
 import type { JobStore } from '../ports/job-store';
-import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
+import { SERVICE_ACTOR, termsSourceOf, type ActingRequest, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import { dueReset, rollOrgPeriod } from './jobs';
 import { readOrg } from './usage-views';
@@ -22,9 +22,6 @@ export interface BillingDependencies {
   readonly ids: IdGenerator;
 }
 
-/** The platform's backend, acting for an org admin: who the activity log names for plan changes and purchases. */
-export const SERVICE_ACTOR: ActivityActor = { kind: 'service', id: 'platform' };
-
 const YEAR_MS = 365.25 * 86_400_000;
 /** A top-up may expire at most this far ahead. */
 export const MAX_TOP_UP_YEARS = 5;
@@ -33,7 +30,7 @@ export const MAX_TOP_UP_YEARS = 5;
  * Creates the org with its plan and anchor, or changes its name and high-cost threshold. After provisioning the plan
  * and anchor change only through `changePlan`: either would restart counters and let usage past the caps.
  */
-export async function provisionOrg(settings: OrgSettings, deps: BillingDependencies): Promise<OrgRecord> {
+export async function provisionOrg(settings: OrgSettings & ActingRequest, deps: BillingDependencies): Promise<OrgRecord> {
   return retryRounds(async () => {
     const now = deps.clock.now();
     const existing = await withStoreRetries(() => deps.store.getOrg(settings.orgId));
@@ -41,7 +38,7 @@ export async function provisionOrg(settings: OrgSettings, deps: BillingDependenc
       const { planName, allowanceMilli, billingAnchor } = settings;
       const source: OrgTermsSource = { planName, allowanceMilli, billingAnchor, periodStartedAt: null, pendingPlan: null, highCostMilli: settings.highCostMilli ?? null };
       const firstReset = termsAt(source, now).period.resetsAt.toISOString();
-      const entry = { orgId: settings.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR, kind: 'org_provisioned' as const, after: source, configVersion: 1 };
+      const entry = { orgId: settings.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: settings.actor ?? SERVICE_ACTOR, kind: 'org_provisioned' as const, after: source, configVersion: 1 };
       const created = await withStoreRetries(() => deps.store.createOrg(settings, entry, firstReset));
       return created ?? AGAIN;
     }
@@ -53,7 +50,7 @@ export async function provisionOrg(settings: OrgSettings, deps: BillingDependenc
   });
 }
 
-export interface PlanChangeRequest extends Plan {
+export interface PlanChangeRequest extends Plan, ActingRequest {
   readonly orgId: string;
   readonly change: PlanChangeKind;
 }
@@ -83,7 +80,7 @@ export async function changePlan(request: PlanChangeRequest, deps: BillingDepend
 
     // A downgrade whose reset has passed is in force even if the rollover has not written it in yet: build on that.
     const before = settledTerms(termsSourceOf(org), now);
-    const base = { orgId: org.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: SERVICE_ACTOR, configVersion: org.configVersion + 1 };
+    const base = { orgId: org.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: request.actor ?? SERVICE_ACTOR, configVersion: org.configVersion + 1 };
     let entry: ActivityRecord & { kind: 'plan_upgraded' | 'plan_downgrade_scheduled' | 'plan_downgrade_cancelled' };
     let after: OrgTermsSource;
     if (request.change === 'upgrade' && inForce) {
@@ -126,7 +123,7 @@ function alreadyChanged(terms: ReturnType<typeof termsAt>, plan: Plan, change: P
 }
 
 
-export interface TopUpRequest {
+export interface TopUpRequest extends ActingRequest {
   readonly orgId: string;
   readonly purchaseId: string;
   readonly cuMilli: MilliCu;
@@ -157,7 +154,7 @@ export async function addTopUp(request: TopUpRequest, deps: BillingDependencies)
     orgId: request.orgId,
     entryId: deps.ids.eventId(),
     createdAt: now.toISOString(),
-    actor: SERVICE_ACTOR,
+    actor: request.actor ?? SERVICE_ACTOR,
     kind: 'top_up_purchased' as const,
     purchaseId: request.purchaseId,
     source: 'purchase' as const,

@@ -49,7 +49,7 @@ describe('README: A first session', () => {
     expect(answers.slice(2, 6), output).toEqual(shown.map((line) => expect.stringMatching(shownLine(line))));
     expect(answers[6]).toMatch(/"userId":"alice".*"usedCu":3,"capCu":3,"capSource":"individual","status":"reached"/);
     expect(answers[7]).toMatch(/"plan":\{"name":"pro","allowanceCu":100\},"usedCu":3,"availableCu":97/);
-    expect(JSON.parse(answers[8]!.replace(STATUS, '')).items.map((entry: { kind: string }) => entry.kind)).toEqual(['consume', 'consume', 'consume', 'org_provisioned']);
+    expect(JSON.parse(answers[8]!.replace(STATUS, '')).items.map((entry: { kind: string }) => entry.kind)).toEqual(['consume', 'consume', 'consume', 'member_added', 'org_provisioned']);
     expect(answers[9]).toMatch(/"capCu":null,"capSource":"none","status":"ok"/);
     // `kill $RUNNER` stopped the API and DynamoDB Local, and every process with them.
     await vi.waitFor(() => expect(groupIsAlive(session!.child.pid!), output).toBe(false), { timeout: 45_000, interval: 100 });

@@ -166,6 +166,53 @@ describe('bad input on the admin routes', () => {
   });
 });
 
+describe('a malformed X-Acting-User on the admin writes', () => {
+  const path = { orgId: 'org-bad' };
+  const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+  const writes: [string, Record<string, string>, unknown][] = [
+    ['PUT /v1/orgs/{orgId}', path, { plan: { name: 'pro', allowanceCu: 1000 }, billingAnchor: '2026-01-15', name: 'Renamed' }],
+    ['PUT /v1/orgs/{orgId}/default-limit', path, { capCu: 7 }],
+    ['PUT /v1/orgs/{orgId}/projects/{projectId}', { ...path, projectId: 'p-new' }, { capCu: 7 }],
+    ['PUT /v1/orgs/{orgId}/members/{userId}', { ...path, userId: 'u-new' }, { role: 'viewer' }],
+    ['PUT /v1/orgs/{orgId}/api-keys/{keyId}', { ...path, keyId: 'apiu_new' }, { projectId: 'p1' }],
+    ['PUT /v1/orgs/{orgId}/plan', path, { name: 'max', allowanceCu: 5000, change: 'upgrade' }],
+    ['POST /v1/orgs/{orgId}/top-ups', path, { purchaseId: 'buy-acting', cu: 1, expiresAt: inDays(3) }],
+    ['PUT /v1/orgs/{orgId}/auto-refill', path, { enabled: true, thresholdCu: 1, amountCu: 5 }],
+  ];
+
+  it.each(writes.flatMap(([routeKey, pathParameters, body]) =>
+    [['empty', ''], ['holding a space', 'olga smith'], ['holding the key separator', 'olga#1'], ['too long', 'o'.repeat(129)], ['two of them', 'olga,bob']].map(
+      ([name, value]) => [routeKey, name, pathParameters, body, value] as const,
+    ),
+  ))('refuses %s with an X-Acting-User %s: 400 naming the header', async (routeKey, _name, pathParameters, body, value) => {
+    await expectRefused(serviceEvent(routeKey, { pathParameters, body, headers: { 'x-acting-user': value! } }), 400, 'validation_failed', 'X-Acting-User');
+  });
+});
+
+describe('bad input on POST /v1/activity', () => {
+  const action = { eventId: 'ev-bad', orgId: 'org-bad', userId: 'u1', action: 'asset.deleted' };
+
+  it.each([
+    ['a missing eventId', { ...action, eventId: undefined }, 'eventId'],
+    ['an eventId holding the key separator', { ...action, eventId: 'ev#1' }, 'eventId'],
+    ['a missing userId', { ...action, userId: undefined }, 'userId'],
+    ['an empty projectId', { ...action, projectId: '' }, 'projectId'],
+    ['an action with one segment', { ...action, action: 'deleted' }, 'action'],
+    ['an action in capitals', { ...action, action: 'Asset.Deleted' }, 'action'],
+    ['an action with an empty segment', { ...action, action: 'asset..deleted' }, 'action'],
+    ['an action with spaces', { ...action, action: 'asset deleted' }, 'action'],
+    ['an action of 200 characters', { ...action, action: `asset.${'d'.repeat(194)}` }, 'action'],
+    ['a subject of 300 characters', { ...action, subject: 's'.repeat(300) }, 'subject'],
+    ['an empty subject', { ...action, subject: '' }, 'subject'],
+    ['an at without a zone', { ...action, at: '2026-01-01T00:00:00' }, 'at'],
+    ['an at that is a date only', { ...action, at: '2026-01-01' }, 'at'],
+    ['an at a day ahead', { ...action, at: new Date(Date.now() + 86_400_000).toISOString() }, 'at'],
+    ['an unknown field', { ...action, cu: 3 }, 'cu'],
+  ])('refuses an action with %s', async (_name, body, field) => {
+    await expectRefused(serviceEvent('POST /v1/activity', { body }), 400, 'validation_failed', field);
+  });
+});
+
 describe('bad input on plans, top-ups, auto-refill and the balance', () => {
   const orgPath = { orgId: 'org-bad' };
   const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();

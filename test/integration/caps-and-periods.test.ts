@@ -43,7 +43,7 @@ describe('caps bite at once', () => {
       expect((await tryConsume(ledger.deps, consumeRequest('org-default', { userId, projectId: 'p1', cu: 3 }))).ok).toBe(true);
     }
 
-    await setDefaultLimit('org-default', toMilli(3.5), admin);
+    await setDefaultLimit({ orgId: 'org-default', capMilli: toMilli(3.5) }, admin);
     expect(await tryConsume(ledger.deps, consumeRequest('org-default', { userId: 'bob', projectId: 'p1', cu: 2 }))).toMatchObject({ code: 'member_cap_reached' });
     expect(await tryConsume(ledger.deps, consumeRequest('org-default', { userId: 'apiu_ci', projectId: 'p1', cu: 2 }))).toMatchObject({ code: 'api_key_cap_reached' });
     expect((await tryConsume(ledger.deps, consumeRequest('org-default', { userId: 'carol', projectId: 'p1', cu: 2 }))).ok).toBe(true);
@@ -53,9 +53,9 @@ describe('caps bite at once', () => {
       ['carol', 'individual', 50000, 'ok'],
     ]);
 
-    await setDefaultLimit('org-default', toMilli(6), admin);
+    await setDefaultLimit({ orgId: 'org-default', capMilli: toMilli(6) }, admin);
     expect((await tryConsume(ledger.deps, consumeRequest('org-default', { userId: 'bob', projectId: 'p1', cu: 2 }))).ok).toBe(true);
-    await setDefaultLimit('org-default', null, admin);
+    await setDefaultLimit({ orgId: 'org-default', capMilli: null }, admin);
     expect((await tryConsume(ledger.deps, consumeRequest('org-default', { userId: 'apiu_ci', projectId: 'p1', cu: 20 }))).ok).toBe(true);
   });
 

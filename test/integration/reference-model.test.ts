@@ -149,7 +149,7 @@ const capCommand = fc.record({ scope: fc.constantFrom(...ACTORS, ...PROJECTS), c
 );
 
 const defaultLimitCommand = capArb.map((capMilli) =>
-  command('defaultLimit', () => `${capMilli}`, (_model, real) => both(real, (side) => setDefaultLimit(real.orgId, capMilli, side))),
+  command('defaultLimit', () => `${capMilli}`, (_model, real) => both(real, (side) => setDefaultLimit({ orgId: real.orgId, capMilli }, side))),
 );
 
 /** PUT of the org: the same plan changes its details; another plan or anchor is refused (409), on both alike. */

@@ -65,6 +65,8 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'GET /v1/orgs/{orgId}/api-keys', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/balance', pathParameters: org },
     { routeKey: 'GET /v1/orgs/{orgId}/events', pathParameters: org },
+    { routeKey: 'POST /v1/activity', body: { eventId: 'ev-1', orgId, userId: 'alice', action: 'asset.deleted' }, status: 201 },
+    { routeKey: 'POST /v1/activity', body: { eventId: 'ev-1', orgId, userId: 'alice', action: 'asset.deleted' } },
     { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}', pathParameters: { ...org, userId: 'olga' }, body: { role: 'org_admin' } },
     ...analyticsCalls(orgId),
     { routeKey: 'GET /v1/openapi.json' },
@@ -89,6 +91,7 @@ function analyticsCalls(orgId: string): SessionCall[] {
     read('GET /v1/usage/events', { startDate: '2026-03-01' }),
     read('GET /v1/usage/events', { startDate: '2026-03-01', sort: 'amount' }),
     read('GET /v1/usage/events', { startDate: '2026-03-01', sort: 'userId' }),
+    read('GET /v1/activity', { projectId: 'web' }),
   ];
 }
 
@@ -117,7 +120,7 @@ describe('table grants', () => {
       }
       const response = call.reader
         ? await areaHandler(analyticsRoutes, () => (name === 'analytics' ? own : ledger.deps))(
-            readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader }, call.query),
+            readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader }, { query: call.query ?? {} }),
             lambdaContext(areaOf(call.routeKey)),
           )
         : await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)));

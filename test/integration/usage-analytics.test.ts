@@ -160,7 +160,7 @@ async function play(operations: Operation[]): Promise<{ orgId: string; log: Mete
 }
 
 async function call(routeKey: string, orgId: string, userId: string, parameters: Record<string, string | readonly string[] | undefined>) {
-  const answer = await handler()(readerEvent(routeKey, { orgId, userId }, parameters) as APIGatewayProxyEvent, {} as Context);
+  const answer = await handler()(readerEvent(routeKey, { orgId, userId }, { query: parameters }) as APIGatewayProxyEvent, {} as Context);
   return { status: answer.statusCode, body: parseBody(answer) };
 }
 

@@ -63,7 +63,7 @@ function memorySink() {
 
 async function exportCsv(query: Record<string, string | readonly string[] | undefined>, deps = ledger.deps) {
   const { sink, sent } = memorySink();
-  await streamingAreaHandler(exportRoutes, () => deps)(readerEvent('GET /v1/usage/export.csv', olga, query), sink, {});
+  await streamingAreaHandler(exportRoutes, () => deps)(readerEvent('GET /v1/usage/export.csv', olga, { query }), sink, {});
   return sent;
 }
 
@@ -71,7 +71,7 @@ async function allEventRows(query: Record<string, string>) {
   const rows: Record<string, unknown>[] = [];
   let cursor: string | undefined;
   do {
-    const answer = await areaHandler(analyticsRoutes, () => ledger.deps)(readerEvent('GET /v1/usage/events', olga, { ...query, limit: '100', cursor }) as APIGatewayProxyEvent, {} as never);
+    const answer = await areaHandler(analyticsRoutes, () => ledger.deps)(readerEvent('GET /v1/usage/events', olga, { query: { ...query, limit: '100', cursor } }) as APIGatewayProxyEvent, {} as never);
     const body = parseBody(answer);
     rows.push(...body.items);
     cursor = body.nextCursor ?? undefined;
@@ -112,7 +112,7 @@ describe('the CSV export', () => {
     const sent = await exportCsv({ ...may, groupBy: 'userId,jobType' });
     const records = parse(sent.body, { columns: true }) as Record<string, string>[];
     const breakdown = parseBody(
-      await areaHandler(analyticsRoutes, () => ledger.deps)(readerEvent('GET /v1/usage/breakdown', olga, { ...may, groupBy: 'userId,jobType' }) as APIGatewayProxyEvent, {} as never),
+      await areaHandler(analyticsRoutes, () => ledger.deps)(readerEvent('GET /v1/usage/breakdown', olga, { query: { ...may, groupBy: 'userId,jobType' } }) as APIGatewayProxyEvent, {} as never),
     );
     expect(sent.headers['content-disposition']).toBe('attachment; filename="usage-breakdown.csv"');
     expect(records).toHaveLength(2);

@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 
 async function read(routeKey: string, caller: { orgId: string; userId: string } | { orgId: string; keyId: string }, query: Record<string, string | readonly string[] | undefined> = may) {
-  const answer = await areaHandler(analyticsRoutes, () => ledger.deps)(readerEvent(routeKey, caller, query) as APIGatewayProxyEvent, {} as Context);
+  const answer = await areaHandler(analyticsRoutes, () => ledger.deps)(readerEvent(routeKey, caller, { query }) as APIGatewayProxyEvent, {} as Context);
   return { status: answer.statusCode, body: parseBody(answer) };
 }
 

@@ -1,4 +1,5 @@
-// API Gateway HTTP API (v2) events as a Lambda receives them, for tests and benchmarks (no vitest imports here).
+// API Gateway events as a Lambda receives them, for tests and benchmarks (no vitest imports here): HTTP API (v2)
+// events for the service's routes, REST API (v1) events for the readers' (analytics) routes.
 
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
@@ -6,7 +7,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-
 /** The event API Gateway hands a Lambda for a service-principal call (IAM already verified). */
 export function serviceEvent(
   routeKey: string,
-  options: { body?: unknown; rawBody?: string; pathParameters?: Record<string, string>; query?: Record<string, string>; principal?: boolean } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    pathParameters?: Record<string, string>;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    principal?: boolean;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const [method, path] = routeKey.split(' ') as [string, string];
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -15,7 +23,7 @@ export function serviceEvent(
     routeKey,
     rawPath: path,
     rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
     ...(options.query ? { queryStringParameters: options.query } : {}),
     ...(body === undefined ? {} : { body }),
@@ -36,6 +44,56 @@ export function serviceEvent(
   } as APIGatewayProxyEventV2;
 }
 
+/** Who reads through the analytics routes: a signed-in person of an org, or the org's analytics key. */
+export type Reader = { readonly orgId: string; readonly userId: string } | { readonly orgId: string; readonly keyId: string };
+
+/**
+ * The event the REST API hands a Lambda for a reader's call (payload v1), once its authorizer verified the caller:
+ * `routeKey` is `METHOD /resource`; a query parameter given as a list repeats (`?projectId=a&projectId=b`), in
+ * `multiValueQueryStringParameters` as API Gateway lists it (and its last value in `queryStringParameters`).
+ */
+export function readerEvent(
+  routeKey: string,
+  reader: Reader,
+  options: { query?: Record<string, string | readonly string[] | undefined>; pathParameters?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
+  const [method, resource] = routeKey.split(' ') as [string, string];
+  const path = Object.entries(options.pathParameters ?? {}).reduce((built, [name, value]) => built.replace(`{${name}}`, encodeURIComponent(value)), resource);
+  const given = Object.entries(options.query ?? {}).filter((entry): entry is [string, string | readonly string[]] => entry[1] !== undefined);
+  const lists = Object.fromEntries(given.map(([name, value]) => [name, typeof value === 'string' ? [value] : [...value]]));
+  const hasQuery = Object.keys(lists).length > 0;
+  const authorizer = 'userId' in reader
+    ? { principalKind: 'person', orgId: reader.orgId, userId: reader.userId, principalId: reader.userId }
+    : { orgId: reader.orgId, keyId: reader.keyId, principalId: reader.keyId };
+  return {
+    resource,
+    path,
+    httpMethod: method,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: hasQuery ? Object.fromEntries(Object.entries(lists).map(([name, values]) => [name, values.at(-1) ?? ''])) : null,
+    multiValueQueryStringParameters: hasQuery ? lists : null,
+    pathParameters: options.pathParameters ?? null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'test',
+      authorizer,
+      httpMethod: method,
+      identity: { userArn: null, sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      path,
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'test',
+      resourcePath: resource,
+      stage: 'v1',
+    },
+  } as unknown as APIGatewayProxyEvent;
+}
+
 export function parseBody(result: { body?: string }): any {
   return JSON.parse(result.body ?? 'null');
 }
@@ -44,36 +102,4 @@ export function parseBody(result: { body?: string }): any {
 export function contextWithBudget(budgetMs: number): Context {
   const deadline = Date.now() + budgetMs;
   return { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context;
-}
-
-/**
- * The REST API (payload v1) event a reader route gets once the analytics authorizer let the caller through: a person
- * (`{ orgId, userId }`) or an analytics key (`{ orgId, keyId }`). Repeated query parameters are lists.
- */
-export function readerEvent(
-  routeKey: string,
-  caller: { orgId: string; userId: string } | { orgId: string; keyId: string },
-  query: Record<string, string | readonly string[] | undefined> = {},
-): APIGatewayProxyEvent {
-  const [method, resource] = routeKey.split(' ') as [string, string];
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(query)) {
-    if (value !== undefined) multi[name] = typeof value === 'string' ? [value] : [...value];
-  }
-  const single = Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1)!]));
-  const authorizer = 'userId' in caller ? { principalKind: 'person', ...caller, principalId: caller.userId } : { ...caller, principalId: caller.keyId };
-  return {
-    httpMethod: method,
-    resource,
-    path: resource,
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: Object.keys(single).length ? single : null,
-    multiValueQueryStringParameters: Object.keys(multi).length ? multi : null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: { authorizer, identity: { userArn: null }, httpMethod: method, resourcePath: resource, requestId: randomUUID(), stage: 'api' },
-  } as unknown as APIGatewayProxyEvent;
 }

@@ -20,7 +20,7 @@ export async function provisionOrg(
   },
 ): Promise<void> {
   await createOrg({ orgId, planName: 'pro', allowanceMilli: toMilli(setup.allowanceCu), billingAnchor: setup.billingAnchor ?? '2026-01-15' }, deps);
-  if (setup.defaultCapCu !== undefined) await setDefaultLimit(orgId, toMilli(setup.defaultCapCu), deps);
+  if (setup.defaultCapCu !== undefined) await setDefaultLimit({ orgId, capMilli: toMilli(setup.defaultCapCu) }, deps);
   for (const [id, cap] of Object.entries(setup.projects ?? {})) {
     await putProject({ orgId, id, capMilli: cap === null ? null : toMilli(cap) }, deps);
   }

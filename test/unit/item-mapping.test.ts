@@ -2,7 +2,8 @@
 // draws) reads as drawn wholly from its period's allowance, so it can be replayed, refunded and listed.
 
 import { describe, expect, it } from 'vitest';
-import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';
+import { toActivityItem, toActivityRecord, toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';
+import type { ActivityRecord } from '../../shared/ports/ledger-records';
 
 const legacyConsume = {
   pk: 'ORG#acme#REQ#job-1',
@@ -36,5 +37,24 @@ describe('item mapping', () => {
 
   it('refuses an item of a shape this service never wrote', () => {
     expect(() => toEventRecord({ ...legacyConsume, poolCategory: 'free' })).toThrow(/malformed event item \(poolCategory\)/);
+  });
+});
+
+describe('activity entries', () => {
+  const base = { orgId: 'acme', entryId: 'evt_9', createdAt: '2026-02-01T10:00:00.000Z', actor: { kind: 'service' as const, id: 'platform', actingUserId: 'olga' } };
+  const entries: ActivityRecord[] = [
+    { ...base, kind: 'member_changed', scopeId: 'ana', projectId: null, changes: { role: { before: 'viewer', after: 'project_admin' }, adminOfProjectIds: { before: [], after: ['web'] } } },
+    { ...base, kind: 'api_key_created', scopeId: 'apiu_1', projectId: 'web', changes: { capMilli: { before: null, after: 2500 }, projectId: { before: null, after: 'web' } } },
+    { ...base, kind: 'default_limit_removed', capMilli: null, previousCapMilli: 5000, configVersion: 4 },
+    { ...base, kind: 'platform_action', action: 'asset.deleted', eventId: 'ev-1', userId: 'ana', projectId: null, subject: 'hero.png', fingerprint: 'f' },
+  ];
+
+  it.each(entries.map((entry) => [entry.kind, entry] as const))('reads back a %s entry as it was written, with who made it', (_kind, entry) => {
+    expect(toActivityRecord({ pk: 'ORG#acme#ACT#CHANGE#x', sk: 'ACTIVITY', ...toActivityItem(entry) })).toEqual(entry);
+  });
+
+  it('refuses a change entry of a shape this service never wrote', () => {
+    const item = { pk: 'p', sk: 's', ...toActivityItem(entries[0]!), changes: { role: { before: 'viewer', after: 'owner' } } };
+    expect(() => toActivityRecord(item)).toThrow(/malformed activity item \(changes\.role\.after\)/);
   });
 });

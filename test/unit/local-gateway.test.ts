@@ -18,6 +18,7 @@ import { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledg
 import { areaHandler } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
 import { randomIds, systemClock } from '../../shared/ports/runtime';
+import { putMember } from '../../shared/use-cases/provisioning';
 import { provisionOrg } from '../../shared/use-cases/billing';
 import { TEST_AUDIENCE, TEST_ISSUER, testIdentityProvider, type TestIdentityProvider } from '../support/person-tokens';
 import { EVERY_KIND } from '../infra/fixtures/registries';
@@ -145,7 +146,7 @@ describe('local gateway: analytics areas, as the Analytics REST API', () => {
     stranger = await testIdentityProvider();
     await provisionOrg({ orgId: 'acme', planName: 'Pro', allowanceMilli: 0, billingAnchor: '2026-01-01' }, { store, clock: systemClock, ids: randomIds });
     for (const [id, role, projects] of [['olga', 'org_admin', []], ['pat', 'project_admin', ['web', 'app']], ['cora', 'contributor', []]] as const) {
-      await store.putScope('acme', { kind: 'member', id }, { role, adminOfProjectIds: projects }, '2026-01-01T00:00:00.000Z');
+      await putMember({ orgId: 'acme', id, role, adminOfProjectIds: projects }, { store, clock: systemClock, ids: randomIds });
     }
     const people = jwtPersonTokenVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, orgClaim: 'org_id' }, createLocalJWKSet(provider.jwks));
     return {

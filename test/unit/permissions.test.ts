@@ -9,6 +9,7 @@ import { readScopeOf, scopeIncludes, type MemberRole, type Principal } from '../
 import { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledger-store';
 import { readerRoute } from '../../functions/analytics/reader-route';
 import { provisionOrg } from '../../shared/use-cases/billing';
+import { putMember } from '../../shared/use-cases/provisioning';
 import { randomIds, systemClock } from '../../shared/ports/runtime';
 import { areaHandler } from '../../shared/http/lambda';
 import type { RouteAccess } from '../../shared/http/routes';
@@ -98,9 +99,10 @@ describe('the shared handler', () => {
 
   it('a reader route reads the role from the member record: admins pass with their scope, everyone else gets 403', async () => {
     const store = new InMemoryLedgerStore();
-    await provisionOrg({ orgId: 'acme', planName: 'Pro', allowanceMilli: 0, billingAnchor: '2026-01-01' }, { store, clock: systemClock, ids: randomIds });
+    const deps = { store, clock: systemClock, ids: randomIds };
+    await provisionOrg({ orgId: 'acme', planName: 'Pro', allowanceMilli: 0, billingAnchor: '2026-01-01' }, deps);
     for (const [id, role, projects] of [['olga', 'org_admin', []], ['pat', 'project_admin', ['web']], ['cora', 'contributor', []], ['vic', 'viewer', []]] as const) {
-      await store.putScope('acme', { kind: 'member', id }, { role, adminOfProjectIds: projects }, '2026-01-01T00:00:00.000Z');
+      await putMember({ orgId: 'acme', id, role, adminOfProjectIds: projects }, deps);
     }
     const handler = areaHandler<{ store: InMemoryLedgerStore }, APIGatewayProxyEvent>(
       { 'GET /v1/usage': readerRoute(async (_event, _deps, reader) => ({ statusCode: 200, body: JSON.stringify(reader) }), { summary: 'What the reader may read' }) },

@@ -65,7 +65,7 @@ describe('consume', () => {
     await org(admin);
     await consume(job('j1', 2), deps);
 
-    await setDefaultLimit('acme', toMilli(2.5), admin);
+    await setDefaultLimit({ orgId: 'acme', capMilli: toMilli(2.5) }, admin);
 
     await expect(consume(job('j2', 1), deps)).rejects.toMatchObject({ code: 'member_cap_reached', details: { capCu: 2.5 } });
     await putMember({ orgId: 'acme', id: 'alice', role: 'contributor', capMilli: toMilli(5) }, admin);

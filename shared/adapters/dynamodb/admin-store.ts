@@ -2,19 +2,41 @@
 // of the activity log. Every change to a limit bumps the org's config version or a scope's cap, which the next
 // consume's conditions see.
 
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
-import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { ScopeSettingsValues } from '../../domain/setting-changes';
+import type { ActivitySelection, AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
 import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from '../../ports/ledger-records';
 import { decodeCursor, encodeCursor } from './cursor-codec';
 import { toActivityItem, toActivityRecord, toListedScopeRecord, toLogEntry, toOrgRecord, toScopeRecord } from './item-mapping';
-import { CONDITIONS, CONDITION_NAMES, activityKey, eventLogQuery, orgKey, scopeKey, scopesQuery, topUpAttribute, topUpUsedAttribute, type ItemKey, type TableQuery } from './ledger-table';
+import {
+  CONDITIONS,
+  CONDITION_NAMES,
+  activityFeedQuery,
+  activityKey,
+  eventLogQuery,
+  orgKey,
+  scopeKey,
+  scopesQuery,
+  topUpAttribute,
+  topUpUsedAttribute,
+  type ItemKey,
+  type TableQuery,
+} from './ledger-table';
 import { dueLeg, termsUpdate } from './job-legs';
 import { isConditionalCheckFailure } from './sdk-errors';
-import type { LedgerTableAccess } from './table-access';
-import type { TransactionLeg } from './transaction-legs';
+import type { Item, LedgerTableAccess } from './table-access';
+import type { NamedCondition, TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
+
+/**
+ * The most log lines one page of the activity feed reads (its Limits added up): a feed filtered on a small project of a
+ * busy org ends its page there, with a cursor, instead of reading the whole range in one request.
+ */
+export const FEED_READ_BUDGET = 10_000;
+/** The most lines one query of a filtered feed reads: about 1 MB of log, DynamoDB's most for one answer anyway. */
+const FEED_QUERY_LIMIT = 1_000;
 
 export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
   const get = (key: ItemKey) => table.getItem(key);
@@ -48,6 +70,27 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
         throw error;
       }
     };
+
+  /**
+   * One atomic write of an org change and its activity entry (under `<prefix>#<instant>#<entryId>`), with any further
+   * legs, conditioned on the config version the change was planned on: 'stale' when another change came first.
+   */
+  const changeOrg = async (
+    command: { orgId: string; expectedConfigVersion: number; entry: ActivityRecord },
+    update: UpdateExpressionBuilder,
+    prefix: 'PLAN' | 'CHANGE',
+    more: TransactionLeg<'due'>[] = [],
+  ): Promise<'done' | 'stale'> => {
+    const { orgId, entry } = command;
+    const cancelled = await table.transact([
+      { role: 'org', key: orgKey(orgId), write: { update: update.build() }, condition: { name: 'orgUnchanged', values: { ':configVersion': command.expectedConfigVersion } } },
+      { role: 'entry', key: activityKey(orgId, `${prefix}#${entry.createdAt}#${entry.entryId}`), write: { put: toActivityItem(entry) }, condition: { name: 'itemIsNew' } },
+      ...more,
+    ]);
+    if (cancelled?.failed('org')) return 'stale';
+    if (cancelled) throw cancelled.asError();
+    return 'done';
+  };
 
   return {
     async getOrg(orgId: string): Promise<OrgRecord | undefined> {
@@ -91,19 +134,8 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
     async changePlan(command: PlanChangeCommand, now: string): Promise<'done' | 'stale'> {
       const update = termsUpdate(command.after).set('updatedAt', now).bumpConfigVersion();
       if (command.nextReset !== null) update.set('nextResetDue', command.nextReset);
-      const cancelled = await table.transact([
-        {
-          role: 'org',
-          key: orgKey(command.orgId),
-          write: { update: update.build() },
-          condition: { name: 'orgUnchanged', values: { ':configVersion': command.expectedConfigVersion } },
-        },
-        { role: 'entry', key: activityKey(command.orgId, `PLAN#${command.entry.createdAt}#${command.entry.entryId}`), write: { put: toActivityItem(command.entry) }, condition: { name: 'itemIsNew' } },
-        ...(command.nextReset === null ? [] : [dueLeg('rollover', command.nextReset, command.orgId, 'reset')]),
-      ]);
-      if (cancelled?.failed('org')) return 'stale';
-      if (cancelled) throw cancelled.asError();
-      return 'done';
+      const due = command.nextReset === null ? [] : [dueLeg('rollover', command.nextReset, command.orgId, 'reset')];
+      return changeOrg(command, update, 'PLAN', due);
     },
 
     async addTopUp(command: TopUpCommand, now: string): Promise<TopUpOutcome> {
@@ -125,28 +157,47 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       throw cancelled.asError();
     },
 
+    async recordAction(entry: ActivityRecord & { kind: 'platform_action' }): Promise<PlatformActionOutcome> {
+      const key = activityKey(entry.orgId, `ACTION#${entry.eventId}`);
+      // One conditional put: no transaction with a check on the org item, which every consume writes (the use case
+      // read the org, and orgs are never deleted).
+      try {
+        await table.call(() =>
+          table.send(
+            new PutCommand({ TableName: table.tableName, Item: { ...key, ...toActivityItem(entry) }, ConditionExpression: CONDITIONS.itemIsNew, ExpressionAttributeNames: CONDITION_NAMES.itemIsNew }),
+          ),
+        );
+        return { status: 'added' };
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error;
+        return { status: 'duplicate', existing: toActivityRecord((await get(key))!) };
+      }
+    },
+
     async setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined> {
       return updateExistingOrg(orgId, new UpdateExpressionBuilder().set('autoRefill', { ...settings }).set('updatedAt', now));
     },
 
-    async setDefaultLimit(orgId: string, capMilli: number | null, now: string): Promise<OrgRecord | undefined> {
+    async setDefaultLimit(command: DefaultLimitCommand, now: string): Promise<'done' | 'stale'> {
       const update = new UpdateExpressionBuilder().set('updatedAt', now).bumpConfigVersion();
-      if (capMilli === null) update.remove('defaultCapMilli');
-      else update.set('defaultCapMilli', capMilli);
-      return updateExistingOrg(orgId, update);
+      if (command.capMilli === null) update.remove('defaultCapMilli');
+      else update.set('defaultCapMilli', command.capMilli);
+      return changeOrg(command, update, 'CHANGE');
     },
 
-    async putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined> {
+    async putScope(command: ScopeChangeCommand, now: string): Promise<ScopeChangeOutcome> {
+      const { orgId, scope, entry } = command;
       const key = scopeKey(orgId, scope.kind, scope.id);
-      // The scope is written only while its org exists.
-      const legs: TransactionLeg<'org' | 'scope'>[] = [
+      // The scope is written only while its org exists, and only as it was read: the entry's "before" is exact.
+      const cancelled = await table.transact([
         { role: 'org', key: orgKey(orgId), write: { check: true }, condition: { name: 'itemExists' } },
-        { role: 'scope', key, write: { update: scopeUpdate(scope, settings, now).build() } },
-      ];
-      const cancelled = await table.transact(legs);
-      if (cancelled?.failed('org')) return undefined;
+        { role: 'scope', key, write: { update: scopeUpdate(scope, command.settings, now).build() }, condition: settingsAsSeen(command.seen) },
+        { role: 'entry', key: activityKey(orgId, `CHANGE#${entry.createdAt}#${entry.entryId}`), write: { put: toActivityItem(entry) }, condition: { name: 'itemIsNew' } },
+      ]);
+      if (cancelled?.failed('org')) return { status: 'org_missing' };
+      if (cancelled?.failed('scope')) return { status: 'stale' };
       if (cancelled) throw cancelled.asError();
-      return toScopeRecord(scope.kind, scope.id, await get(key));
+      return { status: 'done', scope: toScopeRecord(scope.kind, scope.id, await get(key)) };
     },
 
     async getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord> {
@@ -163,20 +214,57 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       return { items: page.items.map(toLogEntry), nextCursor: page.nextCursor };
     },
 
+    /**
+     * Unfiltered, each query reads just the lines the page still needs. Filtered, the first reads a page's worth and
+     * each next one four times more (up to FEED_QUERY_LIMIT), until the page is full, the range ends, or the page
+     * read FEED_READ_BUDGET lines. The cursor points at the last line handed out, or where the reading stopped.
+     */
+    async activityFeed(selection: ActivitySelection, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
+      const feed = activityFeedQuery(selection);
+      let startKey = decodeCursor(cursor, feed);
+      const items: Item[] = [];
+      const cursorAt = (item: Item) => encodeCursor(Object.fromEntries(feed.cursorAttributes.map((attribute) => [attribute, item[attribute]])), feed);
+      const answer = (nextCursor: string | null) => ({ items: items.map(toLogEntry), nextCursor });
+      for (let read = 0, batch = limit; ; batch = Math.min(batch * 4, FEED_QUERY_LIMIT)) {
+        const wanted = limit - items.length;
+        const queryLimit = feed.FilterExpression ? Math.min(batch, FEED_READ_BUDGET - read) : wanted;
+        const page = await table.query(feed, { limit: queryLimit, newestFirst: true, ...(startKey ? { startKey } : {}) });
+        read += queryLimit;
+        const taken = page.items.slice(0, wanted);
+        items.push(...taken);
+        if (items.length === limit) return answer(page.lastKey || taken.length < page.items.length ? cursorAt(taken.at(-1)!) : null);
+        if (!page.lastKey) return answer(null);
+        if (read >= FEED_READ_BUDGET) return answer(encodeCursor(page.lastKey, feed));
+        startKey = page.lastKey;
+      }
+    },
+
     async logUpTo(orgId: string, at: string): Promise<LogEntry[]> {
       return (await table.queryAll(eventLogQuery(orgId, at))).map(toLogEntry);
     },
   };
 }
 
-function scopeUpdate(scope: ScopeRef, settings: ScopeSettings, now: string): UpdateExpressionBuilder {
-  const update = new UpdateExpressionBuilder().set('entity', scope.kind).set('scopeId', scope.id).set('updatedAt', now).setIfNotExists('createdAt', now);
-  if (settings.name !== undefined) update.set('name', settings.name);
-  if (settings.role !== undefined) update.set('role', settings.role);
-  else if (scope.kind === 'member') update.setIfNotExists('role', DEFAULT_MEMBER_ROLE);
-  if (settings.adminOfProjectIds !== undefined) update.set('adminOfProjectIds', [...settings.adminOfProjectIds]);
-  if (settings.projectId !== undefined) update.set('projectId', settings.projectId);
-  if (settings.capMilli === null) update.remove('capMilli');
-  else if (settings.capMilli !== undefined) update.set('capMilli', settings.capMilli);
+/** Writes a scope's settings as they are once changed, and counts the change (its settings version). */
+function scopeUpdate(scope: ScopeRef, settings: ScopeSettingsValues, now: string): UpdateExpressionBuilder {
+  const update = new UpdateExpressionBuilder()
+    .set('entity', scope.kind)
+    .set('scopeId', scope.id)
+    .set('updatedAt', now)
+    .setIfNotExists('createdAt', now)
+    // Its own placeholder: the condition on the version read (`:settingsVersion`) sits beside it.
+    .add('settingsVersion', 1, 'settingsVersionStep');
+  const setOrRemove = (attribute: string, value: unknown) => (value === null ? update.remove(attribute) : update.set(attribute, value));
+  setOrRemove('name', settings.name);
+  setOrRemove('capMilli', settings.capMilli);
+  if (scope.kind === 'member') update.set('role', settings.role ?? DEFAULT_MEMBER_ROLE).set('adminOfProjectIds', [...settings.adminOfProjectIds]);
+  if (scope.kind === 'api_key') setOrRemove('projectId', settings.projectId);
   return update;
+}
+
+/** The scope is as its change was planned on: not there, there but never changed by an admin, or at the version read. */
+function settingsAsSeen(seen: ScopeChangeCommand['seen']): NamedCondition {
+  if (!seen.exists) return { name: 'itemIsNew' };
+  if (seen.settingsVersion === 0) return { name: 'settingsUnset' };
+  return { name: 'settingsAsSeen', values: { ':settingsVersion': seen.settingsVersion } };
 }

@@ -4,10 +4,10 @@
 import * as z from 'zod/mini';
 import { MEMBER_ROLES, DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { TopUpBatch } from '../../domain/pool';
-import { isCounterName, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
+import { SCOPE_CHANGE_KINDS, isCounterName, logConcerns, type ScopeChangeKind, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
 import { signedAmount } from '../../domain/usage-events';
 import { ASSET_KINDS, type UsageCell, type UsageCellKey, type UsageDelta } from '../../domain/usage-rollup';
-import { ACTIVITY_ENTITY, EVENT_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventDayKeys, eventLogKey, withoutKeys } from './ledger-table';
+import { ACTIVITY_ENTITY, EVENT_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventDayKeys, eventLogKey, feedAttributes, withoutKeys } from './ledger-table';
 
 type Item = Record<string, unknown>;
 
@@ -53,6 +53,7 @@ const scopeItem = z.object({
   role: z.optional(z.enum(MEMBER_ROLES)),
   adminOfProjectIds: z.optional(z.array(text)),
   projectId: z.optional(text),
+  settingsVersion: z.optional(count),
   createdAt: z.optional(text),
   updatedAt: z.optional(text),
 });
@@ -157,6 +158,7 @@ export function toScopeRecord(kind: ScopeKind, id: string, item: Item | undefine
     role: scope.role ?? (kind === 'member' ? DEFAULT_MEMBER_ROLE : null),
     adminOfProjectIds: scope.adminOfProjectIds ?? [],
     projectId: scope.projectId ?? null,
+    settingsVersion: scope.settingsVersion ?? 0,
     createdAt: scope.createdAt ?? null,
     updatedAt: scope.updatedAt ?? null,
   };
@@ -170,7 +172,17 @@ export function toEventRecord(item: Item): MeterEventRecord {
   return { ...event, poolCategory: poolCategory === 'allowance' ? 'allocated' : poolCategory, draws: draws ?? allowanceOnly };
 }
 
-const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(['service', 'job']), id: text }) };
+const settingChange = <T extends z.ZodMiniType>(value: T) => z.optional(z.object({ before: value, after: value }));
+const settingChanges = z.object({
+  name: settingChange(z.nullable(text)),
+  capMilli: settingChange(z.nullable(count)),
+  role: settingChange(z.nullable(z.enum(MEMBER_ROLES))),
+  adminOfProjectIds: settingChange(z.array(text)),
+  projectId: settingChange(z.nullable(text)),
+});
+const scopeChangeKinds = Object.values(SCOPE_CHANGE_KINDS).flatMap((kinds) => [kinds.created, kinds.changed]) as [ScopeChangeKind, ...ScopeChangeKind[]];
+
+const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(['service', 'job']), id: text, actingUserId: z.optional(text) }) };
 const termsChange = { before: termsSource, after: termsSource, configVersion: count };
 const activityItem = z.discriminatedUnion('kind', [
   z.object({ ...activityBase, kind: z.literal('org_provisioned'), after: termsSource, configVersion: count }),
@@ -188,6 +200,18 @@ const activityItem = z.discriminatedUnion('kind', [
     fingerprint: text,
   }),
   z.object({ ...activityBase, kind: z.literal('top_up_expired'), purchaseId: text, cuMilli: count, unspentMilli: count, expiresAt: text }),
+  z.object({ ...activityBase, kind: z.enum(scopeChangeKinds), scopeId: text, projectId: z.nullable(text), changes: settingChanges }),
+  z.object({ ...activityBase, kind: z.enum(['default_limit_set', 'default_limit_removed']), capMilli: z.nullable(count), previousCapMilli: z.nullable(count), configVersion: count }),
+  z.object({
+    ...activityBase,
+    kind: z.literal('platform_action'),
+    action: text,
+    eventId: text,
+    userId: text,
+    projectId: z.nullable(text),
+    subject: z.nullable(text),
+    fingerprint: text,
+  }),
 ]);
 
 export function toActivityRecord(item: Item): ActivityRecord {
@@ -195,9 +219,12 @@ export function toActivityRecord(item: Item): ActivityRecord {
   return parseItem(activityItem, record, 'activity');
 }
 
-/** The activity entry's item (without its primary key): the record, its place in the activity log, its entity. */
+/**
+ * The activity entry's item (without its primary key): the record, its place in the activity log, what the feed
+ * filters it on, its entity. Reading it back keeps the record's own fields only.
+ */
 export function toActivityItem(entry: ActivityRecord): Item {
-  return { ...eventLogKey(entry.orgId, entry.createdAt, entry.entryId), entity: ACTIVITY_ENTITY, ...entry };
+  return { ...eventLogKey(entry.orgId, entry.createdAt, entry.entryId), entity: ACTIVITY_ENTITY, ...feedAttributes(logConcerns(entry)), ...entry };
 }
 
 /** Any line of the activity log, told apart by its entity. */

@@ -1,8 +1,10 @@
 // The single table's shape: its key and index definition (used by CDK and by the local runner alike), every key
 // this service writes, the queries it runs and the named conditions its writes carry. Nothing else spells a pk.
 
+import { requestFingerprint } from '../../domain/fingerprint';
+import type { ActivitySelection } from '../../ports/admin-store';
 import type { DueKind } from '../../ports/job-store';
-import type { ScopeKind } from '../../ports/ledger-records';
+import type { LogConcerns, ScopeKind } from '../../ports/ledger-records';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -196,8 +198,9 @@ export function refillsAttribute(periodId: string): string {
 }
 
 /**
- * An activity entry (plan change, reset, top-up, expiry) under a key that makes it happen once: `TOPUP#<purchaseId>`,
- * `EXPIRED#<purchaseId>`, `RESET#<periodId>`, `PLAN#<instant>#<entryId>`.
+ * An activity entry (plan change, reset, top-up, expiry, an admin's change, a platform action) under a key that makes
+ * it happen once: `TOPUP#<purchaseId>`, `EXPIRED#<purchaseId>`, `RESET#<periodId>`, `PLAN#<instant>#<entryId>`,
+ * `CHANGE#<instant>#<entryId>`, `ACTION#<eventId>`.
  */
 export function activityKey(orgId: string, entryKey: string): ItemKey {
   return { pk: `ORG#${orgId}#ACT#${entryKey}`, sk: 'ACTIVITY' };
@@ -263,6 +266,8 @@ export interface TableQuery {
   readonly cursorAttributes: readonly string[];
   /** Whether a cursor's key stays inside this query's partition (and range). */
   readonly cursorBelongs: (key: Readonly<Record<string, string>>) => boolean;
+  /** What else a cursor of this query is bound to (its filters): a cursor made for other filters is refused. */
+  readonly cursorBinding?: string;
 }
 
 /** Every project, member or API key of one kind in an org, in id order. */
@@ -289,6 +294,63 @@ export function eventLogQuery(orgId: string, upTo?: string): TableQuery {
   };
 }
 
+/**
+ * What the activity feed filters log lines on, besides their time: the project a line concerns and the person (or API
+ * key) it is about. Events carry both as their own fields; an activity entry gets them here from what it concerns.
+ * Left out when null: a line of no project is in no project's feed.
+ */
+export function feedAttributes(concerns: LogConcerns): Record<string, string> {
+  return { ...(concerns.projectId === null ? {} : { projectId: concerns.projectId }), ...(concerns.userId === null ? {} : { userId: concerns.userId }) };
+}
+
+/** DynamoDB's IN takes at most 100 values: longer lists are ORed in parts. */
+const IN_LIMIT = 100;
+
+/** `path IN (...)` over every value, placeholders `:<prefix><n>` (kept short: an expression may hold at most 4 KB). */
+function isAnyOf(path: string, prefix: string, values: readonly string[], placeholders: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (let start = 0; start < values.length; start += IN_LIMIT) {
+    const names = values.slice(start, start + IN_LIMIT).map((value, index) => {
+      placeholders[`:${prefix}${start + index}`] = value;
+      return `:${prefix}${start + index}`;
+    });
+    parts.push(`${path} IN (${names.join(',')})`);
+  }
+  return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
+}
+
+/**
+ * The activity feed: the org's log between two instants (a key condition on the log index, never a Scan), newest
+ * first when asked; filtered on the project and the person each line concerns, or the person who acted (the acting
+ * user an admin write names). The filter is applied after the read: every line of the range is read (and paid for),
+ * only the selected ones come back. Its cursors are bound to the selection.
+ */
+export function activityFeedQuery(selection: ActivitySelection): TableQuery {
+  const partition = eventLogPartition(selection.orgId);
+  const [from, to] = [selection.from, `${selection.to}#\uffff`];
+  const values: Record<string, unknown> = { ':log': partition, ':from': from, ':to': to };
+  const names: Record<string, string> = {};
+  const filters: string[] = [];
+  if (selection.projects !== 'all') {
+    names['#project'] = 'projectId';
+    filters.push(isAnyOf('#project', 'p', selection.projects, values));
+  }
+  if (selection.users !== null) {
+    Object.assign(names, { '#user': 'userId', '#actor': 'actor', '#acting': 'actingUserId' });
+    filters.push(`(${isAnyOf('#user', 'u', selection.users, values)} OR ${isAnyOf('#actor.#acting', 'u', selection.users, {})})`);
+  }
+  return {
+    IndexName: EVENT_LOG_INDEX,
+    KeyConditionExpression: `${EVENT_LOG_PARTITION_KEY} = :log AND ${EVENT_LOG_SORT_KEY} BETWEEN :from AND :to`,
+    ...(filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
+    ExpressionAttributeValues: values,
+    cursorAttributes: [PARTITION_KEY, SORT_KEY, EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY],
+    // DynamoDB refuses a start key outside the key condition: such a cursor is refused here first.
+    cursorBelongs: (key) => key[EVENT_LOG_PARTITION_KEY] === partition && (key[EVENT_LOG_SORT_KEY] ?? '') >= from && (key[EVENT_LOG_SORT_KEY] ?? '') <= to,
+    cursorBinding: requestFingerprint('activity_feed', { from: selection.from, to: selection.to, projects: selection.projects, users: selection.users }),
+  };
+}
+
 // Condition expressions, named. `#used` is the counter of the charge's period; `:max` the largest usage the counter
 // may hold before the charge (limit minus amount): DynamoDB conditions have no arithmetic.
 const USAGE_FITS = '(attribute_not_exists(#used) OR #used <= :max)';
@@ -311,6 +373,10 @@ export const CONDITIONS = {
   counterKept: 'attribute_exists(#used)',
   /** An org's plan-change state is the version the change was planned on. */
   orgUnchanged: '#configVersion = :configVersion',
+  /** A scope no admin has changed yet (a consume registered it), as its change was planned on. */
+  settingsUnset: 'attribute_exists(#pk) AND attribute_not_exists(#settingsVersion)',
+  /** A scope's settings are the version its change was planned on. */
+  settingsAsSeen: '#settingsVersion = :settingsVersion',
   /** The batch is still on the org, exactly as used as when its expiry was planned. */
   batchUnchanged: 'attribute_exists(#batch) AND #batchUsed = :batchUsed',
   /** The org is there, and the period has no refill yet, as the crossing saw. */
@@ -332,6 +398,8 @@ export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
   refundFollows: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
   counterKept: {},
   orgUnchanged: { '#configVersion': 'configVersion' },
+  settingsUnset: { '#pk': PARTITION_KEY, '#settingsVersion': 'settingsVersion' },
+  settingsAsSeen: { '#settingsVersion': 'settingsVersion' },
   batchUnchanged: {},
   firstRefillOfPeriod: { '#pk': PARTITION_KEY },
   refillsAsSeen: { '#pk': PARTITION_KEY },

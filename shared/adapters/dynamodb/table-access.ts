@@ -56,7 +56,7 @@ export class LedgerTableAccess {
    * nature), newest first when asked. `lastKey` is where the next page starts; undefined after the last.
    */
   async query(tableQuery: TableQuery, page: { limit?: number; startKey?: Item; newestFirst?: boolean } = {}): Promise<{ items: Item[]; lastKey: Item | undefined }> {
-    const { cursorAttributes: _attributes, cursorBelongs: _belongs, ...input } = tableQuery;
+    const { cursorAttributes: _attributes, cursorBelongs: _belongs, cursorBinding: _binding, ...input } = tableQuery;
     const result = await this.call(() =>
       this.send(
         new QueryCommand({

@@ -8,7 +8,21 @@ import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { invalidCursor } from '../../domain/errors';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { SourceDraw, TopUpBatch } from '../../domain/pool';
-import type { AdminStore, OrgDetails, OrgSettings, Page, PlanChangeCommand, ScopeSettings, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import {
+  activitySelects,
+  type ActivitySelection,
+  type AdminStore,
+  type DefaultLimitCommand,
+  type OrgDetails,
+  type OrgSettings,
+  type Page,
+  type PlanChangeCommand,
+  type PlatformActionOutcome,
+  type ScopeChangeCommand,
+  type ScopeChangeOutcome,
+  type TopUpCommand,
+  type TopUpOutcome,
+} from '../../ports/admin-store';
 import type { DueItem, DueKind, ExpiryCommand, JobStore, JobWriteOutcome, OrgChange, RefillCommand, RolloverCommand } from '../../ports/job-store';
 import {
   parseCounter,
@@ -216,6 +230,14 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     return { status: 'added' };
   }
 
+  async recordAction(entry: ActivityRecord & { kind: 'platform_action' }): Promise<PlatformActionOutcome> {
+    const key = activityId(entry.orgId, `ACTION#${entry.eventId}`);
+    const existing = this.activity.get(key);
+    if (existing) return { status: 'duplicate', existing };
+    this.activity.set(key, entry);
+    return { status: 'added' };
+  }
+
   async setAutoRefill(orgId: string, settings: AutoRefillSettings, now: string): Promise<OrgRecord | undefined> {
     const org = this.orgs.get(orgId);
     if (!org) return undefined;
@@ -223,21 +245,24 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     return copyOrg(org);
   }
 
-  async setDefaultLimit(orgId: string, capMilli: number | null, now: string): Promise<OrgRecord | undefined> {
-    const org = this.orgs.get(orgId);
-    if (!org) return undefined;
-    Object.assign(org, { defaultCapMilli: capMilli, configVersion: org.configVersion + 1, updatedAt: now });
-    return copyOrg(org);
+  async setDefaultLimit(command: DefaultLimitCommand, now: string): Promise<'done' | 'stale'> {
+    const org = this.orgs.get(command.orgId);
+    if (!org || org.configVersion !== command.expectedConfigVersion) return 'stale';
+    Object.assign(org, { defaultCapMilli: command.capMilli, configVersion: org.configVersion + 1, updatedAt: now });
+    this.activity.set(activityId(command.orgId, `CHANGE#${command.entry.createdAt}#${command.entry.entryId}`), command.entry);
+    return 'done';
   }
 
-  async putScope(orgId: string, scope: ScopeRef, settings: ScopeSettings, now: string): Promise<ScopeRecord | undefined> {
-    if (!this.orgs.has(orgId)) return undefined;
+  async putScope(command: ScopeChangeCommand, now: string): Promise<ScopeChangeOutcome> {
+    const { orgId, scope, seen, entry } = command;
+    if (!this.orgs.has(orgId)) return { status: 'org_missing' };
     const key = scopeId(orgId, scope);
-    const stored = this.scopes.get(key) ?? emptyScope(scope.kind, scope.id, now);
-    const defined = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
-    const role = stored.role ?? (scope.kind === 'member' ? DEFAULT_MEMBER_ROLE : null);
-    this.scopes.set(key, { ...stored, role, ...defined, updatedAt: now });
-    return this.scopeRecord(orgId, scope);
+    const stored = this.scopes.get(key);
+    if ((stored !== undefined) !== seen.exists || (stored?.settingsVersion ?? 0) !== seen.settingsVersion) return { status: 'stale' };
+    const base = stored ?? emptyScope(scope.kind, scope.id, now);
+    this.scopes.set(key, { ...base, ...command.settings, settingsVersion: base.settingsVersion + 1, updatedAt: now });
+    this.activity.set(activityId(orgId, `CHANGE#${entry.createdAt}#${entry.entryId}`), entry);
+    return { status: 'done', scope: this.scopeRecord(orgId, scope) };
   }
 
   async getScope(orgId: string, scope: ScopeRef): Promise<ScopeRecord> {
@@ -253,6 +278,12 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
 
   async listEvents(orgId: string, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
     return page(this.log(orgId), `${orgId}\u0000log`, limit, cursor, (a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  }
+
+  async activityFeed(selection: ActivitySelection, limit: number, cursor: string | null): Promise<Page<LogEntry>> {
+    // The list is the selection itself: a cursor of another org or other filters names another list, and is refused.
+    const selected = this.log(selection.orgId).filter((entry) => activitySelects(selection, entry.record));
+    return page(selected, `${selection.orgId}\u0000feed\u0000${JSON.stringify(selection)}`, limit, cursor, (a, b) => (a < b ? 1 : a > b ? -1 : 0));
   }
 
   async logUpTo(orgId: string, at: string): Promise<LogEntry[]> {
@@ -393,7 +424,7 @@ function scopeId(orgId: string, scope: ScopeRef): string {
 
 /** A scope as a first charge registers it: created, never updated by an admin. */
 function emptyScope(kind: ScopeKind, id: string, now: string | null): StoredScope {
-  return { kind, id, capMilli: null, usage: {}, name: null, role: null, adminOfProjectIds: [], projectId: null, createdAt: now, updatedAt: null };
+  return { kind, id, capMilli: null, usage: {}, name: null, role: null, adminOfProjectIds: [], projectId: null, settingsVersion: 0, createdAt: now, updatedAt: null };
 }
 
 /** A stored cap still matches what the charge was evaluated on (null: the scope has no cap of its own). */

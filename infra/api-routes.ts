@@ -6,6 +6,8 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { adminRoutes, handler as adminHandler } from '../functions/admin/admin.handler';
 import { analyticsRoutes, handler as analyticsHandler } from '../functions/analytics/analytics.handler';
 import { handler as analyticsAuthorizerHandler } from '../functions/auth/analytics-authorizer.handler';
+import { exportRoutes, streamingHandler as exportHandler } from '../functions/analytics/export.handler';
+import type { StreamingHandler } from '../shared/http/streaming';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
 import { handler as openApiHandler, openApiRoutes } from '../functions/openapi/openapi.handler';
 import { EVENTS_BY_AMOUNT_INDEX, EVENTS_BY_USER_INDEX, EVENT_LOG_INDEX, type LedgerIndexName } from '../shared/adapters/dynamodb/ledger-table';
@@ -80,7 +82,12 @@ interface AreaRoutes extends DeployedFunction {
 
 export type ApiArea =
   | (AreaRoutes & { readonly auth: 'service' | 'human' | 'public'; readonly handler: LambdaHttpHandler })
-  | (AreaRoutes & { readonly auth: 'analytics'; readonly handler: LambdaRestHandler });
+  | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming?: false; readonly handler: LambdaRestHandler })
+  /**
+   * An analytics area whose answers stream (Lambda response streaming behind the REST API). `handler` writes to a
+   * sink, which the local runner gives it; its module's Lambda entry (`handler` export) streams through the runtime.
+   */
+  | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming: true; readonly handler: StreamingHandler<APIGatewayProxyEvent> });
 
 export const API_AREAS: readonly ApiArea[] = [
   {
@@ -114,6 +121,16 @@ export const API_AREAS: readonly ApiArea[] = [
     routeKeys: Object.keys(analyticsRoutes),
     auth: 'analytics',
     // Reads only: a person's member record (GetItem), rollup cells and model names (Query), the events table (its indexes).
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query'], indexes: [EVENT_LOG_INDEX, EVENTS_BY_AMOUNT_INDEX, EVENTS_BY_USER_INDEX] },
+  },
+  {
+    name: 'export',
+    entry: 'functions/analytics/export.handler.ts',
+    handler: exportHandler,
+    routeKeys: Object.keys(exportRoutes),
+    auth: 'analytics',
+    streaming: true,
+    // The same reads as the analytics area's events table and breakdown.
     needs: { table: ['dynamodb:GetItem', 'dynamodb:Query'], indexes: [EVENT_LOG_INDEX, EVENTS_BY_AMOUNT_INDEX, EVENTS_BY_USER_INDEX] },
   },
   {

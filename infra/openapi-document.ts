@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adminRoutes } from '../functions/admin/admin.handler';
 import { analyticsRoutes } from '../functions/analytics/analytics.handler';
+import { exportRoutes } from '../functions/analytics/export.handler';
 import { meterRoutes } from '../functions/meter/meter.handler';
 import { openApiRoutes } from '../functions/openapi/openapi.handler';
 import packageJson from '../package.json';
@@ -24,6 +25,7 @@ const ROUTE_MAPS: Readonly<Record<string, DocumentedArea['routes']>> = {
   meter: meterRoutes,
   admin: adminRoutes,
   analytics: analyticsRoutes,
+  export: exportRoutes,
   openapi: openApiRoutes,
 };
 

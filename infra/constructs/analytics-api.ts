@@ -17,6 +17,7 @@ import {
   EndpointType,
   IdentitySource,
   LambdaIntegration,
+  ResponseTransferMode,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestAuthorizer,
@@ -35,9 +36,14 @@ import type { DeploymentConfig } from '../deployment-config';
  */
 export const ANALYTICS_AUTHORIZER_CACHE = Duration.seconds(60);
 
+/** A streamed answer may take as long as its function (API Gateway allows streaming integrations up to 15 minutes). */
+export const STREAMING_INTEGRATION_TIMEOUT = Duration.minutes(5);
+
 export interface AnalyticsRoute {
   readonly routeKey: string;
   readonly handler: IFunction;
+  /** The function streams its answer (the CSV export): the integration invokes it with response streaming. */
+  readonly streaming?: boolean;
 }
 
 export interface AnalyticsApiProps {
@@ -96,7 +102,11 @@ export class AnalyticsApi extends Construct {
       const [method, path] = route.routeKey.split(' ') as [string, string];
       this.api.root
         .resourceForPath(path)
-        .addMethod(method, new LambdaIntegration(route.handler), { authorizer, authorizationType: AuthorizationType.CUSTOM, requestValidator: validator });
+        .addMethod(method, new LambdaIntegration(route.handler, route.streaming ? { responseTransferMode: ResponseTransferMode.STREAM, timeout: STREAMING_INTEGRATION_TIMEOUT } : {}), {
+          authorizer,
+          authorizationType: AuthorizationType.CUSTOM,
+          requestValidator: validator,
+        });
     }
   }
 }

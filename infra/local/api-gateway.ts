@@ -20,6 +20,7 @@ import type {
 import * as z from 'zod/mini';
 import { ANALYTICS_GATEWAY_ANSWERS, type GatewayAnswer } from '../analytics-gateway-responses';
 import type { ApiArea, LambdaHttpHandler, LambdaRequestAuthorizer, LambdaRestHandler } from '../api-routes';
+import type { ResponseSink, StreamingHandler } from '../../shared/http/streaming';
 
 /** API Gateway's own payload limit is 10 MB; the handlers enforce their much smaller limits themselves. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -30,7 +31,15 @@ const ANALYTICS_STAGE = 'api';
 const UNAUTHORIZED = 'Unauthorized';
 
 /** How a route is served: as the HTTP API serves service routes, or as the Analytics REST API serves its routes. */
-type RouteTarget = { readonly kind: 'http'; readonly handler: LambdaHttpHandler } | { readonly kind: 'rest'; readonly handler: LambdaRestHandler };
+type RouteTarget =
+  | { readonly kind: 'http'; readonly handler: LambdaHttpHandler }
+  | { readonly kind: 'rest'; readonly handler: LambdaRestHandler }
+  | { readonly kind: 'rest-stream'; readonly handler: StreamingHandler<APIGatewayProxyEvent> };
+
+function targetOf(area: ApiArea): RouteTarget {
+  if (area.auth !== 'analytics') return { kind: 'http', handler: area.handler };
+  return area.streaming ? { kind: 'rest-stream', handler: area.handler } : { kind: 'rest', handler: area.handler };
+}
 
 interface CompiledRoute {
   readonly routeKey: string;
@@ -86,7 +95,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
   const routes = bySpecificity([
     ...options.areas.flatMap((area) =>
       area.routeKeys.map((routeKey) =>
-        compileRoute(routeKey, area.auth === 'analytics' ? { kind: 'rest', handler: area.handler } : { kind: 'http', handler: area.handler }, `cu-ledger-${area.name}`, area.auth === 'public'),
+        compileRoute(routeKey, targetOf(area), `cu-ledger-${area.name}`, area.auth === 'public'),
       ),
     ),
     ...(options.localRoutes?.routeKeys ?? []).map((routeKey) => compileRoute(routeKey, { kind: 'http', handler: options.localRoutes!.handler }, 'cu-ledger-local', false)),
@@ -111,7 +120,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
     }
     const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(response, 404, { error: { code: 'route_not_found', message: `No route ${method} ${url.pathname}.` } });
-    if (match.route.target.kind === 'rest') return serveRest(request, response, url, match, match.route.target.handler, authorizer!);
+    if (match.route.target.kind !== 'http') return serveRest(request, response, url, match, match.route.target, authorizer!);
     const authorization = Buffer.from(request.headers.authorization ?? '');
     if (!match.route.isPublic && (authorization.length !== expectedToken.length || !timingSafeEqual(authorization, expectedToken))) {
       return send(response, 401, { error: { code: 'unauthorized', message: 'Send Authorization: Bearer <SERVICE_TOKEN>.' } });
@@ -129,7 +138,7 @@ async function serveRest(
   response: ServerResponse,
   url: URL,
   match: RouteMatch,
-  handler: LambdaRestHandler,
+  target: Exclude<RouteTarget, { kind: 'http' }>,
   authorizer: LambdaRequestAuthorizer,
 ): Promise<void> {
   // The identity source is the Authorization header: without it API Gateway answers 401 and never asks the authorizer.
@@ -151,7 +160,19 @@ async function serveRest(
   }
   // API Gateway hands the context on as strings, with the principal id (and the authorizer's latency) beside it.
   event.requestContext.authorizer = { ...verdict.context, principalId: verdict.principalId, integrationLatency: 0 };
-  writeResult(response, await handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId)));
+  const context = lambdaContext(match.route.functionName, event.requestContext.requestId);
+  if (target.kind === 'rest') return writeResult(response, await target.handler(event, context));
+  await target.handler(event, responseSink(response), context);
+}
+
+/** A streamed answer as a chunked HTTP response; a broken-off one is a destroyed socket, as the client would see it on AWS. */
+function responseSink(response: ServerResponse): ResponseSink {
+  return {
+    start: (statusCode, headers) => void response.writeHead(statusCode, { ...headers }),
+    write: (chunk) => new Promise((resolve) => (response.write(chunk) ? resolve() : response.once('drain', () => resolve()))),
+    end: () => void response.end(),
+    abort: () => void response.destroy(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ApiArea, DeployedFunction } from '../api-routes';
-import { AnalyticsApi } from '../constructs/analytics-api';
+import { AnalyticsApi, STREAMING_INTEGRATION_TIMEOUT, type AnalyticsRoute } from '../constructs/analytics-api';
 import { BackgroundJobTrigger } from '../constructs/background-job';
 import { LedgerFunction, type Invocation, type LedgerResources } from '../constructs/ledger-function';
 import type { DeploymentConfig } from '../deployment-config';
@@ -104,11 +104,13 @@ export class StatelessStack extends Stack {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: httpAccessLogFormat() },
     });
     const authorizers = httpAuthorizers(config, props.areas);
-    const analyticsRoutes: { routeKey: string; handler: ReturnType<typeof deploy> }[] = [];
+    const analyticsRoutes: AnalyticsRoute[] = [];
     for (const area of props.areas) {
-      const fn = deploy(area, HTTP_FUNCTION_TIMEOUT);
+      const streaming = area.auth === 'analytics' && area.streaming === true;
+      // A streamed export writes as it reads: it may take minutes, within its integration's own timeout.
+      const fn = deploy(area, streaming ? STREAMING_INTEGRATION_TIMEOUT : HTTP_FUNCTION_TIMEOUT);
       if (area.auth === 'analytics') {
-        analyticsRoutes.push(...area.routeKeys.map((routeKey) => ({ routeKey, handler: fn })));
+        analyticsRoutes.push(...area.routeKeys.map((routeKey) => ({ routeKey, handler: fn, streaming })));
         continue;
       }
       // One invoke permission per function rather than per route: the resource policy stays small as routes grow.

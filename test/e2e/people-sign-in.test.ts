@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
+import { exportRoutes } from '../../functions/analytics/export.handler';
 import { client, expectError, runnerForSuite, type Reply } from '../support/runner-http';
 import { REPO_ROOT, runnerEnvironment } from '../support/runner-process';
 
@@ -20,8 +21,8 @@ const keyDirectory = mkdtempSync(join(tmpdir(), 'cu-ledger-people-'));
 const keyEnvironment = { DEV_ISSUER_KEY_FILE: join(keyDirectory, 'dev-issuer.json') };
 afterAll(() => rmSync(keyDirectory, { recursive: true, force: true }));
 
-/** The paths of the analytics area's read routes that take no path parameter. */
-const READ_PATHS = Object.keys(analyticsRoutes)
+/** The paths of the analytics areas' read routes (the export's too) that take no path parameter. */
+const READ_PATHS = [...Object.keys(analyticsRoutes), ...Object.keys(exportRoutes)]
   .filter((routeKey) => routeKey.startsWith('GET ') && !routeKey.includes('{'))
   .map((routeKey) => routeKey.slice('GET '.length));
 

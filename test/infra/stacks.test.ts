@@ -180,15 +180,28 @@ describe('the Analytics API', () => {
     expect([...new Set(grants.map((grant) => grant.action.split(':')[0]))].sort()).toEqual(['logs', 'xray']);
   });
 
-  it('sends every route to the analytics function, whose role may read the table and nothing more', () => {
-    const [analyticsFunctionId] = functionNamed(withAnalytics.statelessTemplate, 'cu-ledger-dev-analytics');
+  it("sends every route to its area's function (the export streaming), whose role may read the table and nothing more", () => {
+    const areas = WITH_ANALYTICS_ROUTES.areas.filter((area) => area.auth === 'analytics');
+    expect(areas.map((area) => [area.name, area.auth === 'analytics' && area.streaming === true])).toEqual([
+      ['analytics', false],
+      ['export', true],
+    ]);
     const methods = restMethods(withAnalytics.statelessTemplate);
-    expect(methods.size).toBe(WITH_ANALYTICS_ROUTES.areas.find((area) => area.auth === 'analytics')!.routeKeys.length);
-    for (const [routeKey, method] of methods) expect(JSON.stringify(method.Integration.Uri), routeKey).toContain(analyticsFunctionId);
-    const actions = grantsOf(withAnalytics.statelessTemplate, 'cu-ledger-dev-analytics').map((grant) => grant.action);
-    const needs = WITH_ANALYTICS_ROUTES.areas.find((area) => area.auth === 'analytics')!.needs;
-    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...needs.table, ...(needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
-    expect(needs.table).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect([...methods.keys()].sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
+    for (const area of areas) {
+      const [functionId] = functionNamed(withAnalytics.statelessTemplate, `cu-ledger-dev-${area.name}`);
+      const streaming = area.auth === 'analytics' && area.streaming === true;
+      for (const routeKey of area.routeKeys) {
+        const integration = methods.get(routeKey).Integration;
+        expect(JSON.stringify(integration.Uri), routeKey).toContain(functionId);
+        // A streamed answer needs the streaming invocation; every other route is a buffered proxy answer.
+        expect([routeKey, integration.ResponseTransferMode ?? 'BUFFERED']).toEqual([routeKey, streaming ? 'STREAM' : 'BUFFERED']);
+        if (streaming) expect(JSON.stringify(integration.Uri)).toContain('response-streaming-invocations');
+      }
+      const actions = grantsOf(withAnalytics.statelessTemplate, `cu-ledger-dev-${area.name}`).map((grant) => grant.action);
+      expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...area.needs.table, ...(area.needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
+      expect(area.needs.table).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    }
   });
 
   it('refuses at synth two routes that name one path level differently, which a REST API cannot deploy', () => {

@@ -8,7 +8,10 @@ import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
 import { openApiRoutes } from '../../functions/openapi/openapi.handler';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
+import { exportRoutes } from '../../functions/analytics/export.handler';
+import { streamingAreaHandler, type StreamingHandler } from '../../shared/http/streaming';
 import { readerEvent } from '../support/api-events';
 import type { LedgerDependencies } from '../../shared/composition';
 import { buildLedgerDependencies } from '../../shared/composition';
@@ -92,7 +95,18 @@ function analyticsCalls(orgId: string): SessionCall[] {
     read('GET /v1/usage/events', { startDate: '2026-03-01', sort: 'amount' }),
     read('GET /v1/usage/events', { startDate: '2026-03-01', sort: 'userId' }),
     read('GET /v1/activity', { projectId: 'web' }),
+    read('GET /v1/usage/export.csv', { startDate: '2026-03-01' }),
+    read('GET /v1/usage/export.csv', { startDate: '2026-03-01', sort: 'amount' }),
+    read('GET /v1/usage/export.csv', { startDate: '2026-03-01', sort: 'userId' }),
+    read('GET /v1/usage/export.csv', { groupBy: 'projectId' }),
   ];
+}
+
+/** A streamed answer, collected: its status and body. */
+async function streamed(handler: StreamingHandler<APIGatewayProxyEvent>, event: APIGatewayProxyEvent): Promise<{ statusCode: number; body: string }> {
+  const answer = { statusCode: 0, body: '' };
+  await handler(event, { start: (status) => void (answer.statusCode = status), write: async (chunk) => void (answer.body += chunk), end: () => undefined, abort: () => undefined }, {});
+  return answer;
 }
 
 describe('table grants', () => {
@@ -118,12 +132,13 @@ describe('table grants', () => {
         clock.set(call.clockTo);
         continue;
       }
-      const response = call.reader
-        ? await areaHandler(analyticsRoutes, () => (name === 'analytics' ? own : ledger.deps))(
-            readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader }, { query: call.query ?? {} }),
-            lambdaContext(areaOf(call.routeKey)),
-          )
-        : await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)));
+      const depsFor = (areaName: string) => (name === areaName ? own : ledger.deps);
+      const event = () => readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { query: call.query ?? {} });
+      const response = !call.reader
+        ? await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)))
+        : call.routeKey in exportRoutes
+          ? await streamed(streamingAreaHandler(exportRoutes, () => depsFor('export')), event())
+          : await areaHandler(analyticsRoutes, () => depsFor('analytics'))(event(), lambdaContext(areaOf(call.routeKey)));
       if (call.status) expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBe(call.status);
       else expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBeLessThan(300);
     }

@@ -4,6 +4,7 @@ import { API_AREAS, type RouteAuth } from '../../infra/api-routes';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
+import { exportRoutes } from '../../functions/analytics/export.handler';
 import { openApiRoutes } from '../../functions/openapi/openapi.handler';
 import { readScopeOf, scopeIncludes, type MemberRole, type Principal } from '../../shared/domain/permissions';
 import { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledger-store';
@@ -78,7 +79,7 @@ describe('the principal, from what the gateway verified', () => {
   it("declares on every route exactly the principals its area's authorizer lets through", () => {
     // The analytics authorizer verifies people's JWTs, and analytics keys once they exist.
     const byAuth: Record<RouteAuth, RouteAccess> = { service: ['service'], human: ['person'], analytics: ['person', 'analytics_key'], public: 'anyone' };
-    const routes: Record<string, Record<string, { accepts: RouteAccess }>> = { meter: meterRoutes, admin: adminRoutes, analytics: analyticsRoutes, openapi: openApiRoutes };
+    const routes: Record<string, Record<string, { accepts: RouteAccess }>> = { meter: meterRoutes, admin: adminRoutes, analytics: analyticsRoutes, export: exportRoutes, openapi: openApiRoutes };
     for (const area of API_AREAS) {
       for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, byAuth[area.auth]]);
     }

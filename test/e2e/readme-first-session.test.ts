@@ -55,4 +55,32 @@ describe('README: A first session', () => {
     await vi.waitFor(() => expect(groupIsAlive(session!.child.pid!), output).toBe(false), { timeout: 45_000, interval: 100 });
     expect(await refusesConnections(`http://127.0.0.1:${port}`)).toBe(true);
   }, 180_000);
+
+  it('then signs olga in as the README shows: her token reads usage and the CSV, and no token is 401', async () => {
+    const first = readmeBlocks('## A first session', 'sh');
+    const signIn = readmeBlocks('## Signing in: people and the dev issuer', 'sh').find((block) => block.includes('TOKEN=$('));
+    expect(signIn).toBeDefined();
+    const port = await freePort();
+    // The first session up to its last block (which stops the runner), the sign-in block, then that last block.
+    const script = [...first.slice(0, -1), signIn!, first.at(-1)!].join('\n');
+    session = spawnInGroup('bash', ['-c', script], { env: runnerEnvironment({ PORT: String(port) }) });
+    const exit = await session.exited;
+    const output = session.output();
+
+    expect(exit.code, output).toBe(0);
+    const answers = output.split('\n').filter((line) => STATUS.test(line));
+    // ...the first session's ten answers, then olga made an org admin, her usage and her week's graph.
+    expect(answers.slice(10).map((line) => Number(STATUS.exec(line)![1])), output).toEqual([200, 200, 200]);
+    const usage = JSON.parse(answers[11]!.replace(STATUS, ''));
+    // The rollup comes from the runner's stream a moment after each job: all three jobs, or some on a loaded machine.
+    expect(usage.totals.totalCU, output).toBeLessThanOrEqual(3);
+    expect(Object.keys(usage)).toEqual(['totals', 'consumption', 'modelUsages', 'assetUsages']);
+    expect(JSON.parse(answers[12]!.replace(STATUS, '')).granularity).toBe('week');
+    // The CSV reads the events themselves: the header, then alice's three jobs, newest first.
+    const csv = output.split('\n').filter((line) => line.startsWith('createdAt,') || /,alice,1,/.test(line));
+    expect(csv[0]).toMatch(/^createdAt,userId,amount,/);
+    expect(csv.slice(1).map((line) => line.split(',')[6])).toEqual(['job-3', 'job-2', 'job-1']);
+    expect(output).toContain('HTTP/1.1 401 Unauthorized');
+    await vi.waitFor(() => expect(groupIsAlive(session!.child.pid!), output).toBe(false), { timeout: 45_000, interval: 100 });
+  }, 240_000);
 });

@@ -19,7 +19,11 @@ import { putMember } from '../../shared/use-cases/provisioning';
 import { consume } from '../../shared/use-cases/consume';
 import { refund } from '../../shared/use-cases/refund';
 import { parseBody, readerEvent } from '../support/api-events';
-import { createTestLedger, manualClock, type TestLedger } from '../support/ledger-fixture';
+import { createTestDynamoDbClient, createTestLedger, manualClock, type TestLedger } from '../support/ledger-fixture';
+import { connectionReset, probeClient } from '../support/sdk-faults';
+import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { buildLedgerDependencies } from '../../shared/composition';
+import { handleLedgerChange } from '../../shared/use-cases/jobs';
 import { provisionOrg, settle } from '../support/provision';
 import { oracleBreakdown, oracleEvents, oraclePowerUsers, oracleSeries, oracleTotals, oracleUsage, type OracleQuery } from '../support/usage-oracle';
 
@@ -236,5 +240,43 @@ describe('usage rollups', () => {
     const usage = await call('GET /v1/usage', orgId, 'olga', { startDate: FIRST_DAY, endDate: '2026-02-10' });
     expect(usage.body.totals.totalCU).toBe(2.5);
     expect(usage.body.assetUsages).toEqual([{ kind: 'image', total: 2, totalApiKey: 0 }]);
+  });
+
+  it('count each event once through conflicts, throttling and a committed write whose answer was lost', async () => {
+    // A stream handler of its own, on a client with injected faults; the event is handed over as a record would be.
+    const client = createTestDynamoDbClient(ledger.endpoint);
+    const probe = probeClient(client);
+    const deps = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client, clock });
+    const event: MeterEventRecord = {
+      kind: 'consume',
+      orgId: `faults-${process.pid}`,
+      requestId: 'job-faulty',
+      eventId: 'evt_faulty',
+      createdAt: '2026-03-03T10:15:00.000Z',
+      periodId: '2026-03-02T00:00:00.000Z',
+      projectId: 'p1',
+      userId: 'u1',
+      actorKind: 'member',
+      jobType: 'upscale',
+      cuMilli: 4200,
+      poolCategory: 'allocated',
+      draws: [{ ref: { kind: 'allowance' }, milli: 4200 }],
+      counters: ['team'],
+      fingerprint: 'f',
+      attemptId: 'a',
+    };
+    const conflict = () =>
+      new TransactionCanceledException({ message: 'conflict', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }] });
+    const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+    probe.inject('TransactWriteItemsCommand', { when: 'before', error: conflict }, { when: 'before', error: throttled }, { when: 'after', error: connectionReset });
+    await handleLedgerChange({ kind: 'metered', event }, { store: deps.store, clock, publisher: { publish: async () => undefined } });
+    // Delivered again (a retried batch): nothing more.
+    await handleLedgerChange({ kind: 'metered', event }, { store: deps.store, clock, publisher: { publish: async () => undefined } });
+
+    expect(probe.roundTrips.get('TransactWriteItemsCommand')).toBeGreaterThanOrEqual(5);
+    const cells = await deps.store.readCells(event.orgId, { startDate: '2026-03-03', endDate: '2026-03-03' });
+    expect(cells).toEqual([
+      { day: '2026-03-03', projectId: 'p1', userId: 'u1', jobType: 'upscale', modelId: null, cuMilli: 4200, jobs: 1, hours: { '10': { cuMilli: 4200, jobs: 1 } }, assets: {} },
+    ]);
   });
 });

@@ -4,7 +4,8 @@
 //      indexes hold them), and the rollup cells folded in memory by the domain's own rollup (usageDeltaOf/rollUp),
 //      written whole; never through the table stream
 //   2. times each view in-process, as the analytics Lambda serves it, and counts the DynamoDB items it reads: the
-//      31-day /v1/usage, the day series, power users, events pages 1 and 10 by createdAt and by amount
+//      31-day /v1/usage, the day series, power users, events pages 1 and 10 by createdAt and by amount. The small
+//      org is timed alone once loaded, then beside the large one (interleaved): the ratio compares those two
 //   3. freshness: from a consume's 200 (the meter handler) until /v1/usage shows it, with the stream poller running
 //      the real stream handler
 // Both orgs use one fixed set of users, projects and models, so the rollup's cells saturate: a view reads days x
@@ -63,10 +64,11 @@ const LARGE_TARGET = 1_000_000;
 /** The issue's floor when 1M does not fit in the budget. */
 const LARGE_FLOOR = 250_000;
 const LOAD_BUDGET_S = sizeFromEnv('USAGE_BENCH_LOAD_BUDGET_S', 600)!;
-/** The small load's rate overstates the large one's (a bigger table, a longer run on a shared machine): plan on this share of it. */
-const RATE_MARGIN = 0.8;
+/** The small load's rate may overstate the large one's (a bigger table, a longer run on a shared machine): plan on this share of it. */
+const RATE_MARGIN = 0.9;
 const REPS = sizeFromEnv('USAGE_BENCH_REPS', 30)!;
-const WARMUP_REPS = 3;
+/** Untimed calls of each view first: DynamoDB Local's JIT warms up slowly. */
+const WARMUP_REPS = 10;
 const FRESHNESS_CONSUMES = sizeFromEnv('USAGE_BENCH_FRESHNESS', 20)!;
 const FRESHNESS_POLL_MS = 20;
 const FRESHNESS_TIMEOUT_MS = 10_000;
@@ -381,6 +383,8 @@ interface LoadResult {
   readonly resent: number;
   readonly loadS: number;
   readonly eventsPerS: number;
+  /** Over the load's second half: past the JIT warm-up of both processes. */
+  readonly steadyEventsPerS: number;
   /** The load stopped at the time budget, short of what was asked. */
   readonly cutShort: boolean;
   /** Cores busy while the events loaded: this process (generation, rollup, marshalling), DynamoDB Local, the rest of the machine. */
@@ -431,6 +435,7 @@ async function loadOrg(
   let events = 0;
   let refunds = 0;
   let cutShort = false;
+  let halfway: { readonly at: number; readonly events: number } | undefined;
   for (const chunk of eventChunks(history, count, seed)) {
     rollUp(chunk, cells);
     for (const event of chunk) {
@@ -444,6 +449,7 @@ async function loadOrg(
       await writer.put({ ...eventKey(event.orgId, event.requestId), ...toEventItem(event) });
     }
     events += chunk.length;
+    if (!halfway && events >= count / 2) halfway = { at: performance.now(), events };
     const elapsedS = (performance.now() - started) / 1000;
     if (options.deadlineS !== undefined && elapsedS > options.deadlineS && events >= (options.floor ?? 0) && events < count) {
       cutShort = true;
@@ -451,7 +457,8 @@ async function loadOrg(
     }
   }
   await writer.flush();
-  const eventsS = (performance.now() - started) / 1000;
+  const eventsDone = performance.now();
+  const eventsS = (eventsDone - started) / 1000;
   const cores = cpu();
   bar.finish(writer.written);
   const rollups = new BatchWriter(documents, TABLE_NAME);
@@ -473,6 +480,7 @@ async function loadOrg(
     resent: writer.resent + rollups.resent,
     loadS: (performance.now() - started) / 1000,
     eventsPerS: events / eventsS,
+    steadyEventsPerS: halfway && eventsDone > halfway.at ? ((events - halfway.events) / (eventsDone - halfway.at)) * 1000 : events / eventsS,
     cutShort,
     cores,
   };
@@ -592,27 +600,42 @@ interface ViewFigures {
   readonly read: ReadTally;
 }
 
+interface ViewTarget {
+  readonly orgId: string;
+  readonly views: readonly View[];
+}
+
 /**
- * Each view WARMUP_REPS times, then REPS timed calls, the views interleaved (so a slow moment of the machine is
- * spread over all of them). One call at a time; what the last call read is its count (the same on every call).
+ * Each org's views WARMUP_REPS times, then REPS timed calls, everything interleaved (the orgs in turn, in
+ * alternating order), so a slow moment of this shared machine falls on all of them alike. One call at a time; what
+ * the last call read is its count (the same on every call). Figures per org, per view.
  */
-async function measureViews(handler: AnalyticsHandler, tally: { take(): ReadTally }, orgId: string, views: readonly View[]): Promise<ViewFigures[]> {
-  const samples = views.map(() => [] as number[]);
-  const waits = views.map(() => [] as number[]);
-  const reads = views.map(() => emptyTally());
+async function measureViews(handler: AnalyticsHandler, tally: { take(): ReadTally }, targets: readonly ViewTarget[]): Promise<ViewFigures[][]> {
+  const slots = targets.map((target) => target.views.map(() => ({ samples: [] as number[], waits: [] as number[], read: emptyTally() })));
   for (let rep = 0; rep < WARMUP_REPS + REPS; rep++) {
-    for (const [index, view] of views.entries()) {
-      tally.take();
-      const started = performance.now();
-      await callView(handler, orgId, view.routeKey, view.query);
-      const elapsed = performance.now() - started;
-      reads[index] = tally.take();
-      if (rep < WARMUP_REPS) continue;
-      samples[index]!.push(elapsed);
-      waits[index]!.push(storeWaitMs(reads[index]!));
+    const order = targets.map((_, index) => index);
+    if (rep % 2 === 1) order.reverse();
+    for (const targetIndex of order) {
+      const target = targets[targetIndex]!;
+      for (const [index, view] of target.views.entries()) {
+        const slot = slots[targetIndex]![index]!;
+        tally.take();
+        const started = performance.now();
+        await callView(handler, target.orgId, view.routeKey, view.query);
+        const elapsed = performance.now() - started;
+        slot.read = tally.take();
+        if (rep < WARMUP_REPS) continue;
+        slot.samples.push(elapsed);
+        slot.waits.push(storeWaitMs(slot.read));
+      }
     }
   }
-  return views.map((view, index) => ({ name: view.name, latency: latencyStats(samples[index]!), storeWait: latencyStats(waits[index]!), read: reads[index]! }));
+  return targets.map((target, targetIndex) =>
+    target.views.map((view, index) => {
+      const slot = slots[targetIndex]![index]!;
+      return { name: view.name, latency: latencyStats(slot.samples), storeWait: latencyStats(slot.waits), read: slot.read };
+    }),
+  );
 }
 
 // ---- Freshness -------------------------------------------------------------------------------------------------
@@ -691,7 +714,7 @@ function chooseLargeSize(smallRate: number): { events: number; reason: string } 
   if (LARGE_EVENTS_GIVEN !== undefined) return { events: LARGE_EVENTS_GIVEN, reason: 'USAGE_BENCH_LARGE' };
   const plannedRate = smallRate * RATE_MARGIN;
   const fits = plannedRate * LOAD_BUDGET_S;
-  const rate = `${Math.round(smallRate)} events/s at ${SMALL_EVENTS.toLocaleString('en-US')} (planned on ${Math.round(RATE_MARGIN * 100)}% of it)`;
+  const rate = `${Math.round(smallRate)} events/s over the second half of the ${SMALL_EVENTS.toLocaleString('en-US')} load (planned on ${Math.round(RATE_MARGIN * 100)}% of it)`;
   if (fits >= LARGE_TARGET) {
     return { events: LARGE_TARGET, reason: `${rate}: 1M loads in about ${Math.round(LARGE_TARGET / plannedRate)} s, within the ${LOAD_BUDGET_S} s budget` };
   }
@@ -703,14 +726,6 @@ function chooseLargeSize(smallRate: number): { events: number; reason: string } 
 }
 
 // ---- Main ------------------------------------------------------------------------------------------------------
-
-interface SizeRun {
-  readonly label: string;
-  readonly load: LoadResult;
-  readonly views: ViewFigures[];
-  readonly freshness: { stats: LatencyStats; missed: number };
-  readonly noiseCores: number | null;
-}
 
 async function main(): Promise<void> {
   const benchStarted = performance.now();
@@ -744,47 +759,65 @@ async function main(): Promise<void> {
     const startPoller = async () =>
       startStreamPoller({ endpoint, tableName: TABLE_NAME, handler: ledgerStreamHandler, startingPosition: 'LATEST' });
 
-    const runSize = async (label: string, orgId: string, count: number, seed: number, limits: { deadlineS?: number; floor?: number } = {}): Promise<SizeRun> => {
+    /** Times the views of the orgs, interleaved, and says how busy the rest of the machine kept itself meanwhile. */
+    const timeViews = async (targets: readonly ViewTarget[]) => {
+      stderr(`timing the views of ${targets.map((target) => target.orgId).join(' and ')}, ${WARMUP_REPS} + ${REPS} calls each`);
+      const cpuBefore = cpuSample(ownPids);
+      const started = performance.now();
+      const figures = await measureViews(handler, tally, targets);
+      return { figures, noiseCores: foreignCores(cpuBefore, cpuSample(ownPids), performance.now() - started) };
+    };
+
+    /** Provisions and loads the org, then runs the stream poller from LATEST: the live path from here on. */
+    const loadSize = async (label: string, orgId: string, count: number, seed: number, limits: { deadlineS?: number; floor?: number } = {}): Promise<LoadResult> => {
       const terms = await provisionBenchOrg(deps, orgId);
       stderr(`${label}: loading ${count.toLocaleString('en-US')} events into ${orgId}`);
       const load = await loadOrg(documents, historyOf(orgId, terms), count, seed, range, { dynamoDbPid, ...limits });
       stderr(
-        `${label}: ${load.events.toLocaleString('en-US')} events in ${round(load.loadS, 1)} s (${Math.round(load.eventsPerS)} events/s), ${load.cells} cells, ` +
+        `${label}: ${load.events.toLocaleString('en-US')} events in ${round(load.loadS, 1)} s (${Math.round(load.eventsPerS)} events/s, ${Math.round(load.steadyEventsPerS)}/s over its second half), ${load.cells} cells, ` +
           `${load.batchCalls} BatchWriteItem calls, ${load.resent} items resent${load.cutShort ? ' (cut short at the time budget)' : ''}`,
       );
       poller = await startPoller();
-      stderr(`${label}: timing the views, ${WARMUP_REPS} + ${REPS} calls each`);
-      const views = await viewsFor(handler, orgId, range);
-      const cpuBefore = cpuSample(ownPids);
-      const measureStarted = performance.now();
-      const figures = await measureViews(handler, tally, orgId, views);
-      const noiseCores = foreignCores(cpuBefore, cpuSample(ownPids), performance.now() - measureStarted);
-      stderr(`${label}: freshness, ${FRESHNESS_CONSUMES} consumes`);
-      const fresh = await freshness(handler, orgId, seed + 1);
-      await poller.stop();
+      return load;
+    };
+    const measureFreshness = async (orgId: string, seed: number) => {
+      stderr(`freshness: ${FRESHNESS_CONSUMES} consumes on ${orgId}`);
+      const fresh = await freshness(handler, orgId, seed);
+      await poller?.stop();
       poller = undefined;
-      return { label, load, views: figures, freshness: fresh, noiseCores };
+      return fresh;
     };
 
-    const small = await runSize('small', 'org-usage-small', SMALL_EVENTS, 1);
-    const choice = chooseLargeSize(small.load.eventsPerS);
+    // 1. The small org alone in the table.
+    const smallLoad = await loadSize('small', 'org-usage-small', SMALL_EVENTS, 1);
+    const smallViews = await viewsFor(handler, smallLoad.orgId, range);
+    const alone = await timeViews([{ orgId: smallLoad.orgId, views: smallViews }]);
+    const smallFreshness = await measureFreshness(smallLoad.orgId, 11);
+
+    // 2. The large org; then both orgs' views side by side, in the same table, JVM and moment: the ratio's two sides.
+    const choice = chooseLargeSize(smallLoad.steadyEventsPerS);
     stderr(`large size: ${choice.events.toLocaleString('en-US')} (${choice.reason})`);
-    const large = await runSize('large', 'org-usage-large', choice.events, 2, LARGE_EVENTS_GIVEN === undefined ? { deadlineS: LOAD_BUDGET_S, floor: LARGE_FLOOR } : {});
-    // The small org again, now that the table holds the large one too: tells the org's size from the table's.
-    stderr('control: the small org again, beside the large one');
-    const control = await measureViews(handler, tally, small.load.orgId, await viewsFor(handler, small.load.orgId, range));
+    const largeLoad = await loadSize('large', 'org-usage-large', choice.events, 2, LARGE_EVENTS_GIVEN === undefined ? { deadlineS: LOAD_BUDGET_S, floor: LARGE_FLOOR } : {});
+    const largeViews = await viewsFor(handler, largeLoad.orgId, range);
+    const side = await timeViews([
+      { orgId: smallLoad.orgId, views: smallViews },
+      { orgId: largeLoad.orgId, views: largeViews },
+    ]);
+    const largeFreshness = await measureFreshness(largeLoad.orgId, 12);
+    const small = { label: 'small', load: smallLoad, freshness: smallFreshness };
+    const large = { label: 'large', load: largeLoad, freshness: largeFreshness };
 
     loaderClient.destroy();
     client.destroy();
     const runtimeS = (performance.now() - benchStarted) / 1000;
 
     // ---- Report ----
-    const sizeName = (run: SizeRun) => (run.load.events >= 1_000_000 ? `${round(run.load.events / 1_000_000, 2)}M` : `${round(run.load.events / 1000, 1)}k`);
+    const sizeName = (run: { load: LoadResult }) => (run.load.events >= 1_000_000 ? `${round(run.load.events / 1_000_000, 2)}M` : `${round(run.load.events / 1000, 1)}k`);
     const [smallName, largeName] = [sizeName(small), sizeName(large)];
-    const rows = small.views.map((view, index) => {
-      const big = large.views[index]!;
+    const rows = side.figures[0]!.map((view, index) => {
+      const big = side.figures[1]![index]!;
       const ratio = big.latency.p50Ms / view.latency.p50Ms;
-      return { name: view.name, small: view, large: big, control: control[index]!, ratio, within: ratio <= RATIO_TARGET };
+      return { name: view.name, small: view, large: big, alone: alone.figures[0]![index]!, ratio, within: ratio <= RATIO_TARGET };
     });
     const out: string[] = [];
     out.push(`CU Ledger usage bench — DynamoDB Local ${dynamoDb.endpoint} (in memory), Node ${process.version}, ${availableParallelism()} CPU(s), ${REPS} timed calls per view`);
@@ -797,7 +830,7 @@ async function main(): Promise<void> {
         `${large.load.cellsInRange} at ${largeName} (${round(large.load.hoursPerCell, 1)}); at most ${COMBINATIONS * 31}. A cell's item grows with its filled hours, up to 24.`,
     );
     out.push(
-      table('1. Load (event items by BatchWriteItem, 25 a call, ' + BATCHES_IN_FLIGHT + ' calls in flight; then cells and model names)', ['org', 'events', 'refunds', 'cells', 'items written', 'calls', 'resent', 'load s', 'events/s', 'cut short', 'cores: node / DynamoDB Local / others'], [small, large].map((run) => [
+      table('1. Load (event items by BatchWriteItem, 25 a call, ' + BATCHES_IN_FLIGHT + ' calls in flight; then cells and model names)', ['org', 'events', 'refunds', 'cells', 'items written', 'calls', 'resent', 'load s', 'events/s', '2nd half /s', 'cut short', 'cores: node / DynamoDB Local / others'], [small, large].map((run) => [
         run.load.orgId,
         run.load.events,
         run.load.refunds,
@@ -807,6 +840,7 @@ async function main(): Promise<void> {
         run.load.resent,
         round(run.load.loadS, 1),
         Math.round(run.load.eventsPerS),
+        Math.round(run.load.steadyEventsPerS),
         run.load.cutShort,
         [run.load.cores.node, run.load.cores.dynamoDb, run.load.cores.others].map((cores) => nullableRound(cores) ?? '-').join(' / '),
       ])),
@@ -824,11 +858,11 @@ async function main(): Promise<void> {
         row.within ? 'yes' : 'NO',
       ])),
     );
-    out.push(`   noise (cores other processes kept busy while timing): ${smallName} ${nullableRound(small.noiseCores)}, ${largeName} ${nullableRound(large.noiseCores)}`);
+    out.push(`   both orgs timed side by side (interleaved) after the ${largeName} load; noise (cores other processes kept busy meanwhile): ${nullableRound(side.noiseCores)}`);
     out.push(
       table(
         `3. What each call reads: DynamoDB calls, items read, KB returned, and of its p50 time the p50 spent waiting on DynamoDB Local (the rest is the handler's own work)`,
-        ['view', `${smallName} calls`, 'items', 'KB', 'wait ms', `${largeName} calls`, 'items', 'KB', 'wait ms', `control: ${smallName} org beside ${largeName}, ms p50 / p95`],
+        ['view', `${smallName} calls`, 'items', 'KB', 'wait ms', `${largeName} calls`, 'items', 'KB', 'wait ms', `${smallName} alone in the table (before the ${largeName} load), ms p50 / p95`],
         rows.map((row) => [
           row.name,
           callsOf(row.small.read),
@@ -839,10 +873,11 @@ async function main(): Promise<void> {
           row.large.read.items,
           round(bytesReturned(row.large.read) / 1024, 1),
           row.large.storeWait.p50Ms,
-          p50p95(row.control.latency),
+          p50p95(row.alone.latency),
         ]),
       ),
     );
+    out.push(`   noise while the ${smallName} org was timed alone: ${nullableRound(alone.noiseCores)} cores`);
     out.push(
       table(`4. Freshness: a consume's 200 until /v1/usage shows it (stream poller + stream handler; polled every ${FRESHNESS_POLL_MS} ms)`, ['org', 'n', 'p50 ms', 'p95 ms', 'max ms', 'missed', `< ${FRESHNESS_TARGET_MS} ms?`], [small, large].map((run) => [
         run.load.orgId,
@@ -859,18 +894,18 @@ async function main(): Promise<void> {
       bench: 'usage',
       sizes: { small: small.load.events, large: large.load.events, largeReason: choice.reason, cutShort: large.load.cutShort },
       dimensions: { users: USERS.length, projects: PROJECTS.length, models: MODELS.length, combinations: COMBINATIONS },
-      load: Object.fromEntries([small, large].map((run) => [run.label, { ...run.load, loadS: round(run.load.loadS, 1), eventsPerS: Math.round(run.load.eventsPerS), hoursPerCell: round(run.load.hoursPerCell, 2) }])),
+      load: Object.fromEntries([small, large].map((run) => [run.label, { ...run.load, loadS: round(run.load.loadS, 1), eventsPerS: Math.round(run.load.eventsPerS), steadyEventsPerS: Math.round(run.load.steadyEventsPerS), hoursPerCell: round(run.load.hoursPerCell, 2) }])),
       views: rows.map((row) => ({
         view: row.name,
         small: { p50Ms: row.small.latency.p50Ms, p95Ms: row.small.latency.p95Ms, storeWaitP50Ms: row.small.storeWait.p50Ms, items: row.small.read.items, bytes: bytesReturned(row.small.read), calls: row.small.read.calls },
         large: { p50Ms: row.large.latency.p50Ms, p95Ms: row.large.latency.p95Ms, storeWaitP50Ms: row.large.storeWait.p50Ms, items: row.large.read.items, bytes: bytesReturned(row.large.read), calls: row.large.read.calls },
-        controlSmall: { p50Ms: row.control.latency.p50Ms, p95Ms: row.control.latency.p95Ms },
+        smallAlone: { p50Ms: row.alone.latency.p50Ms, p95Ms: row.alone.latency.p95Ms },
         ratio: round(row.ratio, 3),
         within: row.within,
       })),
       freshness: Object.fromEntries([small, large].map((run) => [run.label, { ...run.freshness.stats, missed: run.freshness.missed }])),
       targets: { ratio: RATIO_TARGET, allWithin: rows.every((row) => row.within), freshnessMs: FRESHNESS_TARGET_MS },
-      noise: { small: nullableRound(small.noiseCores), large: nullableRound(large.noiseCores) },
+      noise: { sideBySide: nullableRound(side.noiseCores), smallAlone: nullableRound(alone.noiseCores) },
       runtimeS: round(runtimeS, 1),
     };
     process.stdout.write(`${out.join('\n')}\n`);

@@ -138,7 +138,8 @@ function bucketStartOfDay(day: string, granularity: Exclude<Granularity, 'hour'>
 
 /**
  * The main graph: every bucket of the range in order, zero where empty, each with its total and its split by job
- * type. The first and last weeks or months may reach outside the range; only the range's days count in them.
+ * type. The first and last weeks or months may reach outside the range; only the range's days count in them. By
+ * hour it takes hour cells, otherwise day cells.
  */
 export function timeSeries(cells: readonly UsageCell[], range: DayRange, metric: Metric, granularity: Granularity): SeriesBucket[] {
   const buckets = new Map<string, { value: number; byJobType: Map<string, number> }>();
@@ -157,13 +158,8 @@ export function timeSeries(cells: readonly UsageCell[], range: DayRange, metric:
     bucket.value += value;
     bucket.byJobType.set(jobType, (bucket.byJobType.get(jobType) ?? 0) + value);
   };
-  for (const cell of cells) {
-    if (granularity === 'hour') {
-      for (const [hour, amounts] of Object.entries(cell.hours)) add(`${cell.day}T${hour}`, cell.jobType, amounts);
-    } else {
-      add(bucketStartOfDay(cell.day, granularity), cell.jobType, cell);
-    }
-  }
+  // By hour, the cells are hour cells; otherwise day cells.
+  for (const cell of cells) add(granularity === 'hour' ? `${cell.day}T${cell.hour}` : bucketStartOfDay(cell.day, granularity), cell.jobType, cell);
   return [...buckets.entries()].map(([key, bucket]) => ({
     start: granularity === 'hour' ? `${key}:00:00.000Z` : `${key}T00:00:00.000Z`,
     value: bucket.value,

@@ -34,6 +34,8 @@ export interface MeteredEvent extends LoggedEvent {
 export interface UsageCellKey extends UsageDimensions {
   /** ISO date, UTC. */
   readonly day: string;
+  /** An hour cell's hour of the day (`00`..`23`); a day cell has none. */
+  readonly hour?: string | undefined;
 }
 
 /** CU (net of refunds) and jobs (net of full refunds). */
@@ -42,61 +44,58 @@ export interface UsageAmounts {
   readonly jobs: number;
 }
 
+/**
+ * A day cell (every view reads these) or an hour cell (only the graph by hour does). Day cells also count outputs by
+ * kind (net of full refunds), only kinds with something in them; an hour cell's `assets` is empty. Hours live in
+ * cells of their own so that a day cell stays the same size however many events it holds.
+ */
 export interface UsageCell extends UsageCellKey, UsageAmounts {
-  /** By hour of the day (`00`..`23`), only hours with something in them. */
-  readonly hours: Readonly<Record<string, UsageAmounts>>;
-  /** Outputs by kind (net of full refunds), only kinds with something in them. */
   readonly assets: Readonly<Partial<Record<AssetKind, number>>>;
 }
 
-/** What one event adds to its cell (negative for a refund). */
-export interface UsageDelta extends UsageAmounts {
-  readonly cell: UsageCellKey;
-  /** Hour of the day, `00`..`23`. */
-  readonly hour: string;
+/** What one event adds to one cell (negative for a refund). */
+export interface CellDelta extends UsageAmounts {
+  readonly key: UsageCellKey;
   readonly asset: { readonly kind: AssetKind; readonly count: number } | null;
 }
 
-/** The event's contribution to the rollup: the live path (stream) and the bulk loader both build on this. */
-export function usageDeltaOf(event: MeteredEvent): UsageDelta {
+/** What one event adds: to its day cell (with its outputs) and to its hour cell. The live path and the bulk loader both build on this. */
+export function usageDeltaOf(event: MeteredEvent): readonly [day: CellDelta, hour: CellDelta] {
   const sign = event.kind === 'consume' ? 1 : -1;
   const jobCounts = event.kind === 'consume' || event.refundsInFull === true;
   const assetCount = jobCounts && event.assetKind ? (event.assetCount ?? 0) : 0;
-  return {
-    cell: { day: dayOf(event.createdAt), projectId: event.projectId, userId: event.userId, modelId: event.modelId ?? null, jobType: event.jobType },
-    hour: new Date(event.createdAt).toISOString().slice(11, 13),
-    cuMilli: sign * event.cuMilli,
-    jobs: jobCounts ? sign : 0,
-    asset: assetCount > 0 ? { kind: event.assetKind!, count: sign * assetCount } : null,
-  };
+  const day = { day: dayOf(event.createdAt), projectId: event.projectId, userId: event.userId, modelId: event.modelId ?? null, jobType: event.jobType };
+  const amounts = { cuMilli: sign * event.cuMilli, jobs: jobCounts ? sign : 0 };
+  return [
+    { key: day, ...amounts, asset: assetCount > 0 ? { kind: event.assetKind!, count: sign * assetCount } : null },
+    { key: { ...day, hour: new Date(event.createdAt).toISOString().slice(11, 13) }, ...amounts, asset: null },
+  ];
 }
 
-/** The cell's identity among its day's cells (the model id last, since it may hold any character). */
+/**
+ * The cell's identity among its month's cells: day cells under `D#<day>`, hour cells under `H#<day>#<hour>`, so a range
+ * of days of either kind is one key range (the model id last, since it may hold any character).
+ */
 export function cellIdOf(key: UsageCellKey): string {
-  return `${key.day}#${key.projectId}#${key.userId}#${key.jobType}#${key.modelId === null ? '' : `m:${key.modelId}`}`;
+  const when = key.hour === undefined ? `D#${key.day}` : `H#${key.day}#${key.hour}`;
+  return `${when}#${key.projectId}#${key.userId}#${key.jobType}#${key.modelId === null ? '' : `m:${key.modelId}`}`;
 }
 
 /** The cell with the delta added: what the store's atomic ADDs leave, done in memory (bulk loads, models). */
-export function applyDelta(cell: UsageCell | undefined, delta: UsageDelta): UsageCell {
-  const base: UsageCell = cell ?? { ...delta.cell, cuMilli: 0, jobs: 0, hours: {}, assets: {} };
-  const hour = base.hours[delta.hour] ?? { cuMilli: 0, jobs: 0 };
+export function applyDelta(cell: UsageCell | undefined, delta: CellDelta): UsageCell {
+  const base: UsageCell = cell ?? { ...delta.key, cuMilli: 0, jobs: 0, assets: {} };
   const assets = { ...base.assets };
   if (delta.asset) assets[delta.asset.kind] = (assets[delta.asset.kind] ?? 0) + delta.asset.count;
-  return {
-    ...base,
-    cuMilli: base.cuMilli + delta.cuMilli,
-    jobs: base.jobs + delta.jobs,
-    hours: { ...base.hours, [delta.hour]: { cuMilli: hour.cuMilli + delta.cuMilli, jobs: hour.jobs + delta.jobs } },
-    assets,
-  };
+  return { ...base, cuMilli: base.cuMilli + delta.cuMilli, jobs: base.jobs + delta.jobs, assets };
 }
 
-/** Folds events into cells, keyed by cell id. */
+/** Folds events into cells (day and hour cells alike), keyed by cell id. */
 export function rollUp(events: Iterable<MeteredEvent>, cells = new Map<string, UsageCell>()): Map<string, UsageCell> {
   for (const event of events) {
-    const delta = usageDeltaOf(event);
-    const id = cellIdOf(delta.cell);
-    cells.set(id, applyDelta(cells.get(id), delta));
+    for (const delta of usageDeltaOf(event)) {
+      const id = cellIdOf(delta.key);
+      cells.set(id, applyDelta(cells.get(id), delta));
+    }
   }
   return cells;
 }

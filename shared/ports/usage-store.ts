@@ -7,8 +7,8 @@ import type { EventOrder, EventPosition, EventSelection } from '../domain/usage-
 import type { MeterEventRecord } from './ledger-records';
 
 export interface UsageStore {
-  /** Every rollup cell of the org's days in the range (both ends included). */
-  readCells(orgId: string, range: DayRange): Promise<UsageCell[]>;
+  /** Every day cell (or hour cell) of the org's days in the range (both ends included). */
+  readCells(orgId: string, range: DayRange, grain: 'day' | 'hour'): Promise<UsageCell[]>;
   /** The latest friendly name recorded for each of the org's models. */
   modelNames(orgId: string): Promise<ReadonlyMap<string, string>>;
   /**

@@ -32,10 +32,10 @@ export interface AnalyticsDependencies {
 }
 
 /** The selection and its cells. */
-async function selectedCells(reader: ReadScope, input: UsageFilterInput, deps: AnalyticsDependencies, maxDays?: number): Promise<{ selection: UsageSelection; cells: UsageCell[] }> {
-  const selection = selectionFor(reader, input, deps.clock.now(), maxDays);
+async function selectedCells(reader: ReadScope, input: UsageFilterInput, deps: AnalyticsDependencies, grain: 'day' | 'hour' = 'day'): Promise<{ selection: UsageSelection; cells: UsageCell[] }> {
+  const selection = selectionFor(reader, input, deps.clock.now(), grain === 'hour' ? MAX_HOURLY_DAYS : undefined);
   if (selection.projects !== 'all' && selection.projects.size === 0) return { selection, cells: [] };
-  const cells = await withStoreRetries(() => deps.store.readCells(selection.orgId, selection));
+  const cells = await withStoreRetries(() => deps.store.readCells(selection.orgId, selection, grain));
   return { selection, cells: selectCells(cells, selection) };
 }
 
@@ -46,7 +46,7 @@ export async function getUsageSummary(reader: ReadScope, input: UsageFilterInput
 }
 
 export async function getTimeSeries(reader: ReadScope, input: UsageFilterInput, metric: Metric, granularity: Granularity, deps: AnalyticsDependencies) {
-  const { selection, cells } = await selectedCells(reader, input, deps, granularity === 'hour' ? MAX_HOURLY_DAYS : undefined);
+  const { selection, cells } = await selectedCells(reader, input, deps, granularity === 'hour' ? 'hour' : 'day');
   return { selection, buckets: timeSeries(cells, selection, metric, granularity) };
 }
 

@@ -37,7 +37,7 @@ import { actorKindOf } from '../../shared/domain/limits';
 import { requestFingerprint } from '../../shared/domain/fingerprint';
 import { planReturns, poolCategoryOf, type Draw } from '../../shared/domain/pool';
 import { addDays, dayOf } from '../../shared/domain/usage-filters';
-import { cellIdOf, rollUp, type AssetKind, type UsageCell } from '../../shared/domain/usage-rollup';
+import { rollUp, type AssetKind, type UsageCell } from '../../shared/domain/usage-rollup';
 import { areaHandler } from '../../shared/http/lambda';
 import { counterName, type MeterEventRecord } from '../../shared/ports/ledger-records';
 import { putMember } from '../../shared/use-cases/provisioning';
@@ -465,19 +465,21 @@ async function loadOrg(
   const cores = cpu();
   bar.finish(writer.written);
   const rollups = new BatchWriter(documents, TABLE_NAME);
-  for (const cell of cells.values()) await rollups.put({ ...usageCellKey(history.orgId, cellIdOf(cell)), ...toCellItem(cell) });
+  for (const cell of cells.values()) await rollups.put({ ...usageCellKey(history.orgId, cell), ...toCellItem(cell) });
   for (const [modelId, latest] of latestNames) {
     await rollups.put({ ...modelNameKey(history.orgId, modelId), modelId, modelName: latest.modelName, nameAt: latest.nameAt });
   }
   await rollups.flush();
-  const inRange = [...cells.values()].filter((cell) => cell.day >= range.startDate && cell.day <= range.endDate);
+  // Day cells are what the views read; each hour with something in it has an hour cell of its own.
+  const inRangeWithHours = [...cells.values()].filter((cell) => cell.day >= range.startDate && cell.day <= range.endDate);
+  const inRange = inRangeWithHours.filter((cell) => cell.hour === undefined);
   return {
     orgId: history.orgId,
     events,
     refunds,
     cells: cells.size,
     cellsInRange: inRange.length,
-    hoursPerCell: inRange.reduce((sum, cell) => sum + Object.keys(cell.hours).length, 0) / Math.max(1, inRange.length),
+    hoursPerCell: (inRangeWithHours.length - inRange.length) / Math.max(1, inRange.length),
     cuMilliInRange: inRange.reduce((sum, cell) => sum + cell.cuMilli, 0),
     items: writer.written + rollups.written,
     batchCalls: writer.calls + rollups.calls,

@@ -274,9 +274,9 @@ describe('usage rollups', () => {
     await handleLedgerChange({ kind: 'metered', event }, { store: deps.store, clock, publisher: { publish: async () => undefined } });
 
     expect(probe.roundTrips.get('TransactWriteItemsCommand')).toBeGreaterThanOrEqual(5);
-    const cells = await deps.store.readCells(event.orgId, { startDate: '2026-03-03', endDate: '2026-03-03' });
-    expect(cells).toEqual([
-      { day: '2026-03-03', projectId: 'p1', userId: 'u1', jobType: 'upscale', modelId: null, cuMilli: 4200, jobs: 1, hours: { '10': { cuMilli: 4200, jobs: 1 } }, assets: {} },
-    ]);
+    const range = { startDate: '2026-03-03', endDate: '2026-03-03' };
+    const cell = { day: '2026-03-03', projectId: 'p1', userId: 'u1', jobType: 'upscale', modelId: null, cuMilli: 4200, jobs: 1, assets: {} };
+    expect(await deps.store.readCells(event.orgId, range, 'day')).toEqual([cell]);
+    expect(await deps.store.readCells(event.orgId, range, 'hour')).toEqual([{ ...cell, hour: '10' }]);
   });
 });

@@ -44,21 +44,20 @@ describe("a reader's selection", () => {
 describe('what one event adds to its cell', () => {
   const consume: MeteredEvent = { kind: 'consume', eventId: 'e1', createdAt: '2026-05-03T23:59:59.999Z', projectId: 'web', userId: 'ana', jobType: 'upscale', modelId: 'm1', cuMilli: 2500, assetKind: 'image', assetCount: 3 };
 
-  it('a consume: its CU, one job, its outputs, in its UTC day and hour', () => {
-    expect(usageDeltaOf(consume)).toEqual({
-      cell: { day: '2026-05-03', projectId: 'web', userId: 'ana', modelId: 'm1', jobType: 'upscale' },
-      hour: '23',
-      cuMilli: 2500,
-      jobs: 1,
-      asset: { kind: 'image', count: 3 },
-    });
+  it('a consume: its CU and one job in its UTC day cell (with its outputs) and its hour cell', () => {
+    const day = { day: '2026-05-03', projectId: 'web', userId: 'ana', modelId: 'm1', jobType: 'upscale' };
+    expect(usageDeltaOf(consume)).toEqual([
+      { key: day, cuMilli: 2500, jobs: 1, asset: { kind: 'image', count: 3 } },
+      { key: { ...day, hour: '23' }, cuMilli: 2500, jobs: 1, asset: null },
+    ]);
   });
 
   it('a partial refund takes CU back only; the refund in full takes the job and its outputs back too, at its own time', () => {
-    const partial = usageDeltaOf({ ...consume, kind: 'refund', eventId: 'e2', createdAt: '2026-06-01T00:00:00.000Z', cuMilli: 1000, refundsInFull: false });
-    const full = usageDeltaOf({ ...consume, kind: 'refund', eventId: 'e3', createdAt: '2026-06-01T01:00:00.000Z', cuMilli: 1500, refundsInFull: true });
-    expect([partial.cell.day, partial.cuMilli, partial.jobs, partial.asset]).toEqual(['2026-06-01', -1000, 0, null]);
+    const [partial] = usageDeltaOf({ ...consume, kind: 'refund', eventId: 'e2', createdAt: '2026-06-01T00:00:00.000Z', cuMilli: 1000, refundsInFull: false });
+    const [full, fullHour] = usageDeltaOf({ ...consume, kind: 'refund', eventId: 'e3', createdAt: '2026-06-01T01:00:00.000Z', cuMilli: 1500, refundsInFull: true });
+    expect([partial.key.day, partial.cuMilli, partial.jobs, partial.asset]).toEqual(['2026-06-01', -1000, 0, null]);
     expect([full.cuMilli, full.jobs, full.asset]).toEqual([-1500, -1, { kind: 'image', count: -3 }]);
+    expect([fullHour.key.hour, fullHour.cuMilli, fullHour.jobs]).toEqual(['01', -1500, -1]);
   });
 });
 

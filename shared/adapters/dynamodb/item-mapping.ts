@@ -6,7 +6,7 @@ import { MEMBER_ROLES, DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { TopUpBatch } from '../../domain/pool';
 import { SCOPE_CHANGE_KINDS, isCounterName, logConcerns, type ScopeChangeKind, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
 import { signedAmount } from '../../domain/usage-events';
-import { ASSET_KINDS, type UsageCell, type UsageCellKey, type UsageDelta } from '../../domain/usage-rollup';
+import { ASSET_KINDS, type CellDelta, type UsageCell, type UsageCellKey } from '../../domain/usage-rollup';
 import { ACTIVITY_ENTITY, EVENT_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventDayKeys, eventLogKey, feedAttributes, withoutKeys } from './ledger-table';
 
 type Item = Record<string, unknown>;
@@ -242,51 +242,41 @@ export function toEventItem(event: MeterEventRecord): Item {
   };
 }
 
-// Rollup cells: the dimensions, the totals, and per hour and per asset kind one number each (top-level numbers, so
-// that one UpdateItem ADDs an event to all of them).
-const HOUR_CU_PREFIX = 'cu@';
-const HOUR_JOBS_PREFIX = 'jobs@';
+// Rollup cells: the dimensions, the totals, and per asset kind one number (top-level numbers, so that one UpdateItem
+// ADDs an event to all of them).
 const ASSETS_PREFIX = 'assets@';
 export const USAGE_ENTITY = 'usage';
 
-const cellItem = z.object({ day: text, projectId: text, userId: text, jobType: text, modelId: z.optional(text), cuMilli: count, jobs: count });
+const cellItem = z.object({ day: text, hour: z.optional(text), projectId: text, userId: text, jobType: text, modelId: z.optional(text), cuMilli: count, jobs: count });
 
-/** The attribute names and numbers an event's delta adds to its cell. */
-export function cellIncrements(delta: UsageDelta): Record<string, number> {
-  return {
-    cuMilli: delta.cuMilli,
-    jobs: delta.jobs,
-    [`${HOUR_CU_PREFIX}${delta.hour}`]: delta.cuMilli,
-    [`${HOUR_JOBS_PREFIX}${delta.hour}`]: delta.jobs,
-    ...(delta.asset ? { [`${ASSETS_PREFIX}${delta.asset.kind}`]: delta.asset.count } : {}),
-  };
+/** The attribute names and numbers an event's delta adds to a cell. */
+export function cellIncrements(delta: CellDelta): Record<string, number> {
+  return { cuMilli: delta.cuMilli, jobs: delta.jobs, ...(delta.asset ? { [`${ASSETS_PREFIX}${delta.asset.kind}`]: delta.asset.count } : {}) };
 }
 
 /** The cell's own attributes, which every write of it sets (the same values each time). */
 export function cellDimensions(key: UsageCellKey): Item {
-  return { entity: USAGE_ENTITY, day: key.day, projectId: key.projectId, userId: key.userId, jobType: key.jobType, ...(key.modelId === null ? {} : { modelId: key.modelId }) };
+  return {
+    entity: USAGE_ENTITY,
+    day: key.day,
+    ...(key.hour === undefined ? {} : { hour: key.hour }),
+    projectId: key.projectId,
+    userId: key.userId,
+    jobType: key.jobType,
+    ...(key.modelId === null ? {} : { modelId: key.modelId }),
+  };
 }
 
 /** A whole cell as one item (the bulk loader writes cells it summed in memory). */
 export function toCellItem(cell: UsageCell): Item {
-  const hours = Object.entries(cell.hours).flatMap(([hour, amounts]) => [
-    [`${HOUR_CU_PREFIX}${hour}`, amounts.cuMilli],
-    [`${HOUR_JOBS_PREFIX}${hour}`, amounts.jobs],
-  ]);
   const assets = Object.entries(cell.assets).map(([kind, total]) => [`${ASSETS_PREFIX}${kind}`, total]);
-  return { ...cellDimensions(cell), cuMilli: cell.cuMilli, jobs: cell.jobs, ...Object.fromEntries([...hours, ...assets]) };
+  return { ...cellDimensions(cell), cuMilli: cell.cuMilli, jobs: cell.jobs, ...Object.fromEntries(assets) };
 }
 
 export function toUsageCell(item: Item): UsageCell {
-  const cell = parseItem(cellItem, item, 'usage cell');
-  const cuByHour = numbersUnder(item, HOUR_CU_PREFIX);
-  const jobsByHour = numbersUnder(item, HOUR_JOBS_PREFIX);
-  const hours: Record<string, { cuMilli: number; jobs: number }> = {};
-  for (const hour of new Set([...Object.keys(cuByHour), ...Object.keys(jobsByHour)])) {
-    hours[hour] = { cuMilli: cuByHour[hour] ?? 0, jobs: jobsByHour[hour] ?? 0 };
-  }
+  const { hour, modelId, ...cell } = parseItem(cellItem, item, 'usage cell');
   const assets = Object.fromEntries(Object.entries(numbersUnder(item, ASSETS_PREFIX)).filter(([kind]) => (ASSET_KINDS as readonly string[]).includes(kind)));
-  return { ...cell, modelId: cell.modelId ?? null, hours, assets };
+  return { ...cell, ...(hour === undefined ? {} : { hour }), modelId: modelId ?? null, assets };
 }
 
 const listedScope = z.object({ scopeId: text });

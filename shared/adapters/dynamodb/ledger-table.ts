@@ -5,6 +5,7 @@ import { requestFingerprint } from '../../domain/fingerprint';
 import type { ActivitySelection } from '../../ports/admin-store';
 import type { DueKind } from '../../ports/job-store';
 import type { LogConcerns, ScopeKind } from '../../ports/ledger-records';
+import { cellIdOf, type UsageCellKey } from '../../domain/usage-rollup';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -126,21 +127,22 @@ function amountKeyPart(amountMilli: number): string {
   return String(amountMilli + AMOUNT_KEY_OFFSET).padStart(AMOUNT_KEY_DIGITS, '0');
 }
 
-/** The rollup cells of one org and month, each under `<day>#...` (see cellIdOf): a range of days is a key range. */
-export function usageCellKey(orgId: string, cellId: string): ItemKey {
-  return { pk: usagePartition(orgId, cellId.slice(0, 7)), sk: cellId };
+/** A rollup cell, in its org's partition of its month: day cells under `D#<day>#...`, hour cells `H#<day>#<hour>#...` (cellIdOf). */
+export function usageCellKey(orgId: string, key: UsageCellKey): ItemKey {
+  return { pk: usagePartition(orgId, key.day.slice(0, 7)), sk: cellIdOf(key) };
 }
 
 function usagePartition(orgId: string, month: string): string {
   return `ORG#${orgId}#USAGE#${month}`;
 }
 
-/** The cells of the days from `from` to `to` (ISO dates) of one month, in day order. */
-export function usageCellsQuery(orgId: string, month: string, from: string, to: string): TableQuery {
+/** The day cells (or hour cells) of the days from `from` to `to` (ISO dates) of one month, in day order. */
+export function usageCellsQuery(orgId: string, month: string, from: string, to: string, grain: 'day' | 'hour'): TableQuery {
   const pk = usagePartition(orgId, month);
+  const prefix = grain === 'day' ? 'D#' : 'H#';
   return {
     KeyConditionExpression: `${PARTITION_KEY} = :pk AND ${SORT_KEY} BETWEEN :from AND :to`,
-    ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': `${to}#\uffff` },
+    ExpressionAttributeValues: { ':pk': pk, ':from': `${prefix}${from}`, ':to': `${prefix}${to}#\uffff` },
     cursorAttributes: [PARTITION_KEY, SORT_KEY],
     cursorBelongs: (key) => key[PARTITION_KEY] === pk,
   };

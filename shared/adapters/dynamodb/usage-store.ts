@@ -1,11 +1,11 @@
 // The analytics ports on DynamoDB. Views read rollup cells (one Query per month of the range); the events table
 // reads the log index by time, or the by-day indexes by amount or user and merges the days; the stream's rollup is
-// one transaction per event: its marker (new only) and the ADDs on its cell. Never a Scan.
+// one transaction per event: its marker (new only) and the ADDs on its day cell and its hour cell. Never a Scan.
 
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { addDays, daysOf, type DayRange } from '../../domain/usage-filters';
 import { comesAfter, compareEvents, type EventOrder, type EventPosition, type EventSelection } from '../../domain/usage-events';
-import { cellIdOf, usageDeltaOf } from '../../domain/usage-rollup';
+import { usageDeltaOf, type CellDelta } from '../../domain/usage-rollup';
 import type { MeterEventRecord } from '../../ports/ledger-records';
 import type { RollupOutcome, RollupStore, UsageStore } from '../../ports/usage-store';
 import { cellDimensions, cellIncrements, toEventRecord, toUsageCell } from './item-mapping';
@@ -38,13 +38,13 @@ import { UpdateExpressionBuilder } from './update-expression';
 
 /** Days of the by-day indexes read at once. */
 const DAY_READS_IN_PARALLEL = 8;
-/** Items one Query of a filtered read evaluates at most: a page is filled over several. */
-const FILTERED_QUERY_LIMIT = 500;
+/** Items one Query of a filtered read evaluates at most: a page is filled over several, each larger than the last. */
+const FILTERED_QUERY_LIMIT = 1000;
 
 export function dynamoDbUsageStore(table: LedgerTableAccess): UsageStore & RollupStore {
   return {
-    async readCells(orgId: string, range: DayRange) {
-      const queries = monthsOf(range).map(({ month, from, to }) => table.queryAll(usageCellsQuery(orgId, month, from, to)));
+    async readCells(orgId: string, range: DayRange, grain: 'day' | 'hour') {
+      const queries = monthsOf(range).map(({ month, from, to }) => table.queryAll(usageCellsQuery(orgId, month, from, to, grain)));
       return (await Promise.all(queries)).flat().map(toUsageCell);
     },
 
@@ -60,14 +60,12 @@ export function dynamoDbUsageStore(table: LedgerTableAccess): UsageStore & Rollu
     },
 
     async applyRollup(event: MeterEventRecord): Promise<RollupOutcome> {
-      const delta = usageDeltaOf(event);
-      const cell = new UpdateExpressionBuilder();
-      Object.entries(cellIncrements(delta)).forEach(([attribute, value], index) => cell.add(attribute, value, `n${index}`));
-      Object.entries(cellDimensions(delta.cell)).forEach(([attribute, value], index) => cell.set(attribute, value, `d${index}`));
+      const [day, hour] = usageDeltaOf(event);
       const expiresAt = Math.floor(Date.parse(event.createdAt) / 1000) + ROLLUP_MARKER_TTL_DAYS * 86_400;
       const cancelled = await table.transact([
         { role: 'marker', key: rollupMarkerKey(event.orgId, event.requestId), write: { put: { entity: 'rollup_marker', eventId: event.eventId, expiresAt } }, condition: { name: 'itemIsNew' } },
-        { role: 'cell', key: usageCellKey(event.orgId, cellIdOf(delta.cell)), write: { update: cell.build() } },
+        { role: 'day', key: usageCellKey(event.orgId, day.key), write: { update: cellUpdate(day) } },
+        { role: 'hour', key: usageCellKey(event.orgId, hour.key), write: { update: cellUpdate(hour) } },
       ]);
       if (cancelled && !cancelled.failed('marker')) throw cancelled.asError();
       // A refund repeats its consume's name, which may since have changed: only consumes record one.
@@ -75,6 +73,14 @@ export function dynamoDbUsageStore(table: LedgerTableAccess): UsageStore & Rollu
       return cancelled ? 'already_applied' : 'applied';
     },
   };
+}
+
+/** ADDs the delta to a cell, and sets its dimensions (the same values every time). */
+function cellUpdate(delta: CellDelta) {
+  const update = new UpdateExpressionBuilder();
+  Object.entries(cellIncrements(delta)).forEach(([attribute, value], index) => update.add(attribute, value, `n${index}`));
+  Object.entries(cellDimensions(delta.key)).forEach(([attribute, value], index) => update.set(attribute, value, `d${index}`));
+  return update.build();
 }
 
 /** The model's name as of the event, unless a later one is recorded already (events may arrive out of order). */
@@ -154,10 +160,14 @@ function eventFilter(selection: EventSelection, onLog: boolean): Pick<TableQuery
   return clauses.length === 0 ? { values } : { FilterExpression: clauses.join(' AND '), ExpressionAttributeNames: names, values };
 }
 
-/** Matching events of one query, in its order, until more than `limit` are found or it has no more. */
+/**
+ * Matching events of one query, in its order, until more than `limit` are found or it has no more. The first Query
+ * reads as many items as the page needs; while a filter drops items, each next one reads four times more (up to
+ * FILTERED_QUERY_LIMIT), so an unselective filter costs about the page, and a selective one few round trips.
+ */
 async function collect(table: LedgerTableAccess, query: TableQuery, newestFirst: boolean, limit: number, keep: (event: MeterEventRecord) => boolean): Promise<MeterEventRecord[]> {
   const found: MeterEventRecord[] = [];
-  const pageSize = query.FilterExpression ? FILTERED_QUERY_LIMIT : limit + 1;
+  let pageSize = limit + 2;
   let startKey: Item | undefined;
   do {
     const page = await table.query(query, { limit: pageSize, newestFirst, ...(startKey ? { startKey } : {}) });
@@ -166,6 +176,7 @@ async function collect(table: LedgerTableAccess, query: TableQuery, newestFirst:
       if (keep(event)) found.push(event);
     }
     startKey = page.lastKey;
+    pageSize = Math.min(FILTERED_QUERY_LIMIT, pageSize * 4);
   } while (startKey && found.length <= limit);
   return found;
 }

@@ -562,7 +562,7 @@ function analyticsHandler(deps: LedgerDependencies) {
 }
 
 async function callView(handler: AnalyticsHandler, orgId: string, routeKey: string, query: Record<string, string>): Promise<any> {
-  const response = await handler(readerEvent(routeKey, { orgId, userId: READER }, query) as APIGatewayProxyEvent, lambdaContext('cu-ledger-analytics'));
+  const response = await handler(readerEvent(routeKey, { orgId, userId: READER }, { query }) as APIGatewayProxyEvent, lambdaContext('cu-ledger-analytics'));
   if (response.statusCode !== 200) throw new Error(`${routeKey} ${JSON.stringify(query)}: HTTP ${response.statusCode} ${response.body ?? ''}`);
   return parseBody(response);
 }

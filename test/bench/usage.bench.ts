@@ -837,8 +837,8 @@ async function main(): Promise<void> {
         `${MODELS.length} models with one job type each; each user works with 2 or 3 models: ${COMBINATIONS} (user, model) combinations, so at most ${COMBINATIONS} cells a day.`,
     );
     out.push(
-      `The views read cells, so they cost days x active combinations, not events: over the 31 days ${small.load.cellsInRange} cells at ${smallName} (${round(small.load.hoursPerCell, 1)} hours filled per cell), ` +
-        `${large.load.cellsInRange} at ${largeName} (${round(large.load.hoursPerCell, 1)}); at most ${COMBINATIONS * 31}. A cell's item grows with its filled hours, up to 24.`,
+      `The views read day cells, so they cost days x active combinations, not events: over the 31 days ${small.load.cellsInRange} day cells at ${smallName} (with ${round(small.load.hoursPerCell, 1)} hour cells each), ` +
+        `${large.load.cellsInRange} at ${largeName} (${round(large.load.hoursPerCell, 1)}); at most ${COMBINATIONS * 31}. Hours are cells of their own, read only by the graph by hour, so a day cell stays one small item.`,
     );
     out.push(
       table('1. Load (event items by BatchWriteItem, 25 a call, ' + BATCHES_IN_FLIGHT + ' calls in flight; then cells and model names' + (warmup ? '; the warm-up org only warms DynamoDB Local up' : '') + ')', ['org', 'events', 'refunds', 'cells', 'items written', 'calls', 'resent', 'load s', 'events/s', '2nd half /s', 'cut short', 'cores: node / DynamoDB Local / others'], [...(warmup ? [{ load: warmup }] : []), small, large].map((run) => [

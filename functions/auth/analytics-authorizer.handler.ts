@@ -9,6 +9,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { personTokenVerifierFromEnv } from '../../shared/adapters/jwt/person-token-verifier';
 import { UnauthorizedError } from '../../shared/domain/errors';
+import { headerValue } from '../../shared/http/headers';
 import { log } from '../../shared/http/log';
 import type { PersonTokenVerifier } from '../../shared/ports/person-tokens';
 
@@ -26,7 +27,7 @@ type Credentials = { readonly scheme: 'bearer' | 'basic'; readonly value: string
 
 /** The Authorization header's scheme (case-insensitive, as HTTP has it) and value; undefined for anything else. */
 function credentialsOf(headers: APIGatewayRequestAuthorizerEvent['headers']): Credentials | undefined {
-  const header = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  const header = headerValue(headers, 'authorization');
   const parts = /^(\S+) +(\S+)\s*$/.exec(header ?? '');
   const scheme = parts?.[1]!.toLowerCase();
   if (scheme !== 'bearer' && scheme !== 'basic') return undefined;

@@ -21,14 +21,13 @@ import * as z from 'zod/mini';
 import { ANALYTICS_GATEWAY_ANSWERS, type GatewayAnswer } from '../analytics-gateway-responses';
 import type { ApiArea, LambdaHttpHandler, LambdaRequestAuthorizer, LambdaRestHandler } from '../api-routes';
 import type { ResponseSink, StreamingHandler } from '../../shared/http/streaming';
+import { UNAUTHORIZED } from '../../functions/auth/analytics-authorizer.handler';
 
 /** API Gateway's own payload limit is 10 MB; the handlers enforce their much smaller limits themselves. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const LOCAL_ACCOUNT = '000000000000';
 /** The Analytics API's stage on AWS (infra/constructs/analytics-api.ts); it appears in method ARNs and paths. */
 const ANALYTICS_STAGE = 'api';
-/** The one error message a Lambda authorizer throws for API Gateway to answer 401. */
-const UNAUTHORIZED = 'Unauthorized';
 
 /** How a route is served: as the HTTP API serves service routes, or as the Analytics REST API serves its routes. */
 type RouteTarget =

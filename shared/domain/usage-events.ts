@@ -5,7 +5,7 @@
 import type { MilliCu } from './compute-units';
 import { invalidField } from './errors';
 import type { LoggedEvent } from './usage-rollup';
-import { daysBetween, narrowsBeyondDates, selects, type UsageSelection } from './usage-filters';
+import { daysBetween, narrowsBeyondDates, type UsageSelection } from './usage-filters';
 
 export const EVENT_SORTS = ['createdAt', 'amount', 'userId'] as const;
 export type EventSort = (typeof EVENT_SORTS)[number];
@@ -92,23 +92,6 @@ export function narrowsEvents(selection: EventSelection): boolean {
     selection.ioTypes !== null ||
     selection.minMilli !== null ||
     selection.maxMilli !== null
-  );
-}
-
-/** Whether the event is a row of the selection. */
-export function matchesEvent(selection: EventSelection, event: TableEvent): boolean {
-  const day = event.createdAt.slice(0, 10);
-  const amount = signedAmount(event);
-  const inSet = (set: ReadonlySet<string> | null, value: string | undefined) => set === null || (value !== undefined && set.has(value));
-  return (
-    day >= selection.startDate &&
-    day <= selection.endDate &&
-    selects(selection, { projectId: event.projectId, userId: event.userId, jobType: event.jobType, modelId: event.modelId ?? null }) &&
-    inSet(selection.resourceTypes, event.resourceType) &&
-    inSet(selection.poolCategories, event.poolCategory) &&
-    inSet(selection.ioTypes, event.ioType) &&
-    (selection.minMilli === null || amount >= selection.minMilli) &&
-    (selection.maxMilli === null || amount <= selection.maxMilli)
   );
 }
 

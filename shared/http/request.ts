@@ -3,6 +3,7 @@
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { GatewayEvent } from './principal';
+import { headerValue } from './headers';
 import type * as z from 'zod/mini';
 import { InvalidJsonError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 import { serviceActor, type ActivityActor } from '../ports/ledger-records';
@@ -58,15 +59,13 @@ export function queryValues(event: GatewayEvent): Record<string, string[]> {
 }
 
 /** Names the person the platform's backend acts for on an admin write; the activity log records it. */
-export const ACTING_USER_HEADER = 'X-Acting-User';
+const ACTING_USER_HEADER = 'X-Acting-User';
 
 /**
  * Who an admin write is made by: the service principal, acting for the person `X-Acting-User` names (an identifier,
  * like every user id) when it names one. A malformed name is a 400 before anything is written.
  */
 export function writeActor(event: APIGatewayProxyEventV2): ActivityActor {
-  // HTTP APIs hand header names in lower case; other callers (tests, other gateways) may not.
-  const name = ACTING_USER_HEADER.toLowerCase();
-  const value = Object.entries(event.headers ?? {}).find(([header]) => header.toLowerCase() === name)?.[1];
+  const value = headerValue(event.headers, ACTING_USER_HEADER);
   return serviceActor(value === undefined ? undefined : parseInput(identifier, value, ACTING_USER_HEADER));
 }

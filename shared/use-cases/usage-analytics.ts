@@ -65,6 +65,11 @@ export async function getBreakdown(reader: ReadScope, input: UsageFilterInput, g
   return { selection, groups: breakdown(cells, groupBy) };
 }
 
+/** The events table's selection for a reader: the shared filters with the reader's scope, then the table's own. */
+function eventSelectionFor(reader: ReadScope, input: UsageFilterInput & EventFilterInput, order: EventOrder, deps: AnalyticsDependencies) {
+  return eventSelection(selectionFor(reader, input, deps.clock.now()), input, order);
+}
+
 /** A page of the events table, and the cursor to the next one (null after the last). */
 export async function listUsageEvents(
   reader: ReadScope,
@@ -73,7 +78,7 @@ export async function listUsageEvents(
   page: { readonly limit: number; readonly cursor: string | null },
   deps: AnalyticsDependencies,
 ): Promise<Page<MeterEventRecord>> {
-  const selection = eventSelection(selectionFor(reader, input, deps.clock.now()), input, order);
+  const selection = eventSelectionFor(reader, input, order, deps);
   // The cursor belongs to this org, these filters (as resolved: dates filled in, the scope applied) and this order.
   const query = requestFingerprint('usage-events', { ...selection, ...order, ...setsAsLists(selection) });
   const after = page.cursor === null ? null : decodeEventCursor(page.cursor, query);
@@ -90,7 +95,7 @@ const EXPORT_PAGE_SIZE = 100;
  * selection is checked before the first page is read, so bad filters fail before anything is sent.
  */
 export function eachEventsPage(reader: ReadScope, input: UsageFilterInput & EventFilterInput, order: EventOrder, deps: AnalyticsDependencies): AsyncIterable<MeterEventRecord[]> {
-  const selection = eventSelection(selectionFor(reader, input, deps.clock.now()), input, order);
+  const selection = eventSelectionFor(reader, input, order, deps);
   return {
     async *[Symbol.asyncIterator]() {
       let after: EventPosition | null = null;

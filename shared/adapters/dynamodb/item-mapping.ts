@@ -245,7 +245,7 @@ export function toEventItem(event: MeterEventRecord): Item {
 // Rollup cells: the dimensions, the totals, and per asset kind one number (top-level numbers, so that one UpdateItem
 // ADDs an event to all of them).
 const ASSETS_PREFIX = 'assets@';
-export const USAGE_ENTITY = 'usage';
+const USAGE_ENTITY = 'usage';
 
 const cellItem = z.object({ day: text, hour: z.optional(text), projectId: text, userId: text, jobType: text, modelId: z.optional(text), cuMilli: count, jobs: count });
 

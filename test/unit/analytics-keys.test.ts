@@ -2,7 +2,6 @@
 // authorizer's answer to every kind of Basic header (never anything but 401 or an allow), what a key's policy allows,
 // the revocation delay of the record cache, and how often a check writes (lastUsedAt, failure bursts).
 
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { authorizeAnalyticsRequest } from '../../functions/auth/analytics-authorizer.handler';
@@ -34,6 +33,7 @@ import { UnauthorizedError } from '../../shared/domain/errors';
 import type { AnalyticsKeyFailureEntry, AnalyticsKeyLedger } from '../../shared/ports/analytics-keys';
 import type { KeyVault } from '../../shared/use-cases/analytics-keys';
 import { KeyCheckMemory, verifyAnalyticsKey } from '../../shared/use-cases/analytics-key-auth';
+import { authorizerEvent } from '../support/api-events';
 import { manualClock } from '../support/ledger-fixture';
 
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/api/GET/v1/usage';
@@ -165,21 +165,6 @@ function recordingLedger(): Pick<AnalyticsKeyLedger, 'noteKeyUsed' | 'recordAuth
   };
 }
 
-function authorizerEvent(authorization: string | undefined): APIGatewayRequestAuthorizerEvent {
-  return {
-    type: 'REQUEST',
-    methodArn: METHOD_ARN,
-    resource: '/v1/usage',
-    path: '/v1/usage',
-    httpMethod: 'GET',
-    headers: authorization === undefined ? {} : { Authorization: authorization },
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-  } as unknown as APIGatewayRequestAuthorizerEvent;
-}
 
 describe('the authorizer, for analytics keys', () => {
   const clock = manualClock('2026-05-01T00:00:00.000Z');
@@ -190,7 +175,7 @@ describe('the authorizer, for analytics keys', () => {
   let secret: string;
 
   const authorize = (authorization: string | undefined) =>
-    authorizeAnalyticsRequest(authorizerEvent(authorization), {
+    authorizeAnalyticsRequest(authorizerEvent(authorization, { methodArn: METHOD_ARN }), {
       // As the real verifier answers anything that is not a valid JWT.
       people: { verify: async () => Promise.reject(new UnauthorizedError('not a person token')) },
       keys: (credentials) => verifyAnalyticsKey(credentials, { vault, store: ledger, clock, memory }),

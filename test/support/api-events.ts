@@ -55,7 +55,7 @@ export type Reader = { readonly orgId: string; readonly userId: string } | { rea
 export function readerEvent(
   routeKey: string,
   reader: Reader,
-  options: { query?: Record<string, string | readonly string[] | undefined>; pathParameters?: Record<string, string> } = {},
+  options: { query?: Record<string, string | readonly string[] | undefined>; pathParameters?: Record<string, string>; body?: unknown } = {},
 ): APIGatewayProxyEvent {
   const [method, resource] = routeKey.split(' ') as [string, string];
   const path = Object.entries(options.pathParameters ?? {}).reduce((built, [name, value]) => built.replace(`{${name}}`, encodeURIComponent(value)), resource);
@@ -75,7 +75,7 @@ export function readerEvent(
     multiValueQueryStringParameters: hasQuery ? lists : null,
     pathParameters: options.pathParameters ?? null,
     stageVariables: null,
-    body: null,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
     isBase64Encoded: false,
     requestContext: {
       accountId: '000000000000',

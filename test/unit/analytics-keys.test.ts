@@ -160,7 +160,7 @@ function recordingLedger(): Pick<AnalyticsKeyLedger, 'noteKeyUsed' | 'recordAuth
   return {
     used,
     failures,
-    noteKeyUsed: async (_orgId, keyId, at) => void used.push({ keyId, at }),
+    noteKeyUsed: async (_orgId, keyId, at) => (used.push({ keyId, at }), at),
     recordAuthFailures: async (entry, count) => void failures.push({ entry, failures: count }),
   };
 }

@@ -10,6 +10,7 @@ import {
   limitReached,
   orgNotFound,
   refundExceedsCharge,
+  apiKeyProjectMismatch,
   forbidden,
   routeNotFound,
   type ErrorCode,
@@ -54,6 +55,7 @@ describe('error to HTTP mapping', () => {
     [invalidCursor(), 400, { code: 'invalid_cursor', field: 'cursor' }],
     [routeNotFound('GET /nowhere'), 404, { code: 'route_not_found' }],
     [forbidden(), 403, { code: 'forbidden' }],
+    [apiKeyProjectMismatch('apiu_ci', 'web'), 403, { code: 'api_key_project_mismatch', field: 'projectId', apiKeyProjectId: 'web' }],
   ])('answers a named error with its status and code (%#)', (error, status, body) => {
     const response = errorResponse(error);
     expect(response.statusCode).toBe(status);

@@ -3,12 +3,27 @@
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { parseRoleArn } from '../shared/domain/service-callers';
 import { DEFAULT_ORG_CLAIM } from '../shared/http/principal';
 
 const positiveInt = z.coerce.number().int().positive();
 /** The identity provider's addresses: https only, or whoever sits on the path could hand the authorizer their own keys. */
 const httpsUrl = (required?: string) =>
   z.url({ protocol: /^https$/, error: (issue) => (issue.input === undefined && required ? `is required: ${required}` : 'must be an https URL') });
+
+/** `-c` hands a string: a JSON array (`["arn:…","arn:…"]`), or ARNs separated by commas (`cdk.json` may hold a real array). */
+function roleArnList(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (!text.startsWith('[')) return text.split(',').map((arn) => arn.trim()).filter((arn) => arn !== '');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return value;
+  }
+}
+
+const ROLE_ARN_FORM = 'arn:aws:iam::<12-digit account>:role/<optional path/><name>';
 
 const contextSchema = z.object({
   /** `prod` keeps the table, bucket and secrets when the stack is deleted and turns on deletion protection. */
@@ -24,6 +39,22 @@ const contextSchema = z.object({
   jwksUrl: httpsUrl().optional(),
   /** The token claim that names a person's org (the user is `sub`). */
   orgClaim: z.string().regex(/^[\w:./-]{1,128}$/, 'must be a claim name (letters, digits, _ : . / -)').default(DEFAULT_ORG_CLAIM),
+  /**
+   * The IAM roles the platform's backend calls the service routes as. IAM already admits only principals of the
+   * account allowed execute-api:Invoke; the handlers then also refuse every caller that is not a session of one of
+   * these roles (defence in depth). Optional: without it any such principal is the service, and the synth warns.
+   * A role name holding a comma needs the JSON array form.
+   */
+  serviceCallerArns: z
+    .preprocess(
+      roleArnList,
+      z
+        .array(z.string().refine((arn) => parseRoleArn(arn) !== undefined, `must be an IAM role ARN: ${ROLE_ARN_FORM}`), {
+          error: `must be a JSON array or a comma-separated list of IAM role ARNs (${ROLE_ARN_FORM})`,
+        })
+        .min(1, 'must name at least one IAM role ARN (leave it out to admit any IAM caller allowed execute-api:Invoke)'),
+    )
+    .optional(),
   /** Alarm notifications go to this address, if given (subscribe later in the SNS console otherwise). */
   alarmEmail: z.email().optional(),
   /** Steady-state requests per second and burst across the whole API stage. */

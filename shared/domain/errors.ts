@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'api_key_project_mismatch'
+  | 'service_caller_not_allowed'
   | LimitCode
   | 'org_not_found'
   | 'team_not_found'
@@ -61,7 +62,7 @@ export class UnauthorizedError extends DomainError {
   readonly code = 'unauthorized';
 }
 
-type ForbiddenCode = 'forbidden' | 'api_key_project_mismatch';
+type ForbiddenCode = 'forbidden' | 'api_key_project_mismatch' | 'service_caller_not_allowed';
 
 /** A verified caller reaching beyond what its role or key allows. */
 export class ForbiddenError extends DomainError {
@@ -197,6 +198,14 @@ export function apiKeyProjectMismatch(keyId: string, keyProjectId: string): Forb
     `API key ${keyId} belongs to project ${keyProjectId} and charges only there. An admin can move it (PUT /v1/orgs/{orgId}/api-keys/${keyId}).`,
     'projectId',
     { apiKeyProjectId: keyProjectId },
+  );
+}
+
+/** An IAM caller the gateway verified that is not one of the roles the deployment names as the platform's backend. */
+export function serviceCallerNotAllowed(): ForbiddenError {
+  return new ForbiddenError(
+    'service_caller_not_allowed',
+    "This IAM identity may not call the service routes: it is not one of the deployment's service caller roles (context serviceCallerArns).",
   );
 }
 

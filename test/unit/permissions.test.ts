@@ -70,10 +70,10 @@ describe('the principal, from what the gateway verified', () => {
   });
 
   it('refuses a principal the route does not accept with 401, naming what it needs', () => {
-    expect(() => requirePrincipal(v2({ jwt: { claims } }), ['service'])).toThrow(
+    expect(() => requirePrincipal(v2({ jwt: { claims } }), ['service'], 'any')).toThrow(
       expect.objectContaining({ code: 'unauthorized', message: 'This route needs the service principal (IAM, or the local SERVICE_TOKEN).' }),
     );
-    expect(requirePrincipal(v2({ jwt: { claims } }), ['service', 'person'])).toEqual(alice);
+    expect(requirePrincipal(v2({ jwt: { claims } }), ['service', 'person'], 'any')).toEqual(alice);
   });
 
   it("declares on every route exactly the principals its area's authorizer lets through", () => {

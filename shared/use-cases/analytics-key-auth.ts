@@ -1,6 +1,7 @@
 // Checking an analytics key's credentials (the Analytics API's authorizer): the same work and the same answer for an
 // unknown key, a wrong secret, a revoked key and a grace that ended, so neither the answer nor its time tells them
-// apart. A success notes the key's use (at most once a minute per key and process); failures against a known key go
+// apart (two digests compared in constant time, a dummy standing in; unknown ids cached as keys are; a failure's
+// count written after the answer). A success notes the key's use (at most once a minute per key and process); failures against a known key go
 // into its org's activity feed as one entry per key and minute.
 
 import { DUMMY_DIGEST, acceptedSecrets, digestsMatch, secretDigest, type AnalyticsKeyRecord, type KeyCredentials } from '../domain/analytics-keys';
@@ -26,9 +27,10 @@ export class KeyRecordCache {
     const cached = this.entries.get(keyId);
     if (cached && cached.until > nowMs) return cached.record;
     const record = await load();
-    if (this.ttlMs > 0 && record) {
-      // Bounded: a flood of distinct ids (each one unknown, so never cached) cannot grow it; real keys are few.
-      if (this.entries.size > 10_000) this.entries.clear();
+    // Unknown ids are cached too: a cached unknown id answers as fast as a cached key, so the time tells neither apart.
+    if (this.ttlMs > 0) {
+      // Bounded: a flood of distinct ids cannot grow it past this.
+      if (this.entries.size >= 10_000) this.entries.clear();
       this.entries.set(keyId, { record, until: nowMs + this.ttlMs });
     }
     return record;
@@ -40,9 +42,22 @@ export class KeyCheckMemory {
   readonly records: KeyRecordCache;
   readonly lastNoted = new Map<string, number>();
   /** Per key and minute: failures counted, and how many of them the ledger has. */
-  readonly failures = new Map<string, { counted: number; recorded: number }>();
+  readonly failures = new Map<string, FailureSlot>();
+  /** Failure counts being written after their answers went out. */
+  private readonly writing = new Set<Promise<void>>();
   constructor(recordTtlMs: number) {
     this.records = new KeyRecordCache(recordTtlMs);
+  }
+
+  /** Runs `write` without holding up the answer: a refusal takes as long whether or not it writes. */
+  inBackground(write: Promise<void>): void {
+    const tracked = write.finally(() => this.writing.delete(tracked));
+    this.writing.add(tracked);
+  }
+
+  /** Resolves once the writes started so far are done (tests; a Lambda instance need not wait for them). */
+  async settled(): Promise<void> {
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
   }
 }
 
@@ -84,7 +99,7 @@ export async function verifyAnalyticsKey(credentials: KeyCredentials, deps: KeyC
   }
   if (!record) return undefined;
   if (!proven) {
-    await countFailure(record, deps, now);
+    countFailure(record, deps, now);
     return undefined;
   }
   await noteUse(record, deps, now);
@@ -106,34 +121,59 @@ async function noteUse(record: AnalyticsKeyRecord, deps: KeyCheckDependencies, n
   }
 }
 
+/** A key's failed checks in one minute, as this process counted them and wrote them. */
+export interface FailureSlot {
+  readonly orgId: string;
+  readonly keyId: string;
+  readonly windowStart: string;
+  readonly firstAt: string;
+  counted: number;
+  recorded: number;
+}
+
 /**
  * Counts a failed check of a known key in its minute, and writes the count to the minute's feed entry at the 1st,
- * 2nd, 4th, 8th, ... failure: a burst of n attempts costs about log2(n) writes per process, not n.
+ * 2nd, 4th, 8th, ... failure: a burst of n attempts costs about log2(n) writes per process, not n. What a minute
+ * counted beyond its last write is written when the process next counts a failure in a later minute.
  */
-async function countFailure(record: AnalyticsKeyRecord, deps: KeyCheckDependencies, now: Date): Promise<void> {
+function countFailure(record: AnalyticsKeyRecord, deps: KeyCheckDependencies, now: Date): void {
   const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString();
-  const slot = `${record.keyId}@${windowStart}`;
-  const counts = deps.memory.failures.get(slot) ?? { counted: 0, recorded: 0 };
-  if (!deps.memory.failures.has(slot)) {
-    // Only this minute's counts matter: earlier minutes' slots go.
-    for (const old of deps.memory.failures.keys()) if (!old.endsWith(`@${windowStart}`)) deps.memory.failures.delete(old);
-    deps.memory.failures.set(slot, counts);
+  const id = `${record.keyId}@${windowStart}`;
+  let slot = deps.memory.failures.get(id);
+  if (!slot) {
+    // Earlier minutes are over: their last counts are written, and their slots go.
+    for (const [oldId, old] of deps.memory.failures) {
+      if (old.counted > old.recorded) writeFailures(old, deps);
+      deps.memory.failures.delete(oldId);
+    }
+    slot = { orgId: record.orgId, keyId: record.keyId, windowStart, firstAt: now.toISOString(), counted: 0, recorded: 0 };
+    deps.memory.failures.set(id, slot);
   }
-  counts.counted += 1;
-  if ((counts.counted & (counts.counted - 1)) !== 0) return;
-  const failures = counts.counted - counts.recorded;
-  counts.recorded = counts.counted;
+  slot.counted += 1;
+  if ((slot.counted & (slot.counted - 1)) === 0) writeFailures(slot, deps);
+}
+
+/**
+ * Adds what the slot counted since its last write to its minute's entry, after the answer: awaiting the write would
+ * make a wrong secret for a real key slower than one for an unknown key. On Lambda the write may finish in the
+ * instance's next invocation, or not at all if the instance is retired: the count is a lower bound either way.
+ */
+function writeFailures(slot: FailureSlot, deps: KeyCheckDependencies): void {
+  const failures = slot.counted - slot.recorded;
+  slot.recorded = slot.counted;
   const entry = {
     kind: 'analytics_key_auth_failed' as const,
-    orgId: record.orgId,
-    entryId: `authfail_${record.keyId}_${windowStart}`,
-    createdAt: now.toISOString(),
-    actor: { kind: 'analytics_key' as const, id: record.keyId },
-    keyId: record.keyId,
-    windowStart,
+    orgId: slot.orgId,
+    entryId: `authfail_${slot.keyId}_${slot.windowStart}`,
+    createdAt: slot.firstAt,
+    actor: { kind: 'analytics_key' as const, id: slot.keyId },
+    keyId: slot.keyId,
+    windowStart: slot.windowStart,
     failures,
   };
-  await deps.store.recordAuthFailures(entry, failures).catch((error: unknown) => {
-    log('warn', 'analytics key: failed authentication not recorded', { keyId: record.keyId, errorName: (error as Error | undefined)?.name ?? typeof error });
-  });
+  deps.memory.inBackground(
+    deps.store.recordAuthFailures(entry, failures).catch((error: unknown) => {
+      log('warn', 'analytics key: failed authentication not recorded', { keyId: slot.keyId, errorName: (error as Error | undefined)?.name ?? typeof error });
+    }),
+  );
 }

@@ -301,6 +301,8 @@ describe('what checks write to the ledger', () => {
     for (let attempt = 0; attempt < 4; attempt++) {
       for (const memory of processes) expect(await verifyAnalyticsKey({ keyId, secret: newSecret() }, { vault, store: ledger.deps.store, clock, memory })).toBeUndefined();
     }
+    // The counts are written after the answers.
+    for (const memory of processes) await memory.settled();
     const burst = (await entries('analytics_key_auth_failed')).filter((entry) => 'keyId' in entry && entry.keyId === keyId);
     expect(burst).toHaveLength(1);
     expect(burst[0]).toMatchObject({ windowStart: '2026-05-01T08:20:00.000Z', failures: 8, actor: { kind: 'analytics_key', id: keyId }, createdAt: '2026-05-01T08:20:05.000Z' });

@@ -177,7 +177,12 @@ describe('authorizer grants', () => {
     const client = createTestDynamoDbClient(ledger.endpoint);
     const recorder = recordIamActions(client);
     const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client, clock });
-    const check = (presented: string) => verifyAnalyticsKey({ keyId, secret: presented }, { vault, store: own.store, clock, memory: new KeyCheckMemory(0) });
+    const memory = new KeyCheckMemory(0);
+    const check = async (presented: string) => {
+      const verified = await verifyAnalyticsKey({ keyId, secret: presented }, { vault, store: own.store, clock, memory });
+      await memory.settled();
+      return verified;
+    };
     expect(await check(secret)).toEqual({ orgId: 'org-keys', keyId });
     expect(await check(secret)).toEqual({ orgId: 'org-keys', keyId });
     expect(await check(newSecret())).toBeUndefined();

@@ -296,12 +296,16 @@ describe('the authorizer, for analytics keys', () => {
     expect(new Set(ledger.failures.map((call) => call.entry.windowStart))).toEqual(new Set(['2026-05-01T00:00:00.000Z']));
     expect(ledger.failures[0]!.entry).toMatchObject({ kind: 'analytics_key_auth_failed', orgId: 'acme', keyId, actor: { kind: 'analytics_key', id: keyId } });
 
-    // The next minute starts its own count; unknown keys and malformed secrets are never recorded (no org to tell).
+    // The next minute's first failure writes what the last one counted beyond its last write (100 - 64), then starts
+    // its own count; unknown keys and malformed secrets are never recorded (no org to tell).
     clock.set('2026-05-01T00:01:00.000Z');
     await expect(authorize(basic(`${keyId}:${newSecret()}`))).rejects.toThrow(/^Unauthorized$/);
     await expect(authorize(basic(`${newKeyId()}:${newSecret()}`))).rejects.toThrow(/^Unauthorized$/);
     await expect(authorize(basic(`${keyId}:not-a-secret`))).rejects.toThrow(/^Unauthorized$/);
-    expect(ledger.failures.slice(7).map((call) => [call.entry.windowStart, call.failures])).toEqual([['2026-05-01T00:01:00.000Z', 1]]);
+    expect(ledger.failures.slice(7).map((call) => [call.entry.windowStart, call.failures])).toEqual([
+      ['2026-05-01T00:00:00.000Z', 36],
+      ['2026-05-01T00:01:00.000Z', 1],
+    ]);
     expect(ledger.used).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResul
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { adminRoutes, handler as adminHandler } from '../functions/admin/admin.handler';
 import { analyticsRoutes, handler as analyticsHandler } from '../functions/analytics/analytics.handler';
+import { analyticsKeyRoutes, handler as analyticsKeysHandler } from '../functions/analytics/analytics-keys.handler';
 import { handler as analyticsAuthorizerHandler } from '../functions/auth/analytics-authorizer.handler';
 import { exportRoutes, streamingHandler as exportHandler } from '../functions/analytics/export.handler';
 import type { StreamingHandler } from '../shared/http/streaming';
@@ -27,7 +28,8 @@ export type LambdaRequestAuthorizer = (event: APIGatewayRequestAuthorizerEvent) 
  * - `service`: the platform's backend (IAM SigV4 on AWS, a bearer token locally);
  * - `human`: a signed-in person (a JWT from the platform's identity provider);
  * - `analytics`: the Analytics API (a REST API): a signed-in person's JWT, or a BI tool's org analytics key (HTTP
- *   Basic, a later issue), both checked by the analytics authorizer Lambda;
+ *   Basic), both checked by the analytics authorizer Lambda; an area with `serviceToo` is on the HTTP API as well,
+ *   for the service (IAM), as its routes are for org admins and the platform's backend alike;
  * - `public`: anyone, without credentials: only for routes that hold no data (the OpenAPI document).
  */
 export type RouteAuth = 'service' | 'human' | 'analytics' | 'public';
@@ -82,12 +84,14 @@ interface AreaRoutes extends DeployedFunction {
 
 export type ApiArea =
   | (AreaRoutes & { readonly auth: 'service' | 'human' | 'public'; readonly handler: LambdaHttpHandler })
-  | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming?: false; readonly handler: LambdaRestHandler })
+  | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming?: false; readonly serviceToo?: false; readonly handler: LambdaRestHandler })
+  /** An analytics area whose routes the service calls too, on the HTTP API: its handler takes both payloads. */
+  | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming?: false; readonly serviceToo: true; readonly handler: LambdaRestHandler & LambdaHttpHandler })
   /**
    * An analytics area whose answers stream (Lambda response streaming behind the REST API). `handler` writes to a
    * sink, which the local runner gives it; its module's Lambda entry (`handler` export) streams through the runtime.
    */
-  | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming: true; readonly handler: StreamingHandler<APIGatewayProxyEvent> });
+  | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming: true; readonly serviceToo?: false; readonly handler: StreamingHandler<APIGatewayProxyEvent> });
 
 export const API_AREAS: readonly ApiArea[] = [
   {
@@ -134,6 +138,17 @@ export const API_AREAS: readonly ApiArea[] = [
     needs: { table: ['dynamodb:GetItem', 'dynamodb:Query'], indexes: [EVENT_LOG_INDEX, EVENTS_BY_AMOUNT_INDEX, EVENTS_BY_USER_INDEX] },
   },
   {
+    name: 'analytics-keys',
+    entry: 'functions/analytics/analytics-keys.handler.ts',
+    handler: analyticsKeysHandler,
+    routeKeys: Object.keys(analyticsKeyRoutes),
+    auth: 'analytics',
+    serviceToo: true,
+    // An admin's member record (GetItem), the org (GetItem), the keys' listings (Query); a change writes the listing
+    // (update) and its activity entry (put) in one transaction. The key store holds the digests; the pepper keys them.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], pepper: true, keyStore: 'write' },
+  },
+  {
     name: 'openapi',
     entry: 'functions/openapi/openapi.handler.ts',
     handler: openApiHandler,
@@ -146,10 +161,14 @@ export const API_AREAS: readonly ApiArea[] = [
   },
 ];
 
-/** The Analytics API's authorizer: people's JWTs today; analytics keys (pepper, key store) with their issue. */
+/**
+ * The Analytics API's authorizer: people's JWTs (the identity provider's settings) and analytics keys (their records
+ * in the key store, the pepper); it writes a key's lastUsedAt (update) and its failed-authentication bursts (put, then
+ * update) to the ledger.
+ */
 export const ANALYTICS_AUTHORIZER: AuthorizerFunction = {
   name: 'analytics-authorizer',
   entry: 'functions/auth/analytics-authorizer.handler.ts',
   handler: analyticsAuthorizerHandler,
-  needs: { table: [], personTokens: true },
+  needs: { table: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], personTokens: true, pepper: true, keyStore: 'read' },
 };

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { adminRoutes } from '../functions/admin/admin.handler';
 import { analyticsRoutes } from '../functions/analytics/analytics.handler';
 import { exportRoutes } from '../functions/analytics/export.handler';
+import { analyticsKeyRoutes } from '../functions/analytics/analytics-keys.handler';
 import { meterRoutes } from '../functions/meter/meter.handler';
 import { openApiRoutes } from '../functions/openapi/openapi.handler';
 import packageJson from '../package.json';
@@ -21,11 +22,12 @@ import { openApiDocument, type DocumentedArea } from './openapi';
 export const OPENAPI_JSON_FILE = join(REPOSITORY_ROOT, 'functions/openapi/openapi.json');
 
 /** Each area's route map, by area name: the registry names the route keys, the routes carry their docs. */
-const ROUTE_MAPS: Readonly<Record<string, DocumentedArea['routes']>> = {
+export const ROUTE_MAPS: Readonly<Record<string, DocumentedArea['routes']>> = {
   meter: meterRoutes,
   admin: adminRoutes,
   analytics: analyticsRoutes,
   export: exportRoutes,
+  'analytics-keys': analyticsKeyRoutes,
   openapi: openApiRoutes,
 };
 

@@ -7,7 +7,8 @@ import * as z from 'zod/mini';
 import type { ErrorCode } from '../shared/domain/errors';
 import { errorBody } from '../shared/http/error-body';
 import { INTERNAL_ERROR_CODE, STATUS_BY_CODE } from '../shared/http/error-response';
-import type { RouteDoc } from '../shared/http/routes';
+import type { RouteAccess, RouteDoc } from '../shared/http/routes';
+import type { PrincipalKind } from '../shared/domain/permissions';
 import { cuAmount, cuLimit, isoDate, isoInstant } from '../shared/http/schemas';
 import type { RouteAuth } from './api-routes';
 
@@ -15,7 +16,7 @@ import type { RouteAuth } from './api-routes';
 export interface DocumentedArea {
   readonly name: string;
   readonly auth: RouteAuth;
-  readonly routes: Readonly<Record<string, { readonly doc: RouteDoc }>>;
+  readonly routes: Readonly<Record<string, { readonly doc: RouteDoc; readonly accepts: RouteAccess }>>;
 }
 
 export interface ApiInfo {
@@ -55,13 +56,17 @@ const SECURITY_SCHEMES = {
 
 type SecurityScheme = keyof typeof SECURITY_SCHEMES;
 
-/** Alternatives, any one of which lets the caller in; none for a public route. */
-const SECURITY_BY_AUTH: Record<RouteAuth, readonly SecurityScheme[]> = {
+/** The credentials each principal presents. */
+const SCHEMES_BY_PRINCIPAL: Record<PrincipalKind, readonly SecurityScheme[]> = {
   service: ['awsSigV4', 'serviceToken'],
-  human: ['personJwt'],
-  analytics: ['personJwt', 'analyticsKey'],
-  public: [],
+  person: ['personJwt'],
+  analytics_key: ['analyticsKey'],
 };
+
+/** Alternatives, any one of which lets the caller in: those of the principals the route accepts; none for a public route. */
+function securityOf(accepts: RouteAccess): SecurityScheme[] {
+  return accepts === 'anyone' ? [] : accepts.flatMap((kind) => SCHEMES_BY_PRINCIPAL[kind]);
+}
 
 /** Analytics routes live on an API of their own (a REST API, for its Basic challenge), not on the HTTP API. */
 const ANALYTICS_SERVER = {
@@ -89,12 +94,12 @@ export function openApiDocument(areas: readonly DocumentedArea[], info: ApiInfo)
   const paths: Record<string, Record<string, Json>> = {};
   const usedSchemes = new Set<SecurityScheme>();
   for (const area of areas) {
-    for (const [routeKey, { doc }] of Object.entries(area.routes)) {
+    for (const [routeKey, { doc, accepts }] of Object.entries(area.routes)) {
       const { method, path } = splitRouteKey(routeKey);
       const pathItem = (paths[path] ??= {});
       if (pathItem[method]) throw new Error(`${routeKey} is declared twice (area ${area.name}).`);
-      SECURITY_BY_AUTH[area.auth].forEach((scheme) => usedSchemes.add(scheme));
-      pathItem[method] = operation(routeKey, path, doc, area);
+      securityOf(accepts).forEach((scheme) => usedSchemes.add(scheme));
+      pathItem[method] = operation(routeKey, path, doc, accepts, area);
     }
   }
   return {
@@ -123,9 +128,9 @@ function splitRouteKey(routeKey: string): { method: string; path: string } {
   return { method: method.toLowerCase(), path: path.replace(/\{(\w+)\+\}/g, '{$1}') };
 }
 
-function operation(routeKey: string, path: string, doc: RouteDoc, area: DocumentedArea): Json {
+function operation(routeKey: string, path: string, doc: RouteDoc, accepts: RouteAccess, area: DocumentedArea): Json {
   const requestBody = doc.body && { required: true, content: { [JSON_CONTENT]: { schema: jsonSchemaOf(doc.body, 'input') } } };
-  const security = SECURITY_BY_AUTH[area.auth].map((scheme) => ({ [scheme]: [] }));
+  const security = securityOf(accepts).map((scheme) => ({ [scheme]: [] }));
   const parameters = [...pathParameters(routeKey, path, doc.path), ...queryParameters(doc.query)];
   return {
     summary: doc.summary,

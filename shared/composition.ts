@@ -4,7 +4,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createDynamoDbClient, dynamoDbSettingsFromEnv, type DynamoDbSettings } from './adapters/dynamodb/client';
 import { dynamoDbLedgerStore, type DynamoDbLedgerStore } from './adapters/dynamodb/ledger-store';
 import { LedgerTableAccess } from './adapters/dynamodb/table-access';
+import { secretsManagerKeyStore, secretsManagerPepper } from './adapters/secrets-manager/analytics-key-store';
 import type { EventPublisher } from './ports/event-publisher';
+import type { KeyVault } from './use-cases/analytics-keys';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
 import { LimitCache } from './use-cases/limit-cache';
 import type { RetryPolicy } from './use-cases/store-retry';
@@ -59,6 +62,29 @@ export function localEventPublisher(): EventPublisher | undefined {
   return localPublisher;
 }
 
+/**
+ * Where analytics keys live: on AWS (KEY_STORE_PREFIX and PEPPER_SECRET_ARN, as the stack sets them) Secrets Manager;
+ * locally the runner's file-backed vault (useLocalKeyVault).
+ */
+let localVault: KeyVault | undefined;
+let awsVault: KeyVault | undefined;
+
+export function useLocalKeyVault(vault: KeyVault | undefined): void {
+  localVault = vault;
+}
+
+export function keyVault(): KeyVault {
+  const { KEY_STORE_PREFIX: prefix, PEPPER_SECRET_ARN: pepperArn } = process.env;
+  if (prefix && pepperArn) {
+    if (!awsVault) {
+      const client = new SecretsManagerClient({});
+      awsVault = { keys: secretsManagerKeyStore(client, prefix), pepper: secretsManagerPepper(client, pepperArn) };
+    }
+    return awsVault;
+  }
+  if (localVault) return localVault;
+  throw new Error('No analytics-key store: KEY_STORE_PREFIX and PEPPER_SECRET_ARN (on AWS), or the local runner\'s.');
+}
 
 /**
  * On Lambda the environment is complete at import (TABLE_NAME comes with the function), so clients and config are

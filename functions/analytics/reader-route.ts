@@ -2,6 +2,8 @@
 // read scope) before the route runs, so no route handler decides access by hand.
 
 import type { APIGatewayProxyEvent, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { keyMayCall } from '../../shared/domain/analytics-keys';
+import { forbidden } from '../../shared/domain/errors';
 import type { ReadScope } from '../../shared/domain/permissions';
 import type { Route, RouteDoc } from '../../shared/http/routes';
 import type { AdminStore } from '../../shared/ports/admin-store';
@@ -16,7 +18,11 @@ export function readerRoute<Deps extends { readonly store: Pick<AdminStore, 'get
 ): Route<Deps, APIGatewayProxyEvent, Answer> {
   return {
     accepts: ['person', 'analytics_key'],
-    handle: async (event, deps, principal) => handle(event, deps, await resolveReader(principal!, deps)),
+    handle: async (event, deps, principal) => {
+      // The authorizer's policy lets a key reach the read routes only; checked here again, from the same rule.
+      if (principal?.kind === 'analytics_key' && !keyMayCall(event.httpMethod, event.resource)) throw forbidden();
+      return handle(event, deps, await resolveReader(principal!, deps));
+    },
     doc,
   };
 }

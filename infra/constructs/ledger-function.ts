@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { DeployedFunction } from '../api-routes';
 import { bundleSettings, REPOSITORY_ROOT } from '../bundling';
 import { JOB_MAX_EVENT_AGE, JOB_RUN_RETRIES } from './background-job';
+import { ANALYTICS_AUTHORIZER_CACHE } from './analytics-api';
 import type { DeploymentConfig } from '../deployment-config';
 
 /** Everything a function may be granted; `needs` picks from it. */
@@ -110,7 +111,8 @@ export class LedgerFunction extends Construct {
       environment: {
         TABLE_NAME: resources.table.tableName,
         ...(spec.needs.pepper ? { PEPPER_SECRET_ARN: resources.pepper.secretArn } : {}),
-        ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix } : {}),
+        // The authorizer trusts a key's record as read for as long as the gateway trusts its answer: one delay, not two.
+        ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix, KEY_CACHE_SECONDS: String(ANALYTICS_AUTHORIZER_CACHE.toSeconds()) } : {}),
         ...(spec.needs.eventBus ? { EVENT_BUS_NAME: resources.eventBus.eventBusName } : {}),
         ...(spec.needs.exportBucket ? { EXPORT_BUCKET: resources.exportBucket.bucketName, EXPORT_PREFIX } : {}),
         ...(spec.needs.personTokens
@@ -148,7 +150,8 @@ function grantsFor(spec: DeployedFunction, resources: LedgerResources, stack: St
   }
   if (needs.keyStore) {
     const read = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
-    const write = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource'];
+    // A change is a new version, then AWSCURRENT moved to it (the compare-and-swap); a creation tags the key's org.
+    const write = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource'];
     // Secret ARNs end in a random suffix, and the keys are created at run time: the prefix is as narrow as it gets.
     const keyStoreArn = Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${resources.keyStorePrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
     statements.push(new PolicyStatement({ actions: needs.keyStore === 'write' ? [...read, ...write] : read, resources: [keyStoreArn] }));

@@ -2,7 +2,9 @@
 // Lambda would get, and the handler's result back into a response. Two gateways of AWS in one:
 // - service areas, as the HTTP API (payload v2): the bearer SERVICE_TOKEN stands for IAM SigV4;
 // - analytics areas, as the Analytics REST API (payload v1): the same authorizer handler as on AWS is called with a
-//   REQUEST authorizer event for every request (no cache), and its refusals get the REST API's gateway responses.
+//   REQUEST authorizer event for every request (no cache), and its refusals get the REST API's gateway responses;
+//   an analytics area the service calls too (`serviceToo`) is served as the HTTP API when the service token comes,
+//   as the credential picks the API behind the one custom domain on AWS.
 // Routes that exist only here, not on API Gateway: `GET /health` and the public documents (the dev issuer's JWKS),
 // both without a token, and the runner's own /local routes (see local-routes.ts), behind the service token.
 
@@ -22,6 +24,7 @@ import { ANALYTICS_GATEWAY_ANSWERS, type GatewayAnswer } from '../analytics-gate
 import type { ApiArea, LambdaHttpHandler, LambdaRequestAuthorizer, LambdaRestHandler } from '../api-routes';
 import type { ResponseSink, StreamingHandler } from '../../shared/http/streaming';
 import { UNAUTHORIZED } from '../../functions/auth/analytics-authorizer.handler';
+import { decodeBasicCredentials, keyCredentialsOf } from '../../shared/domain/analytics-keys';
 
 /** API Gateway's own payload limit is 10 MB; the handlers enforce their much smaller limits themselves. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -40,6 +43,25 @@ function targetOf(area: ApiArea): RouteTarget {
   return area.streaming ? { kind: 'rest-stream', handler: area.handler } : { kind: 'rest', handler: area.handler };
 }
 
+/** The HTTP API's side of an analytics area the service calls too (`serviceToo`): the same handler, for the service. */
+function serviceTargetOf(area: ApiArea): LambdaHttpHandler | undefined {
+  return area.auth === 'analytics' && 'serviceToo' in area && area.serviceToo === true ? area.handler : undefined;
+}
+
+/**
+ * Whether an Authorization header carries an Analytics API credential: a JWT (three dot-separated parts), or an
+ * analytics key (`Basic` of `key:secret`, or `Bearer key:secret`). On a service route such a caller is someone, just
+ * not the service: 403, as the HTTP API's IAM authorization answers on AWS (it never checks those credentials).
+ */
+function carriesAnalyticsCredential(authorization: string): boolean {
+  const parts = /^(\S+) +(\S+)\s*$/.exec(authorization);
+  const scheme = parts?.[1]?.toLowerCase();
+  const value = parts?.[2] ?? '';
+  if (scheme === 'basic') return keyCredentialsOf(decodeBasicCredentials(value) ?? '') !== undefined;
+  if (scheme !== 'bearer') return false;
+  return keyCredentialsOf(value) !== undefined || /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);
+}
+
 interface CompiledRoute {
   readonly routeKey: string;
   readonly method: string;
@@ -48,6 +70,8 @@ interface CompiledRoute {
   readonly pattern: RegExp;
   readonly parameterNames: readonly string[];
   readonly target: RouteTarget;
+  /** An analytics route the service calls too: served as the HTTP API serves it when the service token comes. */
+  readonly serviceTarget?: LambdaHttpHandler | undefined;
   readonly functionName: string;
   /** A `public` area's route: served without credentials, and the event carries no authorizer, as on API Gateway. */
   readonly isPublic: boolean;
@@ -94,7 +118,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
   const routes = bySpecificity([
     ...options.areas.flatMap((area) =>
       area.routeKeys.map((routeKey) =>
-        compileRoute(routeKey, targetOf(area), `cu-ledger-${area.name}`, area.auth === 'public'),
+        compileRoute(routeKey, targetOf(area), `cu-ledger-${area.name}`, area.auth === 'public', serviceTargetOf(area)),
       ),
     ),
     ...(options.localRoutes?.routeKeys ?? []).map((routeKey) => compileRoute(routeKey, { kind: 'http', handler: options.localRoutes!.handler }, 'cu-ledger-local', false)),
@@ -119,15 +143,22 @@ export function createLocalApi(options: LocalApiOptions): Server {
     }
     const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(response, 404, { error: { code: 'route_not_found', message: `No route ${method} ${url.pathname}.` } });
-    if (match.route.target.kind !== 'http') return serveRest(request, response, url, match, match.route.target, authorizer!);
     const authorization = Buffer.from(request.headers.authorization ?? '');
-    if (!match.route.isPublic && (authorization.length !== expectedToken.length || !timingSafeEqual(authorization, expectedToken))) {
+    const isService = authorization.length === expectedToken.length && timingSafeEqual(authorization, expectedToken);
+    const { target, serviceTarget } = match.route;
+    // An analytics route: the Analytics API with its authorizer, unless the service calls one it may (the HTTP API).
+    if (target.kind !== 'http' && !(serviceTarget && isService)) return serveRest(request, response, url, match, target, authorizer!);
+    if (!match.route.isPublic && !isService) {
+      if (carriesAnalyticsCredential(request.headers.authorization ?? '')) {
+        return send(response, 403, { error: { code: 'forbidden', message: 'This route is for the service principal (IAM on AWS, SERVICE_TOKEN here). Analytics keys read GET /v1/usage* and GET /v1/activity on the Analytics API.' } });
+      }
       return send(response, 401, { error: { code: 'unauthorized', message: 'Send Authorization: Bearer <SERVICE_TOKEN>.' } });
     }
     const body = await readBody(request);
     if (body === undefined) return send(response, 413, { error: { code: 'payload_too_large', message: 'The request is too large.', field: 'body' } });
     const event = toHttpEvent(request, url, match, body);
-    writeResult(response, await match.route.target.handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId)));
+    const handler = target.kind === 'http' ? target.handler : serviceTarget!;
+    writeResult(response, await handler(event, lambdaContext(match.route.functionName, event.requestContext.requestId)));
   }
 }
 
@@ -213,7 +244,7 @@ function wildcard(pattern: string): RegExp {
 // Routes
 // ---------------------------------------------------------------------------------------------------------------
 
-function compileRoute(routeKey: string, target: RouteTarget, functionName: string, isPublic: boolean): CompiledRoute {
+function compileRoute(routeKey: string, target: RouteTarget, functionName: string, isPublic: boolean, serviceTarget?: LambdaHttpHandler): CompiledRoute {
   const [method, template] = routeKey.split(' ') as [string, string];
   const parameterNames: string[] = [];
   const source = template
@@ -225,7 +256,7 @@ function compileRoute(routeKey: string, target: RouteTarget, functionName: strin
       return '([^/]+)';
     })
     .join('/');
-  return { routeKey, method, template, pattern: new RegExp(`^${source}$`), parameterNames, target, functionName, isPublic };
+  return { routeKey, method, template, pattern: new RegExp(`^${source}$`), parameterNames, target, serviceTarget, functionName, isPublic };
 }
 
 /** As API Gateway picks: a literal segment wins over a path parameter at the same place (`/usage/daily` over `/usage/{id}`). */

@@ -5,13 +5,15 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { handler as ledgerStream } from '../../functions/jobs/ledger-stream.handler';
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
-import { useLocalPublisher, useProcessClock } from '../../shared/composition';
+import { useLocalKeyVault, useLocalPublisher, useProcessClock } from '../../shared/composition';
+import { localKeyStore, localPepper } from '../../shared/adapters/local/file-key-store';
 import { systemClock } from '../../shared/ports/runtime';
 import { ANALYTICS_AUTHORIZER, API_AREAS } from '../api-routes';
 import { createLocalApi } from './api-gateway';
@@ -57,6 +59,9 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const events = publishedEventLog();
   useProcessClock(clock);
   useLocalPublisher(events);
+  // Analytics keys' records and the pepper, as files beside the table's data (in memory with it): they survive a restart.
+  const keyDirectory = options.dataDirectory ? join(options.dataDirectory, 'analytics-keys') : undefined;
+  useLocalKeyVault({ keys: localKeyStore(keyDirectory), pepper: localPepper(keyDirectory) });
   let stream: StreamPoller | undefined;
   let jobs: JobSchedule | undefined;
   /** The jobs first (a run may write to the stream), then the stream, before DynamoDB Local goes. */
@@ -66,6 +71,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     client.destroy();
     useProcessClock(systemClock);
     useLocalPublisher(undefined);
+    useLocalKeyVault(undefined);
   }
   let server: Server;
   try {
@@ -192,6 +198,9 @@ async function main(): Promise<void> {
   else console.log('Using SERVICE_TOKEN from the environment.');
   console.log(
     `People (the analytics routes): \`npm run --silent token -- --org <orgId> --user <userId>\` prints a token for Authorization: Bearer (dev issuer ${DEV_ISSUER}, JWKS at ${runner.url}${DEV_ISSUER_JWKS_PATH})`,
+  );
+  console.log(
+    `BI tools (GET /v1/usage*, /v1/activity): an org admin or the service creates an analytics key with POST ${runner.url}/v1/orgs/<orgId>/analytics-keys, then calls with curl -u "$KEY:$SECRET"`,
   );
   console.log(`CU Ledger local runner ready on ${runner.url} (GET /health answers 200; Ctrl-C or SIGTERM stops it)`);
 }

@@ -111,13 +111,15 @@ export class StatelessStack extends Stack {
       const fn = deploy(area, streaming ? STREAMING_INTEGRATION_TIMEOUT : HTTP_FUNCTION_TIMEOUT);
       if (area.auth === 'analytics') {
         analyticsRoutes.push(...area.routeKeys.map((routeKey) => ({ routeKey, handler: fn, streaming })));
-        continue;
+        // Routes the service calls too (managing analytics keys) are on the HTTP API as well, with IAM.
+        if (area.serviceToo !== true) continue;
       }
       // One invoke permission per function rather than per route: the resource policy stays small as routes grow.
       const integration = new HttpLambdaIntegration(`${pascal(area.name)}Integration`, fn, { scopePermissionToRoute: false });
+      const authorizer = authorizers[area.auth === 'analytics' ? 'service' : area.auth];
       for (const routeKey of area.routeKeys) {
         const [method, path] = routeKey.split(' ') as [HttpMethod, string];
-        const routes = this.httpApi.addRoutes({ path, methods: [method], integration, authorizer: authorizers[area.auth] });
+        const routes = this.httpApi.addRoutes({ path, methods: [method], integration, authorizer });
         if (area.auth === 'public') this.publicRoutes.push(...routes);
       }
     }

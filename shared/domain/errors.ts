@@ -23,6 +23,9 @@ export type ErrorCode =
   | 'refund_exceeds_charge'
   | 'plan_change_required'
   | 'top_up_limit_reached'
+  | 'analytics_key_not_found'
+  | 'analytics_key_revoked'
+  | 'analytics_key_limit_reached'
   | 'payload_too_large'
   | 'store_unavailable';
 
@@ -69,7 +72,7 @@ export class RouteNotFoundError extends DomainError {
   readonly code = 'route_not_found';
 }
 
-type NotFoundCode = 'org_not_found' | 'team_not_found' | 'consume_not_found';
+type NotFoundCode = 'org_not_found' | 'team_not_found' | 'consume_not_found' | 'analytics_key_not_found';
 
 export class NotFoundError extends DomainError {
   readonly code: NotFoundCode;
@@ -79,7 +82,7 @@ export class NotFoundError extends DomainError {
   }
 }
 
-type ConflictCode = 'idempotency_key_reused' | 'refund_exceeds_charge' | 'plan_change_required' | 'top_up_limit_reached';
+type ConflictCode = 'idempotency_key_reused' | 'refund_exceeds_charge' | 'plan_change_required' | 'top_up_limit_reached' | 'analytics_key_revoked' | 'analytics_key_limit_reached';
 
 export class ConflictError extends DomainError {
   readonly code: ConflictCode;
@@ -172,6 +175,21 @@ export function planChangeRequired(field: 'plan' | 'billingAnchor', orgId: strin
 /** The org holds as many live top-up batches as it may. */
 export function topUpLimitReached(max: number): ConflictError {
   return new ConflictError('top_up_limit_reached', `The org holds ${max} live top-up batches, the most it may; buy fewer, larger batches.`, 'purchaseId', { maxLiveTopUps: max });
+}
+
+/** No such analytics key in the org: the same answer whether the id is unknown or another org's. */
+export function analyticsKeyNotFound(keyId: string): NotFoundError {
+  return new NotFoundError('analytics_key_not_found', `No analytics key ${keyId} in this org.`, 'keyId');
+}
+
+/** A revoked key cannot be rotated: create a new one. */
+export function analyticsKeyRevoked(keyId: string): ConflictError {
+  return new ConflictError('analytics_key_revoked', `Analytics key ${keyId} is revoked; create a new key instead.`, 'keyId');
+}
+
+/** The org holds as many live analytics keys as it may. */
+export function analyticsKeyLimitReached(max: number): ConflictError {
+  return new ConflictError('analytics_key_limit_reached', `The org has ${max} live analytics keys, the most it may; revoke one first.`, 'name', { maxLiveKeys: max });
 }
 
 /** A field whose value breaks a billing rule (not its shape): a downgrade above today's allowance, an expiry in the past, ... */

@@ -53,6 +53,12 @@ function activityRow(entry: ActivityRecord) {
       return { ...common, capCu: cuOrNull(entry.capMilli), previousCapCu: cuOrNull(entry.previousCapMilli) };
     case 'platform_action':
       return { ...common, action: entry.action, eventId: entry.eventId, userId: entry.userId, projectId: entry.projectId, subject: entry.subject };
+    case 'analytics_key_created':
+    case 'analytics_key_rotated':
+    case 'analytics_key_revoked':
+      return { ...common, keyId: entry.keyId, name: entry.name, ...(entry.kind === 'analytics_key_rotated' ? { graceEndsAt: entry.graceEndsAt } : {}) };
+    case 'analytics_key_auth_failed':
+      return { ...common, keyId: entry.keyId, windowStart: entry.windowStart, failures: entry.failures };
     default:
       return { ...common, scopeId: entry.scopeId, projectId: entry.projectId, changes: changesRow(entry.changes) };
   }
@@ -135,6 +141,14 @@ export function summaryOf(entry: LogEntry): string {
       return `Default limit removed (was ${cu(entry.previousCapMilli)})`;
     case 'platform_action':
       return `${entry.userId}: ${entry.action}${entry.subject === null ? '' : ` ${entry.subject}`}`;
+    case 'analytics_key_created':
+      return `Analytics key ${entry.name} (${entry.keyId}) created`;
+    case 'analytics_key_rotated':
+      return `Analytics key ${entry.name} (${entry.keyId}) rotated: ${entry.graceEndsAt === null ? 'the old secret stopped at once' : `the old secret works until ${entry.graceEndsAt}`}`;
+    case 'analytics_key_revoked':
+      return `Analytics key ${entry.name} (${entry.keyId}) revoked`;
+    case 'analytics_key_auth_failed':
+      return `${entry.failures === 1 ? 'A wrong secret was' : `${entry.failures} wrong secrets were`} presented for analytics key ${entry.keyId} in the minute from ${entry.windowStart}`;
     default: {
       const { scope, created } = scopeChangeOf(entry.kind);
       const changes = changesText(entry.changes, created);

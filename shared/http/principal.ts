@@ -3,7 +3,7 @@
 // authorizer's context). Nothing here checks a signature: the gateway did, and the local runner stands in for it.
 
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { UnauthorizedError } from '../domain/errors';
+import { ForbiddenError, UnauthorizedError } from '../domain/errors';
 import type { Principal, PrincipalKind } from '../domain/permissions';
 
 export type GatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -56,9 +56,14 @@ const NEEDS: Record<PrincipalKind, string> = {
   analytics_key: "an org's analytics key",
 };
 
-/** The caller, if it is one of the principals the route accepts; otherwise 401 naming what the route needs. */
+/**
+ * The caller, if it is one of the principals the route accepts: 401 naming what the route needs when no one was
+ * verified, 403 when someone was but the route is not for them (an analytics key on any route but its reads).
+ */
 export function requirePrincipal(event: GatewayEvent, accepts: readonly PrincipalKind[]): Principal {
   const principal = resolvePrincipal(event);
   if (principal && accepts.includes(principal.kind)) return principal;
-  throw new UnauthorizedError(`This route needs ${accepts.map((kind) => NEEDS[kind]).join(' or ')}.`);
+  const needs = `This route needs ${accepts.map((kind) => NEEDS[kind]).join(' or ')}.`;
+  if (principal) throw new ForbiddenError(`${needs} You are ${NEEDS[principal.kind]}.`);
+  throw new UnauthorizedError(needs);
 }

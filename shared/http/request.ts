@@ -1,7 +1,6 @@
-// Reading API Gateway HTTP API (v2) requests at the edge: JSON bodies, path and query parameters.
+// Reading API Gateway requests (HTTP API v2 and REST API v1 payloads) at the edge: JSON bodies, path and query parameters.
 // Every failure is a domain error naming the field; nothing here knows a use case.
 
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { GatewayEvent } from './principal';
 import { headerValue } from './headers';
 import type * as z from 'zod/mini';
@@ -11,7 +10,7 @@ import { identifier } from './schemas';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+export function readJsonBody(event: GatewayEvent): unknown {
   if (event.body === undefined || event.body === null || event.body === '') {
     throw new InvalidJsonError('This request needs a JSON object as its body.', 'body');
   }
@@ -37,11 +36,11 @@ export function parseInput<T extends z.ZodMiniType>(schema: T, input: unknown, f
   throw new ValidationError(`${field}: ${issue.message}`, field);
 }
 
-export function pathParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
+export function pathParameters<T extends z.ZodMiniType>(event: GatewayEvent, schema: T): z.output<T> {
   return parseInput(schema, event.pathParameters ?? {});
 }
 
-export function queryParameters<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.output<T> {
+export function queryParameters<T extends z.ZodMiniType>(event: GatewayEvent, schema: T): z.output<T> {
   return parseInput(schema, event.queryStringParameters ?? {});
 }
 
@@ -65,7 +64,7 @@ const ACTING_USER_HEADER = 'X-Acting-User';
  * Who an admin write is made by: the service principal, acting for the person `X-Acting-User` names (an identifier,
  * like every user id) when it names one. A malformed name is a 400 before anything is written.
  */
-export function writeActor(event: APIGatewayProxyEventV2): ActivityActor {
+export function writeActor(event: GatewayEvent): ActivityActor {
   const value = headerValue(event.headers, ACTING_USER_HEADER);
   return serviceActor(value === undefined ? undefined : parseInput(identifier, value, ACTING_USER_HEADER));
 }

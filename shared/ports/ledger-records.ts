@@ -101,9 +101,15 @@ export function termsSourceOf(org: OrgRecord): OrgTermsSource {
   return { planName, allowanceMilli, billingAnchor, periodStartedAt, pendingPlan, highCostMilli };
 }
 
-/** Who caused an activity entry: the platform's backend (on an admin's behalf) or one of the service's jobs. */
+/** The kinds of actor an activity entry names. */
+export const ACTIVITY_ACTOR_KINDS = ['service', 'job', 'person', 'analytics_key'] as const;
+
+/**
+ * Who caused an activity entry: the platform's backend (on an admin's behalf), one of the service's jobs, a signed-in
+ * person (an org admin managing analytics keys), or whoever presented an analytics key (a failed authentication).
+ */
 export interface ActivityActor {
-  readonly kind: 'service' | 'job';
+  readonly kind: (typeof ACTIVITY_ACTOR_KINDS)[number];
   readonly id: string;
   /** The person the platform's backend acted for (its `X-Acting-User` header), when it named one. */
   readonly actingUserId?: string | undefined;
@@ -209,6 +215,22 @@ export type ActivityRecord =
       readonly subject: string | null;
       /** The request's hash: the same eventId with another body is refused. */
       readonly fingerprint: string;
+    })
+  | (ActivityBase & {
+      readonly kind: 'analytics_key_created' | 'analytics_key_rotated' | 'analytics_key_revoked';
+      readonly keyId: string;
+      readonly name: string;
+      /** A rotation's: when the previous secret stops working (null: at once). */
+      readonly graceEndsAt: string | null;
+    })
+  | (ActivityBase & {
+      /** Secrets refused for a known key within one minute (one entry per key and minute, however many attempts). */
+      readonly kind: 'analytics_key_auth_failed';
+      readonly keyId: string;
+      /** The minute the failures fall in (its first instant). */
+      readonly windowStart: string;
+      /** At least this many: each instance adds its count at 1, 2, 4, 8, ... failures. */
+      readonly failures: number;
     });
 
 export type ActivityKind = ActivityRecord['kind'];
@@ -228,6 +250,8 @@ export interface LogConcerns {
 
 export function logConcerns(entry: LogEntry): LogConcerns {
   if (isMeterEvent(entry) || entry.kind === 'platform_action') return { projectId: entry.projectId, userId: entry.userId };
+  // An analytics key belongs to the org, not to a project: only org admins see its entries.
+  if ('keyId' in entry) return { projectId: null, userId: entry.keyId };
   // A change to a member or an API key is about that member or key; a project's, about no one.
   if ('scopeId' in entry) return { projectId: entry.projectId, userId: scopeChangeOf(entry.kind).scope === 'project' ? null : entry.scopeId };
   return { projectId: null, userId: null };

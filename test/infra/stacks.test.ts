@@ -67,7 +67,8 @@ const readsStream = (job: BackgroundJob | undefined) => job !== undefined && 'ta
 describe('every route', () => {
   it('has an authorizer: IAM for the service routes, none only on a public route (the OpenAPI document); analytics routes are on the Analytics API', () => {
     const routes = resourcesOf(deployed.statelessTemplate, 'AWS::ApiGatewayV2::Route');
-    const httpApiRouteKeys = API_AREAS.filter((area) => area.auth !== 'analytics').flatMap((area) => area.routeKeys);
+    // Analytics areas the service calls too (analytics keys) are on both APIs: IAM on the HTTP API for the service.
+    const httpApiRouteKeys = API_AREAS.filter((area) => area.auth !== 'analytics' || area.serviceToo === true).flatMap((area) => area.routeKeys);
     expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(httpApiRouteKeys.sort());
     const publicRouteKeys = API_AREAS.filter((area) => area.auth === 'public').flatMap((area) => area.routeKeys);
     expect(publicRouteKeys).toEqual(['GET /v1/openapi.json']);
@@ -175,16 +176,26 @@ describe('the Analytics API', () => {
     });
   });
 
-  it('lets the authorizer write its logs and traces and touch nothing else: no table, no secret', () => {
+  it("lets the authorizer read keys' records and the pepper, and note a key's use and its failed attempts in the table: nothing else", () => {
     const grants = grantsOf(withAnalytics.statelessTemplate, `cu-ledger-dev-${ANALYTICS_AUTHORIZER.name}`);
-    expect([...new Set(grants.map((grant) => grant.action.split(':')[0]))].sort()).toEqual(['logs', 'xray']);
+    expect([...new Set(grants.map((grant) => grant.action.split(':')[0]))].sort()).toEqual(['dynamodb', 'logs', 'secretsmanager', 'xray']);
+    expect(grants.filter((grant) => grant.action.startsWith('dynamodb:')).map((grant) => grant.action).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(grants.filter((grant) => grant.action.startsWith('secretsmanager:')).map((grant) => grant.action).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:GetSecretValue',
+    ]);
+    const [, fn] = functionNamed(withAnalytics.statelessTemplate, `cu-ledger-dev-${ANALYTICS_AUTHORIZER.name}`);
+    // The function trusts a key's record as long as the gateway trusts its answer: one revocation delay, not two.
+    expect(fn.Properties.Environment.Variables).toMatchObject({ KEY_STORE_PREFIX: 'cu-ledger/dev/analytics-keys/', KEY_CACHE_SECONDS: String(ANALYTICS_AUTHORIZER_CACHE.toSeconds()) });
   });
 
-  it("sends every route to its area's function (the export streaming), whose role may read the table and nothing more", () => {
+  it("sends every route to its area's function (the export streaming), whose role may read the table and nothing more (the keys' area: its records too)", () => {
     const areas = WITH_ANALYTICS_ROUTES.areas.filter((area) => area.auth === 'analytics');
     expect(areas.map((area) => [area.name, area.auth === 'analytics' && area.streaming === true])).toEqual([
       ['analytics', false],
       ['export', true],
+      ['analytics-keys', false],
     ]);
     const methods = restMethods(withAnalytics.statelessTemplate);
     expect([...methods.keys()].sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
@@ -200,7 +211,8 @@ describe('the Analytics API', () => {
       }
       const actions = grantsOf(withAnalytics.statelessTemplate, `cu-ledger-dev-${area.name}`).map((grant) => grant.action);
       expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...area.needs.table, ...(area.needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
-      expect(area.needs.table).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      // Readers read; only the keys' area writes (a key's listing and its activity entry).
+      expect(area.needs.table).toEqual(area.name === 'analytics-keys' ? ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] : ['dynamodb:GetItem', 'dynamodb:Query']);
     }
   });
 
@@ -276,7 +288,15 @@ describe('every function', () => {
       expect(actionsOn((resource) => resource.includes('KeyPepper'))).toEqual(spec.needs.pepper ? ['secretsmanager:GetSecretValue'] : []);
       expect(actionsOn((resource) => resource.includes(':secret:cu-ledger/dev/analytics-keys/*'))).toEqual(
         spec.needs.keyStore === 'write'
-          ? ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']
+          ? [
+              'secretsmanager:CreateSecret',
+              'secretsmanager:DeleteSecret',
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:PutSecretValue',
+              'secretsmanager:TagResource',
+              'secretsmanager:UpdateSecretVersionStage',
+            ]
           : spec.needs.keyStore === 'read'
             ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']
             : [],

@@ -53,7 +53,7 @@ afterEach(() => {
 /** The authorizer with the provider's keys, as of `clock`. */
 function authorize(authorization: string | undefined, options: { clock?: Clock; settings?: PersonTokenSettings; headerName?: string } = {}) {
   const people = jwtPersonTokenVerifier(options.settings ?? SETTINGS, createLocalJWKSet(provider.jwks), options.clock ?? secondsAfterIssue(60));
-  return authorizeAnalyticsRequest(authorizerEvent(authorization, options.headerName), { people });
+  return authorizeAnalyticsRequest(authorizerEvent(authorization, options.headerName), { people, keys: async () => undefined });
 }
 
 describe('the analytics authorizer, for people', () => {
@@ -64,7 +64,7 @@ describe('the analytics authorizer, for people', () => {
 
     expect(result).toEqual({
       principalId: 'alice',
-      policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: WHOLE_API }] },
+      policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [WHOLE_API] }] },
       context: { principalKind: 'person', orgId: 'acme', userId: 'alice' },
     });
   });
@@ -120,7 +120,7 @@ describe('the analytics authorizer, for people', () => {
 
   it.each([
     ['no Authorization header', undefined],
-    ['HTTP Basic (analytics keys are not issued yet)', `Basic ${Buffer.from('ak_1:secret').toString('base64')}`],
+    ['HTTP Basic that is not an analytics key', `Basic ${Buffer.from('ak_1:secret').toString('base64')}`],
     ['another scheme', 'Digest username="alice"'],
     ['Bearer with no token', 'Bearer '],
   ])('refuses %s with Unauthorized', async (_name, authorization) => {

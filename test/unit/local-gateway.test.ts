@@ -152,7 +152,7 @@ describe('local gateway: analytics areas, as the Analytics REST API', () => {
     return {
       areas: [serviceArea, analyticsArea(store)],
       serviceToken: SERVICE_TOKEN,
-      analyticsAuthorizer: (event: APIGatewayRequestAuthorizerEvent) => authorizeAnalyticsRequest(event, { people }),
+      analyticsAuthorizer: (event: APIGatewayRequestAuthorizerEvent) => authorizeAnalyticsRequest(event, { people, keys: async () => undefined }),
     };
   });
   const bearer = async (userId: string, signer = provider) => ({ authorization: `Bearer ${await signer.sign({ sub: userId, org_id: 'acme' })}` });
@@ -229,12 +229,14 @@ describe('local gateway: analytics areas, as the Analytics REST API', () => {
     });
   });
 
-  it('keeps service routes on the HTTP API: payload v2 with the service token, never a person', async () => {
+  it('keeps service routes on the HTTP API: payload v2 with the service token; a person is someone, but not the service (403)', async () => {
     const service = await call(url(), '/v1/service-echo', { authorization: `Bearer ${SERVICE_TOKEN}` });
     const person = await call(url(), '/v1/service-echo', await bearer('olga'));
+    const nobody = await call(url(), '/v1/service-echo', { authorization: 'Bearer not-a-token' });
 
     expect([service.status, service.body]).toEqual([200, { version: '2.0' }]);
-    expect([person.status, person.body.error.code]).toEqual([401, 'unauthorized']);
+    expect([person.status, person.body.error.code]).toEqual([403, 'forbidden']);
+    expect([nobody.status, nobody.body.error.code]).toEqual([401, 'unauthorized']);
   });
 });
 

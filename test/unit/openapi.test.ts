@@ -12,7 +12,7 @@ import { API_AREAS } from '../../infra/api-routes';
 import { openApiDocument, type DocumentedArea } from '../../infra/openapi';
 import { OPENAPI_JSON_FILE, openApiJsonText, serviceOpenApiDocument } from '../../infra/openapi-document';
 import { INTERNAL_ERROR_CODE, STATUS_BY_CODE } from '../../shared/http/error-response';
-import type { RouteDoc } from '../../shared/http/routes';
+import type { RouteAccess, RouteDoc } from '../../shared/http/routes';
 import { identifier, pageQuery } from '../../shared/http/schemas';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -160,24 +160,26 @@ describe('the OpenAPI document', () => {
 });
 
 describe('the generator', () => {
-  const doc = (summary: string, parts: Omit<RouteDoc, 'summary'> = {}) => ({ doc: { summary, ...parts } });
+  const doc = (summary: string, parts: Omit<RouteDoc, 'summary'> = {}, accepts: RouteAccess = ['service']) => ({ doc: { summary, ...parts }, accepts });
   const orgPath = z.object({ orgId: identifier });
 
-  it('asks people for a JWT, analytics callers for a JWT or an analytics key (on the Analytics API), and a public route for nothing', () => {
+  it("asks each route for the credentials of the principals it accepts (analytics routes on the Analytics API), and a public route for nothing", () => {
     const generated: Json = openApiDocument(
       [
-        { name: 'usage', auth: 'human', routes: { 'GET /v1/orgs/{orgId}/usage': doc('Usage', { path: orgPath }) } },
-        { name: 'analytics', auth: 'analytics', routes: { 'GET /v1/usage': doc('Usage for BI') } },
-        { name: 'docs', auth: 'public', routes: { 'GET /v1/docs': doc('Docs') } },
+        { name: 'usage', auth: 'human', routes: { 'GET /v1/orgs/{orgId}/usage': doc('Usage', { path: orgPath }, ['person']) } },
+        { name: 'analytics', auth: 'analytics', routes: { 'GET /v1/usage': doc('Usage for BI', {}, ['person', 'analytics_key']) } },
+        { name: 'keys', auth: 'analytics', routes: { 'POST /v1/keys': doc('Keys', {}, ['service', 'person']) } },
+        { name: 'docs', auth: 'public', routes: { 'GET /v1/docs': doc('Docs', {}, 'anyone') } },
       ],
       INFO,
     );
 
     expect(operationOf(generated, 'GET /v1/orgs/{orgId}/usage').security).toEqual([{ personJwt: [] }]);
+    expect(operationOf(generated, 'POST /v1/keys').security).toEqual([{ awsSigV4: [] }, { serviceToken: [] }, { personJwt: [] }]);
     expect(operationOf(generated, 'GET /v1/usage').security).toEqual([{ personJwt: [] }, { analyticsKey: [] }]);
     expect(operationOf(generated, 'GET /v1/usage').servers).toEqual([expect.objectContaining({ url: '{analyticsApiUrl}' })]);
     expect(operationOf(generated, 'GET /v1/docs').security).toEqual([]);
-    expect(Object.keys(generated.components.securitySchemes).sort()).toEqual(['analyticsKey', 'personJwt']);
+    expect(Object.keys(generated.components.securitySchemes).sort()).toEqual(['analyticsKey', 'awsSigV4', 'personJwt', 'serviceToken']);
     expect(generated.components.securitySchemes.analyticsKey).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(openApi31.safeParse(generated).success).toBe(true);
   });

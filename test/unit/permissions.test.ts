@@ -1,11 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { API_AREAS, type RouteAuth } from '../../infra/api-routes';
-import { adminRoutes } from '../../functions/admin/admin.handler';
-import { meterRoutes } from '../../functions/meter/meter.handler';
-import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
-import { exportRoutes } from '../../functions/analytics/export.handler';
-import { openApiRoutes } from '../../functions/openapi/openapi.handler';
+import { ROUTE_MAPS } from '../../infra/openapi-document';
 import { readScopeOf, scopeIncludes, type MemberRole, type Principal } from '../../shared/domain/permissions';
 import { InMemoryLedgerStore } from '../../shared/adapters/memory/in-memory-ledger-store';
 import { readerRoute } from '../../functions/analytics/reader-route';
@@ -69,19 +65,25 @@ describe('the principal, from what the gateway verified', () => {
     expect(resolvePrincipal(event)).toEqual(expected);
   });
 
-  it('refuses a principal the route does not accept with 401, naming what it needs', () => {
+  it('refuses a verified principal the route does not accept with 403, and no principal with 401, naming what it needs', () => {
     expect(() => requirePrincipal(v2({ jwt: { claims } }), ['service'])).toThrow(
+      expect.objectContaining({ code: 'forbidden', message: 'This route needs the service principal (IAM, or the local SERVICE_TOKEN). You are a signed-in member of the org.' }),
+    );
+    expect(() => requirePrincipal(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1', principalId: 'ak_1' } }), ['service', 'person'])).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(() => requirePrincipal(v2(undefined), ['service'])).toThrow(
       expect.objectContaining({ code: 'unauthorized', message: 'This route needs the service principal (IAM, or the local SERVICE_TOKEN).' }),
     );
     expect(requirePrincipal(v2({ jwt: { claims } }), ['service', 'person'])).toEqual(alice);
   });
 
   it("declares on every route exactly the principals its area's authorizer lets through", () => {
-    // The analytics authorizer verifies people's JWTs, and analytics keys once they exist.
+    // The analytics authorizer verifies people's JWTs and analytics keys; an area the service calls too takes the
+    // service (its HTTP API side) and people, never keys, which only read.
     const byAuth: Record<RouteAuth, RouteAccess> = { service: ['service'], human: ['person'], analytics: ['person', 'analytics_key'], public: 'anyone' };
-    const routes: Record<string, Record<string, { accepts: RouteAccess }>> = { meter: meterRoutes, admin: adminRoutes, analytics: analyticsRoutes, export: exportRoutes, openapi: openApiRoutes };
+    const routes: Readonly<Record<string, Readonly<Record<string, { accepts: RouteAccess }>>>> = ROUTE_MAPS;
     for (const area of API_AREAS) {
-      for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, byAuth[area.auth]]);
+      const expected = area.auth === 'analytics' && area.serviceToo === true ? ['service', 'person'] : byAuth[area.auth];
+      for (const routeKey of area.routeKeys) expect([area.name, routeKey, routes[area.name]![routeKey]!.accepts]).toEqual([area.name, routeKey, expected]);
     }
   });
 });
@@ -95,7 +97,7 @@ describe('the shared handler', () => {
     const service = await handler({ ...v2({ iam: { userArn: 'arn:aws:iam::1:role/x' } }), routeKey: 'GET /v1/me' }, {} as Context);
 
     expect(JSON.parse(person.body!)).toEqual(alice);
-    expect([service.statusCode, JSON.parse(service.body!).error.code]).toEqual([401, 'unauthorized']);
+    expect([service.statusCode, JSON.parse(service.body!).error.code]).toEqual([403, 'forbidden']);
   });
 
   it('a reader route reads the role from the member record: admins pass with their scope, everyone else gets 403', async () => {

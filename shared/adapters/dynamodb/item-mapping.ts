@@ -4,7 +4,7 @@
 import * as z from 'zod/mini';
 import { MEMBER_ROLES, DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { TopUpBatch } from '../../domain/pool';
-import { SCOPE_CHANGE_KINDS, isCounterName, logConcerns, type ScopeChangeKind, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
+import { ACTIVITY_ACTOR_KINDS, SCOPE_CHANGE_KINDS, isCounterName, logConcerns, type ScopeChangeKind, type ActivityRecord, type LogEntry, type MeterEventRecord, type OrgRecord, type PeriodUsage, type ScopeKind, type ScopeRecord } from '../../ports/ledger-records';
 import { signedAmount } from '../../domain/usage-events';
 import { ASSET_KINDS, type CellDelta, type UsageCell, type UsageCellKey } from '../../domain/usage-rollup';
 import { ACTIVITY_ENTITY, EVENT_ENTITY, REFILLS_PREFIX, TOP_UP_PREFIX, TOP_UP_USED_PREFIX, USAGE_PREFIX, eventDayKeys, eventLogKey, feedAttributes, withoutKeys } from './ledger-table';
@@ -182,7 +182,7 @@ const settingChanges = z.object({
 });
 const scopeChangeKinds = Object.values(SCOPE_CHANGE_KINDS).flatMap((kinds) => [kinds.created, kinds.changed]) as [ScopeChangeKind, ...ScopeChangeKind[]];
 
-const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(['service', 'job']), id: text, actingUserId: z.optional(text) }) };
+const activityBase = { orgId: text, entryId: text, createdAt: text, actor: z.object({ kind: z.enum(ACTIVITY_ACTOR_KINDS), id: text, actingUserId: z.optional(text) }) };
 const termsChange = { before: termsSource, after: termsSource, configVersion: count };
 const activityItem = z.discriminatedUnion('kind', [
   z.object({ ...activityBase, kind: z.literal('org_provisioned'), after: termsSource, configVersion: count }),
@@ -212,6 +212,8 @@ const activityItem = z.discriminatedUnion('kind', [
     subject: z.nullable(text),
     fingerprint: text,
   }),
+  z.object({ ...activityBase, kind: z.enum(['analytics_key_created', 'analytics_key_rotated', 'analytics_key_revoked']), keyId: text, name: text, graceEndsAt: z.nullable(text) }),
+  z.object({ ...activityBase, kind: z.literal('analytics_key_auth_failed'), keyId: text, windowStart: text, failures: count }),
 ]);
 
 export function toActivityRecord(item: Item): ActivityRecord {

@@ -91,6 +91,25 @@ export function scopeKey(orgId: string, kind: ScopeKind, id: string): ItemKey {
   return { pk: `ORG#${orgId}`, sk: `${SCOPE_PREFIX[kind]}${id}` };
 }
 
+/** The prefix of an org's analytics keys' listings (`AKEY#<keyId>`, beside its scopes under the org's partition). */
+const ANALYTICS_KEY_PREFIX = 'AKEY#';
+
+/** An analytics key's line in the org's list: name, status, timestamps, lastUsedAt; the key store holds its digests. */
+export function analyticsKeyListingKey(orgId: string, keyId: string): ItemKey {
+  return { pk: `ORG#${orgId}`, sk: `${ANALYTICS_KEY_PREFIX}${keyId}` };
+}
+
+/** Every analytics key listing of an org, in key id order. */
+export function analyticsKeysQuery(orgId: string): TableQuery {
+  const pk = orgKey(orgId).pk;
+  return {
+    KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': ANALYTICS_KEY_PREFIX },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY],
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(ANALYTICS_KEY_PREFIX),
+  };
+}
+
 /** A consume or refund, stored under its request id: the item itself is the idempotency record. */
 export function eventKey(orgId: string, requestId: string): ItemKey {
   return { pk: `ORG#${orgId}#REQ#${requestId}`, sk: 'EVENT' };
@@ -202,7 +221,8 @@ export function refillsAttribute(periodId: string): string {
 /**
  * An activity entry (plan change, reset, top-up, expiry, an admin's change, a platform action) under a key that makes
  * it happen once: `TOPUP#<purchaseId>`, `EXPIRED#<purchaseId>`, `RESET#<periodId>`, `PLAN#<instant>#<entryId>`,
- * `CHANGE#<instant>#<entryId>`, `ACTION#<eventId>`.
+ * `CHANGE#<instant>#<entryId>`, `ACTION#<eventId>`, an analytics key's `AKEY#<keyId>#CREATED`, `#ROTATED#<instant>`,
+ * `#REVOKED` and `#AUTHFAIL#<minute>`.
  */
 export function activityKey(orgId: string, entryKey: string): ItemKey {
   return { pk: `ORG#${orgId}#ACT#${entryKey}`, sk: 'ACTIVITY' };
@@ -373,6 +393,10 @@ export const CONDITIONS = {
   refundFollows: '#kind = :consume AND #refundedMilli = :refundedBefore',
   /** The counter of the original's period is still kept (the rollover prunes old ones): a refund may move it. */
   counterKept: 'attribute_exists(#used)',
+  /** A listing older than the change being listed, or none yet: a late write never takes a listing back. */
+  listingIsOlder: 'attribute_not_exists(#pk) OR #version < :version',
+  /** The key is listed, and its lastUsedAt is older than a minute (or unset): one write a minute, not one a call. */
+  lastUseIsStale: 'attribute_exists(#pk) AND (attribute_not_exists(#lastUsedAt) OR #lastUsedAt < :staleBefore)',
   /** An org's plan-change state is the version the change was planned on. */
   orgUnchanged: '#configVersion = :configVersion',
   /** A scope no admin has changed yet (a consume registered it), as its change was planned on. */
@@ -399,6 +423,8 @@ export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
   firstRefund: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
   refundFollows: { '#kind': 'kind', '#refundedMilli': 'refundedMilli' },
   counterKept: {},
+  listingIsOlder: { '#pk': PARTITION_KEY, '#version': 'version' },
+  lastUseIsStale: { '#pk': PARTITION_KEY, '#lastUsedAt': 'lastUsedAt' },
   orgUnchanged: { '#configVersion': 'configVersion' },
   settingsUnset: { '#pk': PARTITION_KEY, '#settingsVersion': 'settingsVersion' },
   settingsAsSeen: { '#settingsVersion': 'settingsVersion' },

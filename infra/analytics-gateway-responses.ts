@@ -9,7 +9,7 @@ export interface GatewayAnswer {
 }
 
 /** Browsers and BI connectors ask for Basic credentials only when the 401 carries this challenge. */
-export const BASIC_CHALLENGE = 'Basic realm="CU Ledger Analytics", charset="UTF-8"';
+export const BASIC_CHALLENGE = 'Basic realm="cu-ledger"';
 
 const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 

@@ -10,6 +10,12 @@ const positiveInt = z.coerce.number().int().positive();
 const httpsUrl = (required?: string) =>
   z.url({ protocol: /^https$/, error: (issue) => (issue.input === undefined && required ? `is required: ${required}` : 'must be an https URL') });
 
+/** A lower-case DNS name of two labels or more: API Gateway refuses capitals and `_` in a custom domain name. */
+const DOMAIN_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** An ACM certificate: `arn:<partition>:acm:<region>:<account>:certificate/<id>`; the region is the first group. */
+export const CERTIFICATE_ARN = /^arn:aws(?:-cn|-us-gov)?:acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[A-Za-z0-9-]+$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
 const contextSchema = z.object({
   /** `prod` keeps the table, bucket and secrets when the stack is deleted and turns on deletion protection. */
   stage: z.enum(['dev', 'prod']).default('dev'),
@@ -38,13 +44,35 @@ const contextSchema = z.object({
   reserveConcurrency: z.preprocess((value) => (value === 'false' ? false : value === 'true' ? true : value), z.boolean()).default(true),
   /** Transaction conflicts per 5 minutes that raise the alarm (the service retries them; a storm means a hot org). */
   transactionConflictAlarmThreshold: positiveInt.default(100),
+  /**
+   * One host for both APIs (`https://<customDomainName>/v1`), with the certificate that covers it (ACM, in the stack's
+   * region). Both or neither: without them each API keeps its execute-api URL.
+   */
+  customDomainName: z.string().regex(DOMAIN_NAME, 'must be a lower-case domain name such as api.example.com').optional(),
+  customDomainCertificateArn: z.string().regex(CERTIFICATE_ARN, 'must be an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<id>').optional(),
+  /** The Route 53 hosted zone to put the domain's alias record in; without it, point your DNS at the stack's outputs. */
+  customDomainHostedZoneId: z.string().regex(HOSTED_ZONE_ID, 'must be a Route 53 hosted zone id (Z...)').optional(),
+}).superRefine((context, issues) => {
+  const need = (key: keyof typeof context, message: string) => issues.addIssue({ code: 'custom', path: [key], message });
+  if (context.customDomainName && !context.customDomainCertificateArn) need('customDomainCertificateArn', 'is required with customDomainName: the ACM certificate for that name');
+  if (context.customDomainCertificateArn && !context.customDomainName) need('customDomainName', 'is required with customDomainCertificateArn: the domain the certificate is for');
+  if (context.customDomainHostedZoneId && !context.customDomainName) need('customDomainName', 'is required with customDomainHostedZoneId: the domain to put in that zone');
 });
+
+/** The one host both APIs answer on, when the deployment names one. */
+export interface CustomDomain {
+  readonly name: string;
+  readonly certificateArn: string;
+  readonly hostedZoneId?: string;
+}
 
 export type DeploymentConfig = z.infer<typeof contextSchema> & {
   /** Prefix of every resource name: `cu-ledger-<stage>`. */
   readonly prefix: string;
   /** `jwksUrl`, or the issuer's `/.well-known/jwks.json`. */
   readonly jwksUrl: string;
+  /** The `customDomain*` values together, when set. */
+  readonly customDomain: CustomDomain | undefined;
 };
 
 const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof typeof contextSchema.shape)[];
@@ -62,6 +90,15 @@ export function deploymentConfig(read: (key: string) => unknown): DeploymentConf
     const problems = parsed.error.issues.map((issue) => `context "${issue.path.join('.')}": ${issue.message}`);
     throw new InvalidContextError(`Invalid CDK ${problems.join('; ')} (set it in cdk.json or with -c key=value).`);
   }
-  const { jwtIssuer, jwksUrl } = parsed.data;
-  return { ...parsed.data, prefix: `cu-ledger-${parsed.data.stage}`, jwksUrl: jwksUrl ?? `${jwtIssuer.replace(/\/+$/, '')}/.well-known/jwks.json` };
+  const { jwtIssuer, jwksUrl, customDomainName, customDomainCertificateArn, customDomainHostedZoneId } = parsed.data;
+  const customDomain =
+    customDomainName && customDomainCertificateArn
+      ? { name: customDomainName, certificateArn: customDomainCertificateArn, ...(customDomainHostedZoneId ? { hostedZoneId: customDomainHostedZoneId } : {}) }
+      : undefined;
+  return {
+    ...parsed.data,
+    prefix: `cu-ledger-${parsed.data.stage}`,
+    jwksUrl: jwksUrl ?? `${jwtIssuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    customDomain,
+  };
 }

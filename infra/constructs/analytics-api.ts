@@ -78,6 +78,8 @@ export class AnalyticsApi extends Construct {
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
       },
     });
+    // The stack outputs this URL beside the HTTP API's, named and described; the construct's own output would be neither.
+    this.api.node.tryRemoveChild('Endpoint');
     // The handler checks every field and names the one at fault. The validator checks whatever parameters a method
     // declares (none yet), so the gateway can turn away malformed requests once they do.
     const validator = this.api.addRequestValidator('Validator', { validateRequestParameters: true, validateRequestBody: true });

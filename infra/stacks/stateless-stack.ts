@@ -20,9 +20,10 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ApiArea, DeployedFunction } from '../api-routes';
 import { AnalyticsApi, STREAMING_INTEGRATION_TIMEOUT, type AnalyticsRoute } from '../constructs/analytics-api';
+import { ApiCustomDomain } from '../constructs/api-custom-domain';
 import { BackgroundJobTrigger } from '../constructs/background-job';
 import { LedgerFunction, type Invocation, type LedgerResources } from '../constructs/ledger-function';
-import type { DeploymentConfig } from '../deployment-config';
+import { InvalidContextError, type DeploymentConfig } from '../deployment-config';
 import { exportBucketName } from './stateful-stack';
 import type { BackgroundJob } from '../scheduled-jobs';
 
@@ -54,6 +55,8 @@ export class StatelessStack extends Stack {
   readonly functions = new Map<string, LedgerFunction>();
   readonly deadLetterQueues: Queue[] = [];
   readonly analyticsApi: AnalyticsApi | undefined;
+  /** Both APIs under one host, when the deployment names a custom domain. */
+  readonly customDomain: ApiCustomDomain | undefined;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -186,7 +189,26 @@ export class StatelessStack extends Stack {
       new CfnOutput(this, 'ServiceCallerPolicyArn', { value: serviceCaller.managedPolicyArn, description: 'Attach to the platform backend role' });
     }
 
-    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
+    // Each API keeps its execute-api URL, custom domain or not: the outputs say which is which.
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'HTTP API (the platform backend over IAM SigV4, and the public OpenAPI document)' });
+    if (this.analyticsApi) {
+      new CfnOutput(this, 'AnalyticsApiUrl', { value: this.analyticsApi.api.url, description: 'Analytics API (BI tools with an analytics key, people with a JWT)' });
+    }
+    if (config.customDomain) {
+      // With one host, a Bearer token goes to the Analytics API: a JWT route on the HTTP API could not be reached.
+      const humanRoutes = props.areas.filter((area) => area.auth === 'human').flatMap((area) => area.routeKeys);
+      if (humanRoutes.length > 0) {
+        throw new InvalidContextError(
+          `Invalid CDK context "customDomainName": the custom domain sends every Bearer token to the Analytics API, so the HTTP API's JWT routes (${humanRoutes.join(', ')}) could not be reached through it; serve them on the Analytics API instead.`,
+        );
+      }
+      this.customDomain = new ApiCustomDomain(this, 'CustomDomain', {
+        domain: config.customDomain,
+        httpApi: this.httpApi,
+        httpStage: this.apiStage,
+        analyticsStage: this.analyticsApi?.api.deploymentStage,
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe to alarm notifications' });
     new CfnOutput(this, 'EventBusName', { value: eventBus.eventBusName });
   }

@@ -67,8 +67,11 @@ export interface AnalyticsKeyLedger {
   recordKeyChange(listing: Omit<AnalyticsKeyListing, 'lastUsedAt'>, entry: AnalyticsKeyEntry): Promise<void>;
   /** The org's keys, oldest first. */
   listKeys(orgId: string): Promise<AnalyticsKeyListing[]>;
-  /** Sets the key's lastUsedAt to `at`, unless it is already later than `staleBefore` (one write a minute, not one a call). */
-  noteKeyUsed(orgId: string, keyId: string, at: string, staleBefore: string): Promise<void>;
+  /**
+   * Sets the key's lastUsedAt to `at`, unless it is already later than `staleBefore` (one write a minute, not one a
+   * call). Answers the lastUsedAt the ledger holds afterwards (undefined for a key not listed).
+   */
+  noteKeyUsed(orgId: string, keyId: string, at: string, staleBefore: string): Promise<string | undefined>;
   /** Adds `failures` to the burst entry of its key and minute (created by the first failure of the minute). */
   recordAuthFailures(entry: AnalyticsKeyFailureEntry, failures: number): Promise<void>;
 }

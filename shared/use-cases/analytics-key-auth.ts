@@ -9,7 +9,7 @@ import type { Clock } from '../ports/runtime';
 import { log } from '../http/log';
 import type { KeyVault } from './analytics-keys';
 
-/** How often a key's lastUsedAt is written at most (per process): the list may lag by this much. */
+/** How often a key's lastUsedAt is written at most: the list may lag by this much. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 /** Every check compares this many digests, a key's current and previous secret or the dummy in their place. */
 const COMPARISONS = 2;
@@ -97,9 +97,13 @@ async function noteUse(record: AnalyticsKeyRecord, deps: KeyCheckDependencies, n
   if (last !== undefined && now.getTime() - last < LAST_USED_RESOLUTION_MS) return;
   deps.memory.lastNoted.set(record.keyId, now.getTime());
   const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
-  await deps.store.noteKeyUsed(record.orgId, record.keyId, now.toISOString(), staleBefore).catch((error: unknown) => {
+  try {
+    const noted = await deps.store.noteKeyUsed(record.orgId, record.keyId, now.toISOString(), staleBefore);
+    // Another process noted a use within the minute: this one writes again a minute after that, not after its own try.
+    if (noted !== undefined && Date.parse(noted) < now.getTime()) deps.memory.lastNoted.set(record.keyId, Date.parse(noted));
+  } catch (error) {
     log('warn', 'analytics key: lastUsedAt not written', { keyId: record.keyId, errorName: (error as Error | undefined)?.name ?? typeof error });
-  });
+  }
 }
 
 /**

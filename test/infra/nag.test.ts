@@ -6,7 +6,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { nagPacks } from '../../infra/cu-ledger-app';
-import { synthesize, type SynthesizedApp } from '../support/cdk-app';
+import { synthesize, TEST_CUSTOM_DOMAIN_CONTEXT, type SynthesizedApp } from '../support/cdk-app';
 import { EVERY_KIND, WITH_ANALYTICS_ROUTES } from './fixtures/registries';
 
 function findings(synthesized: Pick<SynthesizedApp, 'app' | 'stateful' | 'stateless'>): string[] {
@@ -31,6 +31,7 @@ describe('cdk-nag', () => {
     ['the deployed service (prod, with an alarm address)', () => synthesize({ context: { stage: 'prod', alarmEmail: 'oncall@example.com' } })],
     ['the deployed service with analytics routes (the Analytics API and its authorizer)', () => synthesize({ registries: WITH_ANALYTICS_ROUTES })],
     ['every kind of route, job and grant', () => synthesize({ registries: EVERY_KIND })],
+    ['the deployed service on one host (custom domain, routing rules, alias record)', () => synthesize({ context: TEST_CUSTOM_DOMAIN_CONTEXT })],
   ])('finds nothing unacknowledged in %s', (_, build) => {
     expect(findings(build())).toEqual([]);
   });

@@ -12,12 +12,13 @@ import { ANALYTICS_AUTHORIZER, API_AREAS } from '../../infra/api-routes';
 import { REPOSITORY_ROOT } from '../../infra/bundling';
 import { buildCuLedger } from '../../infra/cu-ledger-app';
 import { BACKGROUND_JOBS } from '../../infra/scheduled-jobs';
-import { CDK_CONTEXT, TEST_JWT_CONTEXT } from '../support/cdk-app';
+import { CDK_CONTEXT, TEST_CUSTOM_DOMAIN_CONTEXT, TEST_JWT_CONTEXT } from '../support/cdk-app';
 import { EVERY_KIND } from './fixtures/registries';
 
 const run = promisify(execFile);
 const output = mkdtempSync(join(tmpdir(), 'cu-ledger-synth-'));
 const fixtureOutput = mkdtempSync(join(tmpdir(), 'cu-ledger-synth-fixtures-'));
+const oneHostOutput = mkdtempSync(join(tmpdir(), 'cu-ledger-synth-one-host-'));
 /** The Lambda bundle-size budget (npm run bench:bundle reports the figures). */
 const BUNDLE_LIMIT_BYTES = 500 * 1024;
 /** The Analytics API, and its authorizer, come with the first analytics route. */
@@ -46,6 +47,7 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(output, { recursive: true, force: true });
   rmSync(fixtureOutput, { recursive: true, force: true });
+  rmSync(oneHostOutput, { recursive: true, force: true });
 });
 
 function template(stack: string): any {
@@ -93,18 +95,20 @@ describe('npx cdk synth', () => {
     }
   });
 
-  it.skipIf(!cfnLint)('passes cfn-lint, for today and for every kind of route, job and grant', async () => {
+  it.skipIf(!cfnLint)('passes cfn-lint, for today, for every kind of route, job and grant, and for one host', async () => {
     // The fixtures' functions are not bundled (their templates do not depend on it); their resources are what counts.
-    const fixtures = new App({
-      outdir: fixtureOutput,
-      context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, 'aws:cdk:bundling-stacks': [] },
-    });
+    const unbundled = (outdir: string, context: Record<string, unknown> = {}) =>
+      new App({ outdir, context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] } });
+    const fixtures = unbundled(fixtureOutput);
     buildCuLedger(fixtures, EVERY_KIND);
     fixtures.synth();
-    const templates = [output, fixtureOutput].flatMap((directory) =>
+    const oneHost = unbundled(oneHostOutput, TEST_CUSTOM_DOMAIN_CONTEXT);
+    buildCuLedger(oneHost);
+    oneHost.synth();
+    const templates = [output, fixtureOutput, oneHostOutput].flatMap((directory) =>
       readdirSync(directory).filter((file) => file.endsWith('.template.json')).map((file) => join(directory, file)),
     );
-    expect(templates).toHaveLength(4);
+    expect(templates).toHaveLength(6);
     // W3005: CDK adds DependsOn for a role the function already references; redundant, harmless, and not ours to drop.
     const result = await run('cfn-lint', ['--ignore-checks', 'W3005', '--', ...templates]).then(
       () => ({ code: 0, out: '' }),

@@ -2,7 +2,7 @@
 // events for the service's routes, REST API (v1) events for the readers' (analytics) routes.
 
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 
 /** The event API Gateway hands a Lambda for a service-principal call (IAM already verified). */
 export function serviceEvent(
@@ -55,7 +55,7 @@ export type Reader = { readonly orgId: string; readonly userId: string } | { rea
 export function readerEvent(
   routeKey: string,
   reader: Reader,
-  options: { query?: Record<string, string | readonly string[] | undefined>; pathParameters?: Record<string, string> } = {},
+  options: { query?: Record<string, string | readonly string[] | undefined>; pathParameters?: Record<string, string>; body?: unknown } = {},
 ): APIGatewayProxyEvent {
   const [method, resource] = routeKey.split(' ') as [string, string];
   const path = Object.entries(options.pathParameters ?? {}).reduce((built, [name, value]) => built.replace(`{${name}}`, encodeURIComponent(value)), resource);
@@ -75,7 +75,7 @@ export function readerEvent(
     multiValueQueryStringParameters: hasQuery ? lists : null,
     pathParameters: options.pathParameters ?? null,
     stageVariables: null,
-    body: null,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
     isBase64Encoded: false,
     requestContext: {
       accountId: '000000000000',
@@ -102,4 +102,22 @@ export function parseBody(result: { body?: string }): any {
 export function contextWithBudget(budgetMs: number): Context {
   const deadline = Date.now() + budgetMs;
   return { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context;
+}
+
+/** What the Analytics API's REQUEST authorizer gets for `GET /v1/usage` with this Authorization header (or none). */
+export function authorizerEvent(authorization: string | undefined, options: { methodArn: string; headerName?: string }): APIGatewayRequestAuthorizerEvent {
+  const headerName = options.headerName ?? 'Authorization';
+  return {
+    type: 'REQUEST',
+    methodArn: options.methodArn,
+    resource: '/v1/usage',
+    path: '/v1/usage',
+    httpMethod: 'GET',
+    headers: authorization === undefined ? {} : { [headerName]: authorization },
+    multiValueHeaders: authorization === undefined ? {} : { [headerName]: [authorization] },
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+  } as unknown as APIGatewayRequestAuthorizerEvent;
 }

@@ -13,6 +13,13 @@ export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join
 /** The identity provider the tests deploy with: every deployment must name one, and cdk.json names none on purpose. */
 export const TEST_JWT_CONTEXT = { jwtIssuer: 'https://login.example.com/', jwtAudience: 'cu-ledger-dashboard' } as const;
 
+/** Both APIs under one host, with the alias record in a hosted zone (the customDomain* context values). */
+export const TEST_CUSTOM_DOMAIN_CONTEXT = {
+  customDomainName: 'api.example.com',
+  customDomainCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
+  customDomainHostedZoneId: 'Z0123456789ABCDEFGHIJ',
+} as const;
+
 export interface SynthesizedApp extends CuLedgerStacks {
   readonly app: App;
   readonly stateful: CuLedgerStacks['stateful'];

@@ -2,12 +2,12 @@
 // anything else is `Unauthorized` (401), and a key set that cannot be loaded is a failure of ours (500), not a 401.
 // Tokens are minted with jose by a test identity provider; the handler's own path fetches a JWKS over HTTP.
 
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createLocalJWKSet } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { authorizeAnalyticsRequest, handler } from '../../functions/auth/analytics-authorizer.handler';
 import { CLOCK_TOLERANCE_SECONDS, jwtPersonTokenVerifier, type PersonTokenSettings } from '../../shared/adapters/jwt/person-token-verifier';
 import type { Clock } from '../../shared/ports/runtime';
+import { authorizerEvent } from '../support/api-events';
 import { serveJwks, TEST_AUDIENCE, TEST_ISSUER, testIdentityProvider, type TestIdentityProvider } from '../support/person-tokens';
 
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/api/GET/v1/usage';
@@ -19,21 +19,6 @@ const alice = { sub: 'alice', org_id: 'acme' };
 const at = (iso: string | Date): Clock => ({ now: () => new Date(iso) });
 const secondsAfterIssue = (seconds: number) => at(new Date(ISSUED_AT.getTime() + seconds * 1000));
 
-function authorizerEvent(authorization: string | undefined, headerName = 'Authorization'): APIGatewayRequestAuthorizerEvent {
-  return {
-    type: 'REQUEST',
-    methodArn: METHOD_ARN,
-    resource: '/v1/usage',
-    path: '/v1/usage',
-    httpMethod: 'GET',
-    headers: authorization === undefined ? {} : { [headerName]: authorization },
-    multiValueHeaders: authorization === undefined ? {} : { [headerName]: [authorization] },
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-  } as unknown as APIGatewayRequestAuthorizerEvent;
-}
 
 let provider: TestIdentityProvider;
 let stranger: TestIdentityProvider;
@@ -53,7 +38,7 @@ afterEach(() => {
 /** The authorizer with the provider's keys, as of `clock`. */
 function authorize(authorization: string | undefined, options: { clock?: Clock; settings?: PersonTokenSettings; headerName?: string } = {}) {
   const people = jwtPersonTokenVerifier(options.settings ?? SETTINGS, createLocalJWKSet(provider.jwks), options.clock ?? secondsAfterIssue(60));
-  return authorizeAnalyticsRequest(authorizerEvent(authorization, options.headerName), { people, keys: async () => undefined });
+  return authorizeAnalyticsRequest(authorizerEvent(authorization, { methodArn: METHOD_ARN, ...(options.headerName ? { headerName: options.headerName } : {}) }), { people, keys: async () => undefined });
 }
 
 describe('the analytics authorizer, for people', () => {
@@ -134,7 +119,7 @@ describe('the analytics authorizer, for people', () => {
     vi.stubEnv('JWT_AUDIENCE', TEST_AUDIENCE);
     vi.stubEnv('JWKS_URL', unreachable.url);
 
-    const failure = await handler(authorizerEvent(`Bearer ${await provider.sign(alice)}`)).then(
+    const failure = await handler(authorizerEvent(`Bearer ${await provider.sign(alice)}`, { methodArn: METHOD_ARN })).then(
       () => undefined,
       (error: Error) => error,
     );
@@ -170,9 +155,9 @@ describe('the deployed handler', () => {
     vi.stubEnv('JWKS_URL', jwks.url);
     vi.stubEnv('ORG_CLAIM', 'tenant');
     try {
-      const first = await handler(authorizerEvent(`Bearer ${await provider.sign({ sub: 'alice', tenant: 'acme' })}`));
-      const second = await handler(authorizerEvent(`Bearer ${await provider.sign({ sub: 'bob', tenant: 'acme' })}`));
-      const foreign = handler(authorizerEvent(`Bearer ${await provider.sign({ sub: 'eve', tenant: 'acme', iss: 'https://evil.example.com/' })}`));
+      const first = await handler(authorizerEvent(`Bearer ${await provider.sign({ sub: 'alice', tenant: 'acme' })}`, { methodArn: METHOD_ARN }));
+      const second = await handler(authorizerEvent(`Bearer ${await provider.sign({ sub: 'bob', tenant: 'acme' })}`, { methodArn: METHOD_ARN }));
+      const foreign = handler(authorizerEvent(`Bearer ${await provider.sign({ sub: 'eve', tenant: 'acme', iss: 'https://evil.example.com/' })}`, { methodArn: METHOD_ARN }));
 
       expect([first.context, second.context]).toEqual([
         { principalKind: 'person', orgId: 'acme', userId: 'alice' },
@@ -189,6 +174,6 @@ describe('the deployed handler', () => {
     vi.stubEnv('JWT_ISSUER', '');
     vi.stubEnv('JWKS_URL', '');
 
-    await expect(handler(authorizerEvent('Bearer x.y.z'))).rejects.toThrow(/missing or wrong: JWT_ISSUER, .*JWKS_URL/);
+    await expect(handler(authorizerEvent('Bearer x.y.z', { methodArn: METHOD_ARN }))).rejects.toThrow(/missing or wrong: JWT_ISSUER, .*JWKS_URL/);
   });
 });

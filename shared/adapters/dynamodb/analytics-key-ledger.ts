@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import type { AnalyticsKeyEntry, AnalyticsKeyFailureEntry, AnalyticsKeyLedger, AnalyticsKeyListing } from '../../ports/analytics-keys';
 import { toActivityItem } from './item-mapping';
 import { CONDITIONS, CONDITION_NAMES, activityKey, analyticsKeyListingKey, analyticsKeysQuery, type ItemKey } from './ledger-table';
-import { isConditionalCheckFailure } from './sdk-errors';
+import { conditionFailureItem, isConditionalCheckFailure } from './sdk-errors';
 import type { Item, LedgerTableAccess } from './table-access';
 import { UpdateExpressionBuilder } from './update-expression';
 
@@ -79,12 +79,16 @@ export function dynamoDbAnalyticsKeyLedger(table: LedgerTableAccess): AnalyticsK
               ConditionExpression: CONDITIONS.lastUseIsStale,
               ExpressionAttributeNames: { ...update.ExpressionAttributeNames, ...CONDITION_NAMES.lastUseIsStale },
               ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':staleBefore': staleBefore },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
           ),
         );
+        return at;
       } catch (error) {
-        // Another instance noted a use within the minute (or the key is not listed): nothing to do.
+        // Another instance noted a use within the minute (or the key is not listed): what it noted stands.
         if (!isConditionalCheckFailure(error)) throw error;
+        const noted = conditionFailureItem(error)?.lastUsedAt;
+        return typeof noted === 'string' ? noted : undefined;
       }
     },
 

@@ -1,7 +1,8 @@
 // Translating what the SDK throws: transport faults, throttling and conflicts become a TransientStoreError the use
 // cases retry; a cancelled transaction's reasons are read per leg (transaction-legs.ts).
 
-import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, type AttributeValue, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TransientStoreError } from '../../ports/ledger-records';
 
 const TRANSIENT_ERROR_NAMES = new Set([
@@ -34,6 +35,12 @@ export function failedCondition(reason: CancellationReason | undefined): boolean
 
 export function isConditionalCheckFailure(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/** The item a failed condition saw, when the request asked for it (ReturnValuesOnConditionCheckFailure: ALL_OLD). */
+export function conditionFailureItem(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> } | undefined)?.Item;
+  return item ? unmarshall(item) : undefined;
 }
 
 /** Transport faults, throttling and conflicts become a TransientStoreError; everything else passes unchanged. */

@@ -194,6 +194,7 @@ describe('the MCP usage server settings', () => {
     ['https://api.example.com', 'https://api.example.com'],
     ['https://api.example.com/', 'https://api.example.com'],
     ['https://api.example.com/v1', 'https://api.example.com'],
+    ['https://abc.execute-api.eu-west-1.amazonaws.com/api/', 'https://abc.execute-api.eu-west-1.amazonaws.com/api'],
     ['https://abc.execute-api.eu-west-1.amazonaws.com/prod/v1/', 'https://abc.execute-api.eu-west-1.amazonaws.com/prod'],
     ['http://127.0.0.1:8787', 'http://127.0.0.1:8787'],
     ['http://localhost:8787/v1/', 'http://localhost:8787'],

@@ -93,6 +93,14 @@ export type ApiArea =
    */
   | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming: true; readonly serviceToo?: false; readonly handler: StreamingHandler<APIGatewayProxyEvent> });
 
+/**
+ * Whether a function serves the platform's backend (an area of `service` routes, behind IAM): it is handed the
+ * deployment's service caller roles, which its handler holds every IAM caller to.
+ */
+export function servesServiceRoutes(spec: DeployedFunction): boolean {
+  return 'auth' in spec && spec.auth === 'service';
+}
+
 export const API_AREAS: readonly ApiArea[] = [
   {
     name: 'meter',

@@ -3,6 +3,7 @@
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { parseRoleArn } from '../shared/domain/service-callers';
 import { DEFAULT_ORG_CLAIM } from '../shared/http/principal';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -15,6 +16,20 @@ const DOMAIN_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 /** An ACM certificate: `arn:<partition>:acm:<region>:<account>:certificate/<id>`; the region is the first group. */
 export const CERTIFICATE_ARN = /^arn:aws(?:-cn|-us-gov)?:acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[A-Za-z0-9-]+$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
+/** `-c` hands a string: a JSON array (`["arn:…","arn:…"]`), or ARNs separated by commas (`cdk.json` may hold a real array). */
+function roleArnList(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (!text.startsWith('[')) return text.split(',').map((arn) => arn.trim()).filter((arn) => arn !== '');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return value;
+  }
+}
+
+const ROLE_ARN_FORM = 'arn:aws:iam::<12-digit account>:role/<optional path/><name>';
 
 const contextSchema = z.object({
   /** `prod` keeps the table, bucket and secrets when the stack is deleted and turns on deletion protection. */
@@ -30,6 +45,22 @@ const contextSchema = z.object({
   jwksUrl: httpsUrl().optional(),
   /** The token claim that names a person's org (the user is `sub`). */
   orgClaim: z.string().regex(/^[\w:./-]{1,128}$/, 'must be a claim name (letters, digits, _ : . / -)').default(DEFAULT_ORG_CLAIM),
+  /**
+   * The IAM roles the platform's backend calls the service routes as. IAM already admits only principals of the
+   * account allowed execute-api:Invoke; the handlers then also refuse every caller that is not a session of one of
+   * these roles (defence in depth). Optional: without it any such principal is the service, and the synth warns.
+   * A role name holding a comma needs the JSON array form.
+   */
+  serviceCallerArns: z
+    .preprocess(
+      roleArnList,
+      z
+        .array(z.string().refine((arn) => parseRoleArn(arn) !== undefined, `must be an IAM role ARN: ${ROLE_ARN_FORM}`), {
+          error: `must be a JSON array or a comma-separated list of IAM role ARNs (${ROLE_ARN_FORM})`,
+        })
+        .min(1, 'must name at least one IAM role ARN (leave it out to admit any IAM caller allowed execute-api:Invoke)'),
+    )
+    .optional(),
   /** Alarm notifications go to this address, if given (subscribe later in the SNS console otherwise). */
   alarmEmail: z.email().optional(),
   /** Steady-state requests per second and burst across the whole API stage. */

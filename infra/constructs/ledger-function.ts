@@ -15,11 +15,12 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import type { DeployedFunction } from '../api-routes';
+import { servesServiceRoutes, type DeployedFunction } from '../api-routes';
 import { bundleSettings, REPOSITORY_ROOT } from '../bundling';
 import { JOB_MAX_EVENT_AGE, JOB_RUN_RETRIES } from './background-job';
 import { ANALYTICS_AUTHORIZER_CACHE } from './analytics-api';
 import type { DeploymentConfig } from '../deployment-config';
+import { SERVICE_CALLER_ARNS_ENV } from '../../shared/http/principal';
 
 /** Everything a function may be granted; `needs` picks from it. */
 export interface LedgerResources {
@@ -118,6 +119,8 @@ export class LedgerFunction extends Construct {
         ...(spec.needs.personTokens
           ? { JWT_ISSUER: config.jwtIssuer, JWT_AUDIENCE: config.jwtAudience, JWKS_URL: config.jwksUrl, ORG_CLAIM: config.orgClaim }
           : {}),
+        // Unset, the handler admits any IAM caller; the stack warns at synth (see the stateless stack).
+        ...(servesServiceRoutes(spec) && config.serviceCallerArns ? { [SERVICE_CALLER_ARNS_ENV]: JSON.stringify(config.serviceCallerArns) } : {}),
         ...(bundle.sourcemap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
       bundling: {

@@ -1,7 +1,7 @@
 // The code and its wiring, redeployable at will: one Lambda per area behind the HTTP API, the background jobs and
 // their triggers, the event bus, and the alarms that say when any of it misbehaves.
 
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination, type HttpRoute, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -39,6 +39,9 @@ export interface StatelessStackProps extends StackProps {
   /** The Analytics API's authorizer (people's JWTs, later analytics keys); required once an area's routes use `analytics` auth. */
   readonly analyticsAuthorizer?: DeployedFunction;
 }
+
+/** The id of the synth warning for a deployment without service caller roles (acknowledge it to keep `--strict`). */
+export const SERVICE_CALLERS_UNSET_WARNING = 'cu-ledger:serviceCallerArnsUnset';
 
 /** API Gateway gives an integration 30 s; the function stops first so the caller gets our answer, not a gateway 503. */
 const HTTP_FUNCTION_TIMEOUT = Duration.seconds(25);
@@ -187,6 +190,12 @@ export class StatelessStack extends Stack {
         statements: [new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [this.serviceRoutesArn()] })],
       });
       new CfnOutput(this, 'ServiceCallerPolicyArn', { value: serviceCaller.managedPolicyArn, description: 'Attach to the platform backend role' });
+      if (!config.serviceCallerArns) {
+        Validations.of(this).addWarning(
+          SERVICE_CALLERS_UNSET_WARNING,
+          'No serviceCallerArns: the service routes admit any IAM principal of the account allowed execute-api:Invoke. Name the platform backend role(s) with -c serviceCallerArns=arn:aws:iam::<account>:role/<name> to refuse every other caller.',
+        );
+      }
     }
 
     // Each API keeps its execute-api URL, custom domain or not: the outputs say which is which.

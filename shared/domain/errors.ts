@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'invalid_cursor'
   | 'unauthorized'
   | 'forbidden'
+  | 'api_key_project_mismatch'
+  | 'service_caller_not_allowed'
   | LimitCode
   | 'org_not_found'
   | 'team_not_found'
@@ -63,9 +65,15 @@ export class UnauthorizedError extends DomainError {
   readonly code = 'unauthorized';
 }
 
+type ForbiddenCode = 'forbidden' | 'api_key_project_mismatch' | 'service_caller_not_allowed';
+
 /** A verified caller reaching beyond what its role or key allows. */
 export class ForbiddenError extends DomainError {
-  readonly code = 'forbidden';
+  readonly code: ForbiddenCode;
+  constructor(code: ForbiddenCode, message: string, field?: string, details: Record<string, unknown> = {}) {
+    super(message, field, details);
+    this.code = code;
+  }
 }
 
 export class RouteNotFoundError extends DomainError {
@@ -198,7 +206,25 @@ export function invalidField(field: string, message: string): ValidationError {
 }
 
 export function forbidden(): ForbiddenError {
-  return new ForbiddenError('Your role or key does not reach this org or project. An org admin can grant access.');
+  return new ForbiddenError('forbidden', 'Your role or key does not reach this org or project. An org admin can grant access.');
+}
+
+/** An API key charging (or checking) a project other than the one its record names. */
+export function apiKeyProjectMismatch(keyId: string, keyProjectId: string): ForbiddenError {
+  return new ForbiddenError(
+    'api_key_project_mismatch',
+    `API key ${keyId} belongs to project ${keyProjectId} and charges only there. An admin can move it (PUT /v1/orgs/{orgId}/api-keys/${keyId}).`,
+    'projectId',
+    { apiKeyProjectId: keyProjectId },
+  );
+}
+
+/** An IAM caller the gateway verified that is not one of the roles the deployment names as the platform's backend. */
+export function serviceCallerNotAllowed(): ForbiddenError {
+  return new ForbiddenError(
+    'service_caller_not_allowed',
+    "This IAM identity may not call the service routes: it is not one of the deployment's service caller roles (context serviceCallerArns).",
+  );
 }
 
 export function routeNotFound(routeKey: string): RouteNotFoundError {

@@ -13,6 +13,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   invalid_cursor: 400,
   unauthorized: 401,
   forbidden: 403,
+  api_key_project_mismatch: 403,
+  service_caller_not_allowed: 403,
   team_balance_exhausted: 402,
   member_cap_reached: 402,
   project_cap_reached: 402,

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { noAnswerInTime } from '../domain/errors';
 import { errorResponse } from './error-response';
-import type { GatewayEvent } from './principal';
+import { serviceCallersFromEnv, type GatewayEvent } from './principal';
 import { dispatch, type Routes } from './routes';
 
 export type { RouteHandler, Routes } from './routes';
@@ -25,12 +25,15 @@ export const ANSWER_BEFORE_TIMEOUT_MS = 500;
  * The early answer is ours, not middy's `timeoutEarly`: middy 6 shares one AbortController across every request of
  * a handler module, which is harmless on Lambda (one request per environment at a time) but aborts every request in
  * flight when the local runner serves many at once in one process.
+ *
+ * The service callers are read from the environment here, once per process (a Lambda builds its handler at load).
  */
 export function areaHandler<Deps, Event extends GatewayEvent = APIGatewayProxyEventV2>(routes: Routes<Deps, Event>, deps: (signal: AbortSignal) => Deps) {
+  const serviceCallers = serviceCallersFromEnv();
   return middy<Event, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
     .use({ onError: (request) => void (request.response = errorResponse(request.error)) })
     .handler((event, context) => {
-      const { route, principal } = dispatch(routes, event);
+      const { route, principal } = dispatch(routes, event, serviceCallers);
       return answerBeforeTimeout(context, (signal) => route.handle(event, deps(signal), principal));
     });
 }

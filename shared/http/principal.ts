@@ -3,8 +3,10 @@
 // authorizer's context). Nothing here checks a signature: the gateway did, and the local runner stands in for it.
 
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ForbiddenError, UnauthorizedError } from '../domain/errors';
+import { ForbiddenError, serviceCallerNotAllowed, UnauthorizedError } from '../domain/errors';
 import type { Principal, PrincipalKind } from '../domain/permissions';
+import { isServiceCaller, parseRoleArn, type ServiceCallers } from '../domain/service-callers';
+import { log } from './log';
 
 export type GatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
@@ -58,12 +60,41 @@ const NEEDS: Record<PrincipalKind, string> = {
 
 /**
  * The caller, if it is one of the principals the route accepts: 401 naming what the route needs when no one was
- * verified, 403 when someone was but the route is not for them (an analytics key on any route but its reads).
+ * verified, 403 when someone was but the route is not for them (an analytics key on any route but its reads). An
+ * IAM caller that is not one of `serviceCallers` gets 403: IAM verified who it is, and it is not the platform's backend.
  */
-export function requirePrincipal(event: GatewayEvent, accepts: readonly PrincipalKind[]): Principal {
+export function requirePrincipal(event: GatewayEvent, accepts: readonly PrincipalKind[], serviceCallers: ServiceCallers): Principal {
   const principal = resolvePrincipal(event);
-  if (principal && accepts.includes(principal.kind)) return principal;
   const needs = `This route needs ${accepts.map((kind) => NEEDS[kind]).join(' or ')}.`;
-  if (principal) throw new ForbiddenError(`${needs} You are ${NEEDS[principal.kind]}.`);
-  throw new UnauthorizedError(needs);
+  if (!principal) throw new UnauthorizedError(needs);
+  if (!accepts.includes(principal.kind)) throw new ForbiddenError('forbidden', `${needs} You are ${NEEDS[principal.kind]}.`);
+  if (principal.kind === 'service' && !isServiceCaller(principal.id, serviceCallers)) {
+    // The ARN names who tried (an identity, not data): what the operator needs to fix a list or find an intruder.
+    log('warn', 'service caller not on the list', { callerArn: principal.id });
+    throw serviceCallerNotAllowed();
+  }
+  return principal;
+}
+
+/** Where the stack hands a service-route function the backend's role ARNs: a JSON array of IAM role ARNs. */
+export const SERVICE_CALLER_ARNS_ENV = 'SERVICE_CALLER_ARNS';
+
+/**
+ * The service callers this process admits, read once when a handler is built: unset, any IAM caller (the local
+ * runner, where the SERVICE_TOKEN stands for IAM, or a deployment without a list). A value that is not a JSON array
+ * of role ARNs stops the function: admitting anyone because a list was mistyped would fail open.
+ */
+export function serviceCallersFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceCallers {
+  const value = env[SERVICE_CALLER_ARNS_ENV];
+  if (value === undefined) return 'any';
+  let listed: unknown;
+  try {
+    listed = JSON.parse(value);
+  } catch {
+    listed = undefined;
+  }
+  const arns: unknown[] = Array.isArray(listed) ? listed : [];
+  const roles = arns.flatMap((arn) => (typeof arn === 'string' ? (parseRoleArn(arn) ?? []) : []));
+  if (roles.length === 0 || roles.length !== arns.length) throw new Error(`${SERVICE_CALLER_ARNS_ENV} must be a JSON array of IAM role ARNs.`);
+  return roles;
 }

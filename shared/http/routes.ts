@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type * as z from 'zod/mini';
 import type { Principal, PrincipalKind } from '../domain/permissions';
 import { routeNotFound } from '../domain/errors';
+import type { ServiceCallers } from '../domain/service-callers';
 import { requirePrincipal, type GatewayEvent } from './principal';
 
 /**
@@ -55,11 +56,18 @@ export function publicRoute<Deps>(handle: RouteHandler<Deps>, doc: RouteDoc): Ro
   return { accepts: 'anyone', handle, doc };
 }
 
-/** The route the event is for and its verified caller: 404 for a route not declared, 401 for a caller it does not accept. */
-export function dispatch<Deps, Event extends GatewayEvent, Answer>(routes: Routes<Deps, Event, Answer>, event: Event): { route: Route<Deps, Event, Answer>; principal: Principal | undefined } {
+/**
+ * The route the event is for and its verified caller: 404 for a route not declared, 401 for a caller it does not
+ * accept, 403 for an IAM caller not among `serviceCallers`.
+ */
+export function dispatch<Deps, Event extends GatewayEvent, Answer>(
+  routes: Routes<Deps, Event, Answer>,
+  event: Event,
+  serviceCallers: ServiceCallers,
+): { route: Route<Deps, Event, Answer>; principal: Principal | undefined } {
   const route = routes[routeKeyOf(event)];
   if (!route) throw routeNotFound(routeKeyOf(event));
-  return { route, principal: route.accepts === 'anyone' ? undefined : requirePrincipal(event, route.accepts) };
+  return { route, principal: route.accepts === 'anyone' ? undefined : requirePrincipal(event, route.accepts, serviceCallers) };
 }
 
 /** The key a route is declared under: the HTTP API's `routeKey`, or `METHOD /resource` for a REST API event. */

@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { errorResponse } from './error-response';
 import { log } from './log';
-import type { GatewayEvent } from './principal';
+import { serviceCallersFromEnv, type GatewayEvent } from './principal';
 import { dispatch, type Routes } from './routes';
 
 /** Where a streamed answer goes. */
@@ -28,15 +28,16 @@ export interface StreamedAnswer {
 
 export type StreamingHandler<Event extends GatewayEvent> = (event: Event, sink: ResponseSink, context: Partial<Context>) => Promise<void>;
 
-/** Wraps a streaming area's routes as one handler that writes to a sink. `deps` is built per request. */
+/** Wraps a streaming area's routes as one handler that writes to a sink. `deps` is built per request; the service callers once. */
 export function streamingAreaHandler<Deps, Event extends GatewayEvent>(routes: Routes<Deps, Event, StreamedAnswer>, deps: (signal: AbortSignal) => Deps): StreamingHandler<Event> {
+  const serviceCallers = serviceCallersFromEnv();
   return async (event, sink) => {
     const controller = new AbortController();
     let answer: StreamedAnswer;
     let chunks: AsyncIterator<string>;
     let first: IteratorResult<string>;
     try {
-      const { route, principal } = dispatch(routes, event);
+      const { route, principal } = dispatch(routes, event, serviceCallers);
       answer = await route.handle(event, deps(controller.signal), principal);
       chunks = answer.body[Symbol.asyncIterator]();
       first = await chunks.next();

@@ -13,10 +13,12 @@ export interface MeterSnapshot {
   readonly existingEvent: MeterEventRecord | undefined;
 }
 
-/** What the consume transaction must find for its charge to be valid; each field is checked atomically. */
+/**
+ * What the consume transaction must find for its charge to be valid; each field is checked atomically. An API key's
+ * counter must also still belong to the event's project, or to none yet (the charge then registers it there).
+ */
 export interface ChargeCommand {
   readonly event: MeterEventRecord;
-  readonly apiKeyProjectId: string | null;
   readonly expectedConfigVersion: number;
   readonly expectedProjectCapMilli: MilliCu | null;
   readonly expectedActorCapMilli: MilliCu | null;

@@ -2,7 +2,8 @@
 // atomic step, or refuse it naming the limit. Idempotent per (org, requestId).
 
 import type { MilliCu } from '../domain/compute-units';
-import { idempotencyKeyReused, limitReached, orgNotFound } from '../domain/errors';
+import { chargesOutsideKeyProject } from '../domain/api-key-project';
+import { apiKeyProjectMismatch, idempotencyKeyReused, limitReached, orgNotFound } from '../domain/errors';
 import { requestFingerprint } from '../domain/fingerprint';
 import { termsAt, type Period } from '../domain/billing-terms';
 import { chargeLimits } from '../domain/charge-limits';
@@ -55,10 +56,11 @@ interface LimitState {
 /**
  * Steps:
  * 1. Take the org, project and actor limits from the cache, or read them (with any event already under requestId).
- * 2. Evaluate every limit for the current billing period (the team's: the pool of allowance and live top-ups), and
- *    plan the draw on the pool, soonest expiry first. A refusal based on cached state is re-read first.
- * 3. Write event, pool and counters in one transaction, conditioned on the caps, config version and pool state
- *    evaluated in step 2.
+ * 2. Refuse an API key charging outside its project. Evaluate every limit for the current billing period (the
+ *    team's: the pool of allowance and live top-ups), and plan the draw on the pool, soonest expiry first. A refusal
+ *    based on cached state is re-read first.
+ * 3. Write event, pool and counters in one transaction, conditioned on the caps, config version, pool state and API
+ *    key's project evaluated in step 2.
  * 4. On a stale condition, take the current state the transaction returned and go back to 2; on a conflict or
  *    throttle, back off and retry; on an existing event, answer it again (or 409 when the body differs).
  */
@@ -82,6 +84,11 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
       remember(deps.cache, state);
     }
 
+    if (chargesOutsideKeyProject(state.actor, request.projectId)) {
+      if (state.fresh.has('actor')) throw apiKeyProjectMismatch(request.userId, state.actor.projectId);
+      state = undefined;
+      return AGAIN;
+    }
     const now = deps.clock.now();
     const terms = termsAt(state.org, now);
     const limits = chargeLimits(terms, state.org, state.project, state.actor, now);
@@ -103,7 +110,6 @@ export async function consume(request: ConsumeRequest, deps: MeterDependencies):
     const maxUsedBefore = (limit: LimitUsage) => (limit.capMilli === null ? null : limit.capMilli - request.cuMilli);
     const outcome = await deps.store.commitCharge({
       event,
-      apiKeyProjectId: state.actor.projectId,
       expectedConfigVersion: state.org.configVersion,
       expectedProjectCapMilli: limits.projectCap.capMilli,
       expectedActorCapMilli: state.actor.capMilli,

@@ -2,7 +2,7 @@
 // Node.js 22 arm64 with only the grants its registry entry names, a recoverable streaming table, a private bucket,
 // jobs with retries and dead letters, and alarms. Checked on today's registries and on fixtures that use every kind.
 
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ANALYTICS_GATEWAY_ANSWERS } from '../../infra/analytics-gateway-responses';
 import { ANALYTICS_AUTHORIZER, API_AREAS, type DeployedFunction } from '../../infra/api-routes';
@@ -11,7 +11,9 @@ import { STREAM_BATCH_SIZE, STREAM_MAX_RECORD_AGE, STREAM_RETRY_ATTEMPTS, TABLE_
 import { createLedgerTableInput } from '../../infra/local/dynamodb-local';
 import { BACKGROUND_JOBS, type BackgroundJob } from '../../infra/scheduled-jobs';
 import { LEDGER_STREAM_FILTERS, LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
-import { onlyResource, resourcesOf, synthesize, TEST_JWT_CONTEXT as JWT } from '../support/cdk-app';
+import { SERVICE_CALLERS_UNSET_WARNING } from '../../infra/stacks/stateless-stack';
+import { SERVICE_CALLER_ARNS_ENV } from '../../shared/http/principal';
+import { onlyResource, resourcesOf, synthesize, TEST_JWT_CONTEXT as JWT, TEST_SERVICE_CALLERS_CONTEXT, type SynthesizedApp } from '../support/cdk-app';
 import { EVERY_KIND, WITH_ANALYTICS_ROUTES } from './fixtures/registries';
 
 const deployed = synthesize();
@@ -540,6 +542,57 @@ describe('alarms', () => {
       Threshold: 100,
     });
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+  });
+});
+
+describe('service callers', () => {
+  /** The roles TEST_SERVICE_CALLERS_CONTEXT names, in its order. */
+  const listed = TEST_SERVICE_CALLERS_CONTEXT.serviceCallerArns.split(',');
+  /** Each function's service caller list, by function name (undefined: none). */
+  const callerLists = (synthesized: SynthesizedApp) =>
+    Object.fromEntries(
+      resourcesOf(synthesized.statelessTemplate, 'AWS::Lambda::Function').map(([, fn]) => [fn.Properties.FunctionName, fn.Properties.Environment?.Variables?.[SERVICE_CALLER_ARNS_ENV]]),
+    );
+  const unsetWarnings = (synthesized: SynthesizedApp) => Annotations.fromStack(synthesized.stateless).findWarning('*', Match.stringLikeRegexp(SERVICE_CALLERS_UNSET_WARNING));
+
+  it.each([
+    ['today', deployed, API_AREAS],
+    ['every kind', everyKind, EVERY_KIND.areas],
+  ] as const)('are handed to exactly the functions of service (IAM) routes, as a JSON array (%s)', (_, synthesized, areas) => {
+    const serviceFunctions = areas.filter((area) => area.auth === 'service').map((area) => `cu-ledger-dev-${area.name}`);
+    expect(serviceFunctions.length).toBeGreaterThan(0);
+    const lists = callerLists(synthesized);
+    expect(Object.keys(lists).length).toBeGreaterThan(serviceFunctions.length);
+    for (const [functionName, list] of Object.entries(lists)) {
+      expect([functionName, list]).toEqual([functionName, serviceFunctions.includes(functionName) ? JSON.stringify(listed) : undefined]);
+    }
+    expect(unsetWarnings(synthesized)).toEqual([]);
+  });
+
+  it('are taken from -c as a JSON array or comma-separated, or from cdk.json as an array, alike', () => {
+    for (const serviceCallerArns of [JSON.stringify(listed), ` ${listed.join(' , ')} `, listed]) {
+      expect(callerLists(synthesize({ context: { serviceCallerArns } }))['cu-ledger-dev-meter']).toBe(JSON.stringify(listed));
+    }
+  });
+
+  it('may be left out: no function gets a list (its handler admits any IAM caller), and the synth warns', () => {
+    const unlisted = synthesize({ context: { serviceCallerArns: undefined } });
+    expect(Object.values(callerLists(unlisted)).filter((list) => list !== undefined)).toEqual([]);
+    expect(unsetWarnings(unlisted)).toHaveLength(1);
+    expect(unsetWarnings(unlisted)[0]!.entry.data).toMatch(/any IAM principal of the account .* serviceCallerArns/);
+  });
+
+  it.each([
+    ['an IAM user', 'arn:aws:iam::123456789012:user/backend', /context "serviceCallerArns\.0": must be an IAM role ARN: arn:aws:iam::<12-digit account>:role\/<optional path\/><name>/],
+    ['a session ARN', 'arn:aws:sts::123456789012:assumed-role/backend/s1', /context "serviceCallerArns\.0": must be an IAM role ARN/],
+    ['a bad second entry', 'arn:aws:iam::123456789012:role/backend,arn:aws:iam::1234:role/x', /context "serviceCallerArns\.1": must be an IAM role ARN/],
+    ['a wildcard', 'arn:aws:iam::123456789012:role/*', /context "serviceCallerArns\.0": must be an IAM role ARN/],
+    ['broken JSON', '["arn:aws:iam::123456789012:role/backend"', /context "serviceCallerArns": must be a JSON array or a comma-separated list of IAM role ARNs/],
+    ['a JSON object (read as one comma-separated entry)', '{"arn":"arn:aws:iam::123456789012:role/backend"}', /context "serviceCallerArns\.0": must be an IAM role ARN/],
+    ['nothing (an unset shell variable)', '', /context "serviceCallerArns": must name at least one IAM role ARN/],
+    ['an empty JSON array', '[]', /context "serviceCallerArns": must name at least one IAM role ARN/],
+  ])('stop the synth on %s, naming the entry at fault', (_, serviceCallerArns, message) => {
+    expect(() => synthesize({ context: { serviceCallerArns } })).toThrow(message);
   });
 });
 

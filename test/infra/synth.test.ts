@@ -12,7 +12,7 @@ import { ANALYTICS_AUTHORIZER, API_AREAS } from '../../infra/api-routes';
 import { REPOSITORY_ROOT } from '../../infra/bundling';
 import { buildCuLedger } from '../../infra/cu-ledger-app';
 import { BACKGROUND_JOBS } from '../../infra/scheduled-jobs';
-import { CDK_CONTEXT, TEST_CUSTOM_DOMAIN_CONTEXT, TEST_JWT_CONTEXT } from '../support/cdk-app';
+import { CDK_CONTEXT, TEST_CUSTOM_DOMAIN_CONTEXT, TEST_JWT_CONTEXT, TEST_SERVICE_CALLERS_CONTEXT } from '../support/cdk-app';
 import { EVERY_KIND } from './fixtures/registries';
 
 const run = promisify(execFile);
@@ -24,8 +24,8 @@ const BUNDLE_LIMIT_BYTES = 500 * 1024;
 /** The Analytics API, and its authorizer, come with the first analytics route. */
 const hasAnalyticsRoutes = API_AREAS.some((area) => area.auth === 'analytics' && area.routeKeys.length > 0);
 const DEPLOYED_FUNCTIONS = [...API_AREAS, ...BACKGROUND_JOBS, ...(hasAnalyticsRoutes ? [ANALYTICS_AUTHORIZER] : [])];
-/** The identity provider, which every deployment must name, as `-c` options. */
-const JWT_OPTIONS = Object.entries(TEST_JWT_CONTEXT).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+/** The identity provider, which every deployment must name, and the backend's roles, as `-c` options. */
+const CONTEXT_OPTIONS = Object.entries({ ...TEST_JWT_CONTEXT, ...TEST_SERVICE_CALLERS_CONTEXT }).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
 const cfnLint = await run('sh', ['-c', 'command -v cfn-lint']).then(
   () => true,
   () => false,
@@ -36,7 +36,7 @@ let printed = '';
 
 beforeAll(async () => {
   // No Docker on PATH and no AWS credentials: bundling must be local and nothing may need an account.
-  const result = await run(join(REPOSITORY_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', ...JWT_OPTIONS, '--output', output], {
+  const result = await run(join(REPOSITORY_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', ...CONTEXT_OPTIONS, '--output', output], {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', CDK_DOCKER: 'docker-is-not-here' },
     maxBuffer: 16 * 1024 * 1024,
@@ -79,6 +79,13 @@ describe('npx cdk synth', () => {
     expect(existsSync(join(output, 'CuLedger-dev-Stateless.template.json'))).toBe(true);
   });
 
+  it("hands the backend's roles given to -c as one comma-separated string to the service functions, as a JSON array", () => {
+    const functions = Object.values(template('Stateless').Resources as Record<string, any>).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    const meter = functions.find((fn) => fn.Properties.FunctionName === 'cu-ledger-dev-meter');
+    expect(meter.Properties.Environment.Variables.SERVICE_CALLER_ARNS).toBe(JSON.stringify(TEST_SERVICE_CALLERS_CONTEXT.serviceCallerArns.split(',')));
+    expect(printed).not.toContain('serviceCallerArnsUnset');
+  });
+
   it('bundles each function into one minified ESM file, with a source map everywhere but the hot path', () => {
     const functions = Object.values(template('Stateless').Resources as Record<string, any>).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(DEPLOYED_FUNCTIONS.length);
@@ -98,7 +105,7 @@ describe('npx cdk synth', () => {
   it.skipIf(!cfnLint)('passes cfn-lint, for today, for every kind of route, job and grant, and for one host', async () => {
     // The fixtures' functions are not bundled (their templates do not depend on it); their resources are what counts.
     const unbundled = (outdir: string, context: Record<string, unknown> = {}) =>
-      new App({ outdir, context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] } });
+      new App({ outdir, context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, ...TEST_SERVICE_CALLERS_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] } });
     const fixtures = unbundled(fixtureOutput);
     buildCuLedger(fixtures, EVERY_KIND);
     fixtures.synth();

@@ -94,13 +94,12 @@ describe('no overspend under concurrency', () => {
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const users = ['u1', 'u2', 'u3', 'u4', 'apiu_bot'];
-    const requests = Array.from({ length: 220 }, () =>
-      consumeRequest(orgId, {
-        userId: users[Math.floor(random() * users.length)]!,
-        projectId: random() < 0.5 ? 'p1' : 'p2',
-        cu: Math.max(1, Math.round(random() * 3000)) / 1000,
-      }),
-    );
+    const requests = Array.from({ length: 220 }, () => {
+      const userId = users[Math.floor(random() * users.length)]!;
+      const project = random() < 0.5 ? 'p1' : 'p2';
+      // The key charges only its own project (p1); members either.
+      return consumeRequest(orgId, { userId, projectId: userId === 'apiu_bot' ? 'p1' : project, cu: Math.max(1, Math.round(random() * 3000)) / 1000 });
+    });
 
     const outcomes = await Promise.all(
       requests.map(async (request, index) => {

@@ -3,7 +3,14 @@
 // Too few and the function fails on AWS with AccessDenied; too many and the grant is wider than the code.
 
 import { describe, expect, it } from 'vitest';
-import { API_AREAS, type ApiArea } from '../../infra/api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS, type ApiArea } from '../../infra/api-routes';
+import { analyticsKeyRoutes, type AnalyticsKeyDependencies } from '../../functions/analytics/analytics-keys.handler';
+import { localKeyStore, localPepper } from '../../shared/adapters/local/file-key-store';
+import { newSecret } from '../../shared/domain/analytics-keys';
+import type { GatewayEvent } from '../../shared/http/principal';
+import { SERVICE_ACTOR } from '../../shared/ports/ledger-records';
+import { createAnalyticsKey } from '../../shared/use-cases/analytics-keys';
+import { KeyCheckMemory, verifyAnalyticsKey } from '../../shared/use-cases/analytics-key-auth';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
@@ -30,6 +37,8 @@ import { manualClock } from '../support/ledger-fixture';
 import { consumeRequest, provisionOrg } from '../support/provision';
 
 const ROUTES: Record<string, Routes<LedgerDependencies>> = { meter: meterRoutes, admin: adminRoutes, openapi: openApiRoutes };
+/** Stands for the id of the key the session created last. */
+const CREATED_KEY = '<created key>';
 
 type SessionCall = {
   routeKey: string;
@@ -72,6 +81,11 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'POST /v1/activity', body: { eventId: 'ev-1', orgId, userId: 'alice', action: 'asset.deleted' } },
     { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}', pathParameters: { ...org, userId: 'olga' }, body: { role: 'org_admin' } },
     ...analyticsCalls(orgId),
+    // The service manages an analytics key (org admins do the same on the Analytics API): create, list, rotate, revoke.
+    { routeKey: 'POST /v1/orgs/{orgId}/analytics-keys', pathParameters: org, body: { name: 'bi' }, status: 201 },
+    { routeKey: 'GET /v1/orgs/{orgId}/analytics-keys', pathParameters: org },
+    { routeKey: 'POST /v1/orgs/{orgId}/analytics-keys/{keyId}/rotate', pathParameters: { ...org, keyId: CREATED_KEY }, body: { graceSeconds: 60 } },
+    { routeKey: 'DELETE /v1/orgs/{orgId}/analytics-keys/{keyId}', pathParameters: { ...org, keyId: CREATED_KEY } },
     { routeKey: 'GET /v1/openapi.json' },
   ];
 }
@@ -127,22 +141,48 @@ describe('table grants', () => {
       Object.entries(ROUTES).map(([areaName, routes]) => [areaName, areaHandler(routes, () => (areaName === name ? own : ledger.deps))]),
     );
     const areaOf = (routeKey: string) => API_AREAS.find((candidate) => candidate.routeKeys.includes(routeKey))!.name;
-    for (const call of session(`grants-${name}-${Date.now()}`)) {
-      if ('clockTo' in call) {
-        clock.set(call.clockTo);
+    const vault = { keys: localKeyStore(undefined), pepper: localPepper(undefined) };
+    let createdKey = '';
+    for (const step of session(`grants-${name}-${Date.now()}`)) {
+      if ('clockTo' in step) {
+        clock.set(step.clockTo);
         continue;
       }
+      const call = step.pathParameters?.keyId === CREATED_KEY ? { ...step, pathParameters: { ...step.pathParameters, keyId: createdKey } } : step;
       const depsFor = (areaName: string) => (name === areaName ? own : ledger.deps);
       const event = () => readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { query: call.query ?? {} });
-      const response = !call.reader
-        ? await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)))
-        : call.routeKey in exportRoutes
-          ? await streamed(streamingAreaHandler(exportRoutes, () => depsFor('export')), event())
-          : await areaHandler(analyticsRoutes, () => depsFor('analytics'))(event(), lambdaContext(areaOf(call.routeKey)));
+      const response = call.routeKey in analyticsKeyRoutes
+        ? await areaHandler<AnalyticsKeyDependencies, GatewayEvent>(analyticsKeyRoutes, () => ({ ...depsFor('analytics-keys'), vault }))(serviceEvent(call.routeKey, call), lambdaContext('analytics-keys'))
+        : !call.reader
+          ? await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)))
+          : call.routeKey in exportRoutes
+            ? await streamed(streamingAreaHandler(exportRoutes, () => depsFor('export')), event())
+            : await areaHandler(analyticsRoutes, () => depsFor('analytics'))(event(), lambdaContext(areaOf(call.routeKey)));
       if (call.status) expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBe(call.status);
       else expect(response.statusCode, `${call.routeKey}: ${response.body}`).toBeLessThan(300);
+      if (call.routeKey === 'POST /v1/orgs/{orgId}/analytics-keys') createdKey = JSON.parse(response.body!).keyId;
     }
     expect([...recorder.actions].sort()).toEqual(declared(area));
+  });
+});
+
+describe('authorizer grants', () => {
+  it("the analytics authorizer needs exactly its entry's actions: a key's lastUsedAt, and a burst entry of wrong secrets", async () => {
+    const clock = manualClock('2026-02-10T09:00:00.000Z');
+    const ledger = await createTestLedger({ clock });
+    await provisionOrg(ledger.deps, 'org-keys', { allowanceCu: 10, billingAnchor: '2026-01-15' });
+    const vault = { keys: localKeyStore(undefined), pepper: localPepper(undefined) };
+    const { keyId, secret } = await createAnalyticsKey({ orgId: 'org-keys', name: 'bi', actor: SERVICE_ACTOR }, { ...ledger.deps, vault });
+
+    const client = createTestDynamoDbClient(ledger.endpoint);
+    const recorder = recordIamActions(client);
+    const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client, clock });
+    const check = (presented: string) => verifyAnalyticsKey({ keyId, secret: presented }, { vault, store: own.store, clock, memory: new KeyCheckMemory(0) });
+    expect(await check(secret)).toEqual({ orgId: 'org-keys', keyId });
+    expect(await check(secret)).toEqual({ orgId: 'org-keys', keyId });
+    expect(await check(newSecret())).toBeUndefined();
+    expect(await check(newSecret())).toBeUndefined();
+    expect([...recorder.actions].sort()).toEqual([...ANALYTICS_AUTHORIZER.needs.table].sort());
   });
 });
 

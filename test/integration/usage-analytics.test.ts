@@ -29,6 +29,8 @@ import { oracleBreakdown, oracleEvents, oraclePowerUsers, oracleSeries, oracleTo
 
 const USERS = ['u1', 'u2', 'u3', 'apiu_k1', 'apiu_k2'] as const;
 const PROJECTS = ['p1', 'p2', 'p3'] as const;
+/** An API key charges only its own project: each key's jobs go there, whatever project the stream drew. */
+const KEY_PROJECTS: Readonly<Record<string, (typeof PROJECTS)[number]>> = { apiu_k1: 'p1', apiu_k2: 'p3' };
 const MODELS = ['m1', 'm2', 'm3'] as const;
 const JOB_TYPES = ['image_generation', 'video_generation', 'training', 'upscale'] as const;
 /** Where every stream starts: the evening before a month's end; the period resets on the 2nd (anchor). */
@@ -131,7 +133,7 @@ async function play(operations: Operation[]): Promise<{ orgId: string; log: Mete
           {
             requestId,
             orgId,
-            projectId: op.projectId,
+            projectId: KEY_PROJECTS[op.userId] ?? op.projectId,
             userId: op.userId,
             jobType: op.jobType,
             cuMilli: op.cuMilli,

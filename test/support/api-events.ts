@@ -14,6 +14,8 @@ export function serviceEvent(
     query?: Record<string, string>;
     headers?: Record<string, string>;
     principal?: boolean;
+    /** The IAM identity the gateway verified: an STS assumed-role ARN on AWS. */
+    callerArn?: string;
   } = {},
 ): APIGatewayProxyEventV2 {
   const [method, path] = routeKey.split(' ') as [string, string];
@@ -39,7 +41,7 @@ export function serviceEvent(
       stage: '$default',
       time: new Date().toISOString(),
       timeEpoch: Date.now(),
-      ...(options.principal === false ? {} : { authorizer: { iam: { userArn: 'arn:aws:iam::000000000000:role/platform-backend' } } }),
+      ...(options.principal === false ? {} : { authorizer: { iam: { userArn: options.callerArn ?? 'arn:aws:iam::000000000000:role/platform-backend' } } }),
     },
   } as APIGatewayProxyEventV2;
 }

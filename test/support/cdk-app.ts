@@ -20,6 +20,12 @@ export const TEST_CUSTOM_DOMAIN_CONTEXT = {
   customDomainHostedZoneId: 'Z0123456789ABCDEFGHIJ',
 } as const;
 
+/**
+ * The platform backend's roles the tests deploy with, as `-c serviceCallerArns=…` hands them (one with a path). A
+ * deployment may leave them out (the stack then warns); the tests of that case say so.
+ */
+export const TEST_SERVICE_CALLERS_CONTEXT = { serviceCallerArns: 'arn:aws:iam::123456789012:role/platform/cu-ledger-caller,arn:aws:iam::123456789012:role/cu-ledger-ops' } as const;
+
 export interface SynthesizedApp extends CuLedgerStacks {
   readonly app: App;
   readonly stateful: CuLedgerStacks['stateful'];
@@ -28,7 +34,7 @@ export interface SynthesizedApp extends CuLedgerStacks {
 }
 
 export function synthesize(options: { context?: Record<string, unknown>; registries?: CuLedgerRegistries } = {}): SynthesizedApp {
-  const app = new App({ context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, ...options.context, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CDK_CONTEXT, ...TEST_JWT_CONTEXT, ...TEST_SERVICE_CALLERS_CONTEXT, ...options.context, 'aws:cdk:bundling-stacks': [] } });
   const stacks = buildCuLedger(app, options.registries);
   return {
     app,

@@ -10,7 +10,9 @@ import {
   limitReached,
   orgNotFound,
   refundExceedsCharge,
+  apiKeyProjectMismatch,
   forbidden,
+  serviceCallerNotAllowed,
   routeNotFound,
   type ErrorCode,
 } from '../../shared/domain/errors';
@@ -54,6 +56,8 @@ describe('error to HTTP mapping', () => {
     [invalidCursor(), 400, { code: 'invalid_cursor', field: 'cursor' }],
     [routeNotFound('GET /nowhere'), 404, { code: 'route_not_found' }],
     [forbidden(), 403, { code: 'forbidden' }],
+    [serviceCallerNotAllowed(), 403, { code: 'service_caller_not_allowed' }],
+    [apiKeyProjectMismatch('apiu_ci', 'web'), 403, { code: 'api_key_project_mismatch', field: 'projectId', apiKeyProjectId: 'web' }],
   ])('answers a named error with its status and code (%#)', (error, status, body) => {
     const response = errorResponse(error);
     expect(response.statusCode).toBe(status);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chargesOutsideKeyProject } from '../../shared/domain/api-key-project';
 import { actorKindOf, effectiveActorCap, evaluateCharge, limitCode, usageStatus, type LimitUsage } from '../../shared/domain/limits';
 
 const team = (capMilli: number, usedMilli: number): LimitUsage => ({ level: 'team', capMilli, usedMilli });
@@ -9,6 +10,17 @@ describe('the four limits', () => {
     expect(actorKindOf('apiu_x89E')).toBe('api_key');
     expect(actorKindOf('c452b444')).toBe('member');
     expect(actorKindOf('api_user')).toBe('member');
+  });
+
+  it('keeps an API key to the project its record names; a key without one, and a member, charge any project', () => {
+    expect(chargesOutsideKeyProject({ kind: 'api_key', projectId: 'web' }, 'app')).toBe(true);
+    expect(chargesOutsideKeyProject({ kind: 'api_key', projectId: 'web' }, 'web')).toBe(false);
+    expect(chargesOutsideKeyProject({ kind: 'api_key', projectId: null }, 'app')).toBe(false);
+    fc.assert(
+      fc.property(fc.constantFrom('member' as const, 'project' as const), fc.option(fc.string(), { nil: null }), fc.string(), (kind, projectId, charged) => {
+        expect(chargesOutsideKeyProject({ kind, projectId }, charged)).toBe(false);
+      }),
+    );
   });
 
   it('lets an individual cap win over the default limit, and the default apply to everyone without one', () => {

@@ -66,14 +66,14 @@ describe('the principal, from what the gateway verified', () => {
   });
 
   it('refuses a verified principal the route does not accept with 403, and no principal with 401, naming what it needs', () => {
-    expect(() => requirePrincipal(v2({ jwt: { claims } }), ['service'])).toThrow(
+    expect(() => requirePrincipal(v2({ jwt: { claims } }), ['service'], 'any')).toThrow(
       expect.objectContaining({ code: 'forbidden', message: 'This route needs the service principal (IAM, or the local SERVICE_TOKEN). You are a signed-in member of the org.' }),
     );
-    expect(() => requirePrincipal(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1', principalId: 'ak_1' } }), ['service', 'person'])).toThrow(expect.objectContaining({ code: 'forbidden' }));
-    expect(() => requirePrincipal(v2(undefined), ['service'])).toThrow(
+    expect(() => requirePrincipal(v1({ authorizer: { orgId: 'acme', keyId: 'ak_1', principalId: 'ak_1' } }), ['service', 'person'], 'any')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(() => requirePrincipal(v2(undefined), ['service'], 'any')).toThrow(
       expect.objectContaining({ code: 'unauthorized', message: 'This route needs the service principal (IAM, or the local SERVICE_TOKEN).' }),
     );
-    expect(requirePrincipal(v2({ jwt: { claims } }), ['service', 'person'])).toEqual(alice);
+    expect(requirePrincipal(v2({ jwt: { claims } }), ['service', 'person'], 'any')).toEqual(alice);
   });
 
   it("declares on every route exactly the principals its area's authorizer lets through", () => {

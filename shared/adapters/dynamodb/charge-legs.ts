@@ -8,7 +8,20 @@ import type { PoolSourceRef } from '../../domain/pool';
 import { parseCounter, type MeterEventRecord, type ScopeKind } from '../../ports/ledger-records';
 import { type ChargeCommand, type RefundCommand } from '../../ports/meter-store';
 import { toEventItem } from './item-mapping';
-import { CHARGED_AT, drawsHold, eventKey, orgKey, returnedSourcesLive, scopeKey, topUpAttribute, topUpUsedAttribute, usageAttribute, type SourceAttributes } from './ledger-table';
+import {
+  CHARGED_AT,
+  drawsHold,
+  eventKey,
+  keyInProject,
+  orgKey,
+  returnedSourcesLive,
+  scopeKey,
+  topUpAttribute,
+  topUpUsedAttribute,
+  usageAttribute,
+  type ComposedCondition,
+  type SourceAttributes,
+} from './ledger-table';
 import type { NamedCondition, TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
@@ -36,7 +49,7 @@ export function chargeLegs(command: ChargeCommand): TransactionLeg<ChargeRole>[]
   const project = charge('project', event.projectId);
   const actor = charge(event.actorKind, event.userId);
   // A scope seen first here is registered implicitly: an API key under the project it charged, a member with the default role.
-  if (event.actorKind === 'api_key') actor.setIfNotExists('projectId', command.apiKeyProjectId ?? event.projectId);
+  if (event.actorKind === 'api_key') actor.setIfNotExists('projectId', event.projectId);
   else actor.setIfNotExists('role', DEFAULT_MEMBER_ROLE);
   return [
     newEventLeg(event),
@@ -61,7 +74,7 @@ export function chargeLegs(command: ChargeCommand): TransactionLeg<ChargeRole>[]
       role: 'actor',
       key: scopeKey(event.orgId, event.actorKind, event.userId),
       write: { update: actor.build() },
-      condition: capCondition(used, command.expectedActorCapMilli, maxUsedBefore.actor),
+      condition: actorCondition(event, capCondition(used, command.expectedActorCapMilli, maxUsedBefore.actor)),
       returnItemOnFailure: true,
     },
   ];
@@ -126,6 +139,11 @@ function newEventLeg(event: MeterEventRecord): TransactionLeg<'event'> {
     condition: { name: 'itemIsNew' },
     returnItemOnFailure: true,
   };
+}
+
+/** An API key's counter also stays in the event's project (a consume refused it elsewhere, on the record it read). */
+function actorCondition(event: MeterEventRecord, cap: NamedCondition): NamedCondition | ComposedCondition {
+  return event.actorKind === 'api_key' ? keyInProject(cap, event.projectId) : cap;
 }
 
 /** A project or actor counter: its cap is still the one evaluated, and the charge fits under the limit that applies. */

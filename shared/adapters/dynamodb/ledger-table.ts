@@ -435,7 +435,7 @@ export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
 
 /** A condition whose number of clauses varies: one clause per pool source a charge or refund touches. */
 export interface ComposedCondition {
-  readonly composed: 'orgUnchangedAndDrawsHold' | 'returnedSourcesLive';
+  readonly composed: 'orgUnchangedAndDrawsHold' | 'returnedSourcesLive' | 'capHoldsAndKeyInProject';
   readonly expression: string;
   readonly names: Readonly<Record<string, string>>;
   readonly values: Readonly<Record<string, unknown>>;
@@ -471,6 +471,21 @@ export function drawsHold(configVersion: number, draws: readonly { source: Sourc
     }
   });
   return { composed: 'orgUnchangedAndDrawsHold', expression: clauses.join(' AND '), names, values };
+}
+
+/**
+ * An API key's counter in a consume: its cap condition, and the key still belongs to the project charged, or to none
+ * yet (a key seen first here; the charge registers it there). A warm process's cached record, or another consume
+ * registering the key first, cannot let a charge land in another project. `:projectId` is the value the charge's
+ * own `if_not_exists` registration writes.
+ */
+export function keyInProject(cap: { name: ConditionName; names?: Readonly<Record<string, string>>; values?: Readonly<Record<string, unknown>> }, projectId: string): ComposedCondition {
+  return {
+    composed: 'capHoldsAndKeyInProject',
+    expression: `${CONDITIONS[cap.name]} AND (attribute_not_exists(#projectId) OR #projectId = :projectId)`,
+    names: { ...CONDITION_NAMES[cap.name], ...cap.names, '#projectId': 'projectId' },
+    values: { ...cap.values, ':projectId': projectId },
+  };
 }
 
 /**

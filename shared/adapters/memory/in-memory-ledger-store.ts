@@ -4,6 +4,7 @@
 // DynamoDB adapter is checked against, and a fast store for use-case unit tests. Like the table's stream, it keeps
 // every org change that drew on the pool, for the auto-refill trigger.
 
+import { chargesOutsideKeyProject } from '../../domain/api-key-project';
 import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { invalidCursor } from '../../domain/errors';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
@@ -94,7 +95,8 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     const [project, actor] = [this.scopes.get(projectKey), this.scopes.get(actorKey)];
     const teamFails = !org || org.configVersion !== command.expectedConfigVersion || !command.draws.every((draw) => drawHolds(org, period, draw));
     const projectFails = !capHolds(project, command.expectedProjectCapMilli) || !fits(project?.usage[period], maxUsedBefore.project);
-    const actorFails = !capHolds(actor, command.expectedActorCapMilli) || !fits(actor?.usage[period], maxUsedBefore.actor);
+    const actorFails =
+      !capHolds(actor, command.expectedActorCapMilli) || !fits(actor?.usage[period], maxUsedBefore.actor) || (actor !== undefined && chargesOutsideKeyProject(actor, event.projectId));
     if (teamFails || projectFails || actorFails) {
       return {
         status: 'rejected',
@@ -118,7 +120,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     const registered = (kind: ScopeKind, id: string): StoredScope => ({
       ...emptyScope(kind, id, event.createdAt),
       ...(kind === 'member' ? { role: DEFAULT_MEMBER_ROLE } : {}),
-      ...(kind === 'api_key' ? { projectId: command.apiKeyProjectId ?? event.projectId } : {}),
+      ...(kind === 'api_key' ? { projectId: event.projectId } : {}),
     });
     for (const [key, kind, id] of [[projectKey, 'project', event.projectId], [actorKey, event.actorKind, event.userId]] as const) {
       const scope = this.scopes.get(key) ?? registered(kind, id);

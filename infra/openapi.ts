@@ -79,7 +79,7 @@ const ANALYTICS_SERVER = {
  * What JSON Schema cannot read from the shared field rules, whose checks are refinements (functions): the formats and
  * the three-decimal rule. Kept here, not on the schemas, so no Lambda bundle carries them.
  */
-const FIELD_NOTES = new Map<unknown, Json>([
+export const FIELD_NOTES = new Map<z.core.$ZodType, Json>([
   [isoDate, { format: 'date', description: 'A calendar date, YYYY-MM-DD' }],
   [isoInstant, { format: 'date-time', description: 'An ISO 8601 instant with its zone, e.g. 2026-12-01T00:00:00Z' }],
   [cuAmount, { description: 'CU, more than 0, at most 3 decimal places' }],

@@ -10,7 +10,7 @@ import { parseInput, queryValues } from '../../shared/http/request';
 import { identifier, isoDate, label, snakeCase } from '../../shared/http/schemas';
 
 /** Query parameters that may be given more than once; each is a list. */
-const REPEATABLE = new Set(['projectId', 'userId', 'jobType', 'modelId', 'resourceType', 'poolCategory', 'ioType']);
+export const REPEATABLE_PARAMETERS: ReadonlySet<string> = new Set(['projectId', 'userId', 'jobType', 'modelId', 'resourceType', 'poolCategory', 'ioType']);
 
 const listOf = <T extends z.ZodMiniType>(item: T) =>
   z.optional(z.array(item).check(z.maxLength(MAX_FILTER_VALUES, `may list at most ${MAX_FILTER_VALUES} values`)));
@@ -37,7 +37,7 @@ export function readQuery<T extends z.ZodMiniType>(event: GatewayEvent, schema: 
   const values = queryValues(event);
   const query: Record<string, string | string[]> = {};
   for (const [name, list] of Object.entries(values)) {
-    if (REPEATABLE.has(name)) {
+    if (REPEATABLE_PARAMETERS.has(name)) {
       query[name] = list;
       continue;
     }

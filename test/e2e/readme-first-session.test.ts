@@ -83,4 +83,31 @@ describe('README: A first session', () => {
     expect(output).toContain('HTTP/1.1 401 Unauthorized');
     await vi.waitFor(() => expect(groupIsAlive(session!.child.pid!), output).toBe(false), { timeout: 45_000, interval: 100 });
   }, 240_000);
+
+  it("then reads acme with an analytics key as the README shows: Basic both ways, the feed, 403 elsewhere, a rotation with grace", async () => {
+    const first = readmeBlocks('## A first session', 'sh');
+    const keys = readmeBlocks('## HTTP API', 'sh').find((block) => block.includes('/analytics-keys -d'));
+    expect(keys).toBeDefined();
+    const port = await freePort();
+    const script = [...first.slice(0, -1), keys!, first.at(-1)!].join('\n');
+    session = spawnInGroup('bash', ['-c', script], { env: runnerEnvironment({ PORT: String(port) }) });
+    const exit = await session.exited;
+    const output = session.output();
+
+    expect(exit.code, output).toBe(0);
+    const answers = output.split('\n').filter((line) => STATUS.test(line));
+    // ...the first session's ten answers, then usage twice (-u and the explicit header), the feed, the balance, the
+    // rotation and the list.
+    expect(answers.slice(10).map((line) => Number(STATUS.exec(line)![1])), output).toEqual([200, 200, 200, 403, 200, 200]);
+    const body = (index: number) => JSON.parse(answers[index]!.replace(STATUS, ''));
+    for (const index of [10, 11]) {
+      expect(Object.keys(body(index))).toEqual(['totals', 'consumption', 'modelUsages', 'assetUsages']);
+      expect(body(index).totals.totalCU).toBeLessThanOrEqual(3);
+    }
+    expect(body(12).items.map((item: { kind: string }) => item.kind)).toEqual(['analytics_key_created', 'member_changed']);
+    expect(body(13).error.code).toBe('forbidden');
+    expect(body(14)).toMatchObject({ name: 'finance-bi-monthly', secret: expect.stringMatching(/^cuas_/), previousSecretValidUntil: expect.any(String) });
+    expect(body(15).items).toEqual([expect.objectContaining({ name: 'finance-bi-monthly', status: 'active', graceEndsAt: body(14).previousSecretValidUntil, lastUsedAt: expect.any(String) })]);
+    await vi.waitFor(() => expect(groupIsAlive(session!.child.pid!), output).toBe(false), { timeout: 45_000, interval: 100 });
+  }, 240_000);
 });

@@ -92,6 +92,7 @@ export type Json = any;
 export interface Reply {
   readonly status: number;
   readonly contentType: string | null;
+  readonly headers?: Headers;
   readonly text: string;
   readonly body: Json;
 }
@@ -124,7 +125,7 @@ export function client(runner: () => Runner) {
     } catch {
       parsed = undefined;
     }
-    return { status: response.status, contentType: response.headers.get('content-type'), text, body: parsed };
+    return { status: response.status, contentType: response.headers.get('content-type'), headers: response.headers, text, body: parsed };
   };
 }
 

@@ -91,8 +91,9 @@ let sequence = 0;
 const fresh = (prefix: string) => `${prefix}-${++sequence}`;
 
 /**
- * A valid request for each route that needs more than its path: bodies, and the queries a route requires. A route that
- * writes and is not here fails the matrix, which says so. Reads get the window of today on top.
+ * A valid request for each route that needs more than its path: bodies, and the queries a route requires or that make
+ * its answer whole. A route that writes and is not here fails the matrix, which says so. Reads get the window of today
+ * on top.
  */
 const INPUTS: Readonly<Record<string, { readonly body?: () => unknown; readonly query?: string }>> = {
   'POST /v1/meter/consume': { body: () => ({ requestId: fresh('matrix-consume'), orgId: ORG, projectId: 'proj-web', userId: 'ana-web', jobType: 'web_marker_job', cu: 0.5 }) },
@@ -108,6 +109,8 @@ const INPUTS: Readonly<Record<string, { readonly body?: () => unknown; readonly 
   'PUT /v1/orgs/{orgId}/auto-refill': { body: () => ({ enabled: false, thresholdCu: 10, amountCu: 5 }) },
   'POST /v1/activity': { body: () => ({ eventId: fresh('matrix-action'), orgId: ORG, userId: 'olga-admin', action: 'asset.deleted' }) },
   'GET /v1/usage/breakdown': { query: 'groupBy=userId,projectId,jobType' },
+  // A full page: the matrix's own writes must not push the consumes off the first one.
+  'GET /v1/activity': { query: 'limit=100' },
   'POST /v1/orgs/{orgId}/analytics-keys': { body: () => ({ name: 'matrix-created' }) },
   'POST /v1/orgs/{orgId}/analytics-keys/{keyId}/rotate': { body: () => ({ graceSeconds: 0 }) },
 };

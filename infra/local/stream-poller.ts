@@ -90,8 +90,12 @@ function toLambdaImage(image: Record<string, StreamAttributeValue>): Record<stri
   return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, toLambdaValue(value)]));
 }
 
-/** The SDK hands binary values as bytes, Lambda as base64 text; every other kind is the same in both. */
+/**
+ * The SDK hands binary values as bytes, Lambda as base64 text; every other kind is the same in both. DynamoDB Local's
+ * stream sends an empty map as `{}`, with no type at all (the table itself answers `{ M: {} }`, as AWS's stream does).
+ */
 function toLambdaValue(value: StreamAttributeValue): AttributeValue {
+  if (Object.keys(value).length === 0) return { M: {} };
   if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
   if (value.BS !== undefined) return { BS: value.BS.map((bytes) => Buffer.from(bytes).toString('base64')) };
   if (value.M !== undefined) return { M: toLambdaImage(value.M) };

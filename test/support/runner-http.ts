@@ -47,6 +47,10 @@ export async function startRunner(options: { inMemory: boolean; dataDir?: string
     throw error;
   }
   expect(url).toBe(`http://127.0.0.1:${port}`);
+  // SIGTERM goes to the runner's own process (the pid GET /health names, as the README stops a runner), not to tsx's
+  // wrapper: tsx relays a signal to its child and SIGKILLs it (exit 143, DynamoDB Local left running) unless the child
+  // says it got the signal within 30 ms, which a loaded machine can miss.
+  const { pid } = (await (await fetch(`${url}/health`)).json()) as { pid: number };
 
   return {
     url,
@@ -54,7 +58,7 @@ export async function startRunner(options: { inMemory: boolean; dataDir?: string
     child,
     output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) signal(pid, 'SIGTERM');
       const result = await Promise.race([exited, new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), STOP_TIMEOUT_MS))]);
       if (result === 'timeout') {
         killGroup(child);
@@ -63,6 +67,14 @@ export async function startRunner(options: { inMemory: boolean; dataDir?: string
       return result;
     },
   };
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone: its wrapper's exit follows
+  }
 }
 
 /**
@@ -92,6 +104,7 @@ export type Json = any;
 export interface Reply {
   readonly status: number;
   readonly contentType: string | null;
+  readonly headers?: Headers;
   readonly text: string;
   readonly body: Json;
 }
@@ -124,7 +137,7 @@ export function client(runner: () => Runner) {
     } catch {
       parsed = undefined;
     }
-    return { status: response.status, contentType: response.headers.get('content-type'), text, body: parsed };
+    return { status: response.status, contentType: response.headers.get('content-type'), headers: response.headers, text, body: parsed };
   };
 }
 

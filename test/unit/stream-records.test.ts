@@ -1,4 +1,6 @@
-import type { _Record } from '@aws-sdk/client-dynamodb-streams';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue as StreamAttributeValue, _Record } from '@aws-sdk/client-dynamodb-streams';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { deliverBatch, toLambdaRecord } from '../../infra/local/stream-poller';
@@ -66,6 +68,18 @@ describe('stream records in the shape Lambda gets them', () => {
     expect(record.dynamodb).not.toHaveProperty('OldImage');
     expect(record.awsRegion).toBe('ddblocal');
     expect(record.eventName).toBe('INSERT');
+  });
+
+  it("reads DynamoDB Local's untyped `{}` as the empty map it stands for, at any depth, so the record unmarshalls", () => {
+    const insert = sdkRecord({ eventName: 'INSERT' });
+    // What the SDK makes of it: an attribute value of no kind, which unmarshall refuses ("No value defined").
+    const untyped = {} as StreamAttributeValue;
+    insert.dynamodb = { ...insert.dynamodb, NewImage: { ...KEYS, changes: untyped, nested: { M: { list: { L: [untyped] } } } } };
+
+    const image = toLambdaRecord(insert, SOURCE).dynamodb!.NewImage!;
+
+    expect(image).toEqual({ ...KEYS, changes: { M: {} }, nested: { M: { list: { L: [{ M: {} }] } } } });
+    expect(unmarshall(image as Record<string, AttributeValue>)).toEqual({ pk: 'ORG#acme', sk: 'ORG', changes: {}, nested: { list: [{}] } });
   });
 
   it('gives a TTL delete the identity Lambda shows, with its lower-case keys', () => {

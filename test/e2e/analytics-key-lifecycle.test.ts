@@ -7,7 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newSecret, secretHint } from '../../shared/domain/analytics-keys';
 import { basicAuthorization, createAnalyticsKey, devIssuerForSuite, provision, type IssuedKey } from '../support/analytics-callers';
 import { client, runnerForSuite, type Json, type Reply } from '../support/runner-http';
@@ -89,11 +89,18 @@ describe("an analytics key's life, and its secrets never shown again", () => {
     const refusals = [await usageWith(basicAuthorization(first.a.keyId, wrongSecret)), await usageWith(`Bearer ${first.a.keyId}:${wrongSecret}`)];
 
     expect(refusals.map((reply) => reply.status)).toEqual([401, 401]);
-    const failures = (await feed(admin)).filter((row) => row.kind === 'analytics_key_auth_failed');
+    // The counts are written just after the answers (so a refusal takes as long for a real key as for an unknown one).
+    const failures = await vi.waitFor(
+      async () => {
+        const rows = (await feed(admin)).filter((row) => row.kind === 'analytics_key_auth_failed');
+        expect(rows.reduce((sum, row) => sum + row.details.failures, 0)).toBe(2);
+        return rows;
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     // One entry per key and minute: two, if the two attempts fell either side of a minute's turn.
     expect(failures.length).toBeGreaterThanOrEqual(1);
     for (const row of failures) expect(row).toMatchObject({ actor: { kind: 'analytics_key', id: first.a.keyId }, details: { keyId: first.a.keyId } });
-    expect(failures.reduce((sum, row) => sum + row.details.failures, 0)).toBe(2);
   });
 
   it(`rotated with a ${GRACE_SECONDS} s grace, both secrets work until the grace ends; past it (the runner's clock moved), only the new one`, async () => {

@@ -148,7 +148,7 @@ export function summaryOf(entry: LogEntry): string {
     case 'analytics_key_revoked':
       return `Analytics key ${entry.name} (${entry.keyId}) revoked`;
     case 'analytics_key_auth_failed':
-      return `${entry.failures === 1 ? 'A wrong secret was' : `${entry.failures} wrong secrets were`} presented for analytics key ${entry.keyId} in the minute from ${entry.windowStart}`;
+      return `${entry.failures === 1 ? 'A secret was' : `${entry.failures} secrets were`} refused for analytics key ${entry.keyId} (wrong, past its grace, or the key revoked) in the minute from ${entry.windowStart}`;
     default: {
       const { scope, created } = scopeChangeOf(entry.kind);
       const changes = changesText(entry.changes, created);

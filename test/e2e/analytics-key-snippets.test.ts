@@ -67,11 +67,12 @@ describe("seed 003's snippets against the local runner", () => {
         const usage = await call('GET', `/v1/usage?${MAY_2026}`, { authorization: basicAuthorization(key.keyId, key.secret) });
         expect(usage.status, usage.text).toBe(200);
         expect(usage.body.totals.totalCU).toBe(MAY_TOTAL_CU);
+        // A model's friendly name is its own write, just after the cells: wait for it as well.
+        expect(usage.body.modelUsages.map((model: Json) => model.modelName)).toEqual(['Seedance 2.0', 'Hunyuan 3D', 'GPT Image 2']);
         direct = usage.body;
       },
       { timeout: 60_000, interval: 200 },
     );
-    expect(direct.modelUsages.map((model: Json) => model.modelName)).toEqual(['Seedance 2.0', 'Hunyuan 3D', 'GPT Image 2']);
   }, 120_000);
 
   /** The fixture as the seed has it, the runner's base URL in place of the seed's, written where it can run. */

@@ -61,6 +61,8 @@ describe('the MCP usage server on the local runner', () => {
         const usage = await direct(`/v1/usage?startDate=${today}&endDate=${today}`);
         expect(usage.status, usage.text).toBe(200);
         expect(usage.body.totals.totalCU).toBe(13.75);
+        // A model's friendly name is its own write, just after the cells: the tools and the direct reads must agree.
+        expect(usage.body.modelUsages.map((model: { modelName: string }) => model.modelName).sort()).toEqual(['GPT Image 2', 'Seedance 2.0']);
       },
       { timeout: 60_000, interval: 100 },
     );

@@ -14,6 +14,7 @@ import { parseInput, pathParameters, readJsonBody, writeActor } from '../../shar
 import { identifier, integer, label } from '../../shared/http/schemas';
 import { createAnalyticsKey, keyAdministrator, listAnalyticsKeys, revokeAnalyticsKey, rotateAnalyticsKey, type KeyVault } from '../../shared/use-cases/analytics-keys';
 import type { ActivityActor } from '../../shared/ports/ledger-records';
+import type { Principal } from '../../shared/domain/permissions';
 
 export interface AnalyticsKeyDependencies extends LedgerDependencies {
   readonly vault: KeyVault;
@@ -46,9 +47,10 @@ function noStore(answer: APIGatewayProxyStructuredResultV2): APIGatewayProxyStru
 }
 
 /** The org of the path and who acts on its keys: the service, or one of its org admins; anyone else gets 403. */
-async function administered(event: GatewayEvent, deps: AnalyticsKeyDependencies, principal: Parameters<RouteHandler<AnalyticsKeyDependencies, GatewayEvent>>[2]) {
+async function administered(event: GatewayEvent, deps: AnalyticsKeyDependencies, principal: Principal | undefined): Promise<{ orgId: string; actor: ActivityActor }> {
   const { orgId } = pathParameters(event, orgPath);
-  const actor: ActivityActor = await keyAdministrator(principal!, orgId, principal!.kind === 'service' ? writeActor(event).actingUserId : undefined, deps);
+  // The dispatch let only the service or a person through; the service may name the person it acts for.
+  const actor = await keyAdministrator(principal!, orgId, principal!.kind === 'service' ? writeActor(event).actingUserId : undefined, deps);
   return { orgId, actor };
 }
 

@@ -24,7 +24,7 @@ import { analyticsKeyLimitReached, analyticsKeyNotFound, analyticsKeyRevoked, fo
 import type { Principal } from '../domain/permissions';
 import type { AdminStore } from '../ports/admin-store';
 import type { AnalyticsKeyEntry, AnalyticsKeyLedger, AnalyticsKeyListing, AnalyticsKeyStore, PepperSource, StoredKey } from '../ports/analytics-keys';
-import type { ActivityActor } from '../ports/ledger-records';
+import { serviceActor, type ActivityActor } from '../ports/ledger-records';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import { log } from '../http/log';
 import { AGAIN, retryRounds, withStoreRetries } from './store-retry';
@@ -47,7 +47,7 @@ export interface KeyManagementDependencies {
 
 /** Who manages the keys of `orgId`, as the activity log names them: the service (for whom it says), or an org admin. */
 export async function keyAdministrator(principal: Principal, orgId: string, actingUserId: string | undefined, deps: Pick<KeyManagementDependencies, 'store'>): Promise<ActivityActor> {
-  if (principal.kind === 'service') return actingUserId === undefined ? { kind: 'service', id: 'platform' } : { kind: 'service', id: 'platform', actingUserId };
+  if (principal.kind === 'service') return serviceActor(actingUserId);
   // An analytics key reads; it never manages keys, not even its own.
   if (principal.kind !== 'person' || principal.orgId !== orgId) throw forbidden();
   const member = await withStoreRetries(() => deps.store.getScope(orgId, { kind: 'member', id: principal.userId }));

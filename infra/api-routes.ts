@@ -94,11 +94,14 @@ export type ApiArea =
   | (AreaRoutes & { readonly auth: 'analytics'; readonly streaming: true; readonly serviceToo?: false; readonly handler: StreamingHandler<APIGatewayProxyEvent> });
 
 /**
- * Whether a function serves the platform's backend (an area of `service` routes, behind IAM): it is handed the
- * deployment's service caller roles, which its handler holds every IAM caller to.
+ * Whether a function serves the platform's backend behind IAM (an area of `service` routes, or an analytics area the
+ * service calls too, such as the analytics keys): it is handed the deployment's service caller roles, which its
+ * handler holds every IAM caller to.
  */
 export function servesServiceRoutes(spec: DeployedFunction): boolean {
-  return 'auth' in spec && spec.auth === 'service';
+  if (!('auth' in spec)) return false;
+  const area = spec as ApiArea;
+  return area.auth === 'service' || (area.auth === 'analytics' && area.serviceToo === true);
 }
 
 export const API_AREAS: readonly ApiArea[] = [

@@ -5,7 +5,10 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminRoutes } from '../../functions/admin/admin.handler';
 import { meterRoutes } from '../../functions/meter/meter.handler';
+import { analyticsKeyRoutes, type AnalyticsKeyDependencies } from '../../functions/analytics/analytics-keys.handler';
+import { localKeyStore, localPepper } from '../../shared/adapters/local/file-key-store';
 import { areaHandler } from '../../shared/http/lambda';
+import type { GatewayEvent } from '../../shared/http/principal';
 import { SERVICE_CALLER_ARNS_ENV } from '../../shared/http/principal';
 import { createTestLedger, parseBody, serviceEvent, type TestLedger } from '../support/ledger-fixture';
 import { provisionOrg } from '../support/provision';
@@ -69,6 +72,24 @@ describe('with a list of service callers', () => {
     expect(await call(consumeAs(LISTED_SESSION))).toMatchObject({ status: 200, body: { chargedCu: 1 } });
     expect(await call(putProjectAs(LISTED_SESSION))).toMatchObject({ status: 200 });
     expect(await call(balanceAs(LISTED_SESSION))).toMatchObject({ status: 200 });
+  });
+});
+
+describe('the analytics-key routes (on the HTTP API too, for the service)', () => {
+  const vault = { keys: localKeyStore(undefined), pepper: localPepper(undefined) };
+  const keysHandler = () => areaHandler<AnalyticsKeyDependencies, GatewayEvent>(analyticsKeyRoutes, () => ({ ...ledger.deps, vault }));
+  const createAs = (callerArn: string) => serviceEvent('POST /v1/orgs/{orgId}/analytics-keys', { callerArn, pathParameters: { orgId: 'org-callers' }, body: { name: 'bi' } });
+
+  it('refuses an IAM caller not on the list: no key minted, nothing written', async () => {
+    vi.stubEnv(SERVICE_CALLER_ARNS_ENV, JSON.stringify([LISTED_ROLE]));
+    const create = keysHandler();
+    const before = await ledger.scanAll();
+    const answer = await (create as any)(createAs('arn:aws:sts::123456789012:assumed-role/some-admin/alice'), {});
+    expect([answer.statusCode, parseBody(answer).error.code]).toEqual([403, 'service_caller_not_allowed']);
+    expect(answer.body).not.toContain('cuas_');
+    expect(await ledger.scanAll()).toEqual(before);
+    const allowed = await (create as any)(createAs(LISTED_SESSION), {});
+    expect(allowed.statusCode).toBe(201);
   });
 });
 

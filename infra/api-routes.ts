@@ -174,12 +174,12 @@ export const API_AREAS: readonly ApiArea[] = [
 
 /**
  * The Analytics API's authorizer: people's JWTs (the identity provider's settings) and analytics keys (their records
- * in the key store, the pepper); it writes a key's lastUsedAt (update) and its failed-authentication bursts (put, then
- * update) to the ledger.
+ * in the key store, the pepper); it writes a key's lastUsedAt and its failed-authentication bursts to the ledger (one
+ * update each).
  */
 export const ANALYTICS_AUTHORIZER: AuthorizerFunction = {
   name: 'analytics-authorizer',
   entry: 'functions/auth/analytics-authorizer.handler.ts',
   handler: analyticsAuthorizerHandler,
-  needs: { table: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], personTokens: true, pepper: true, keyStore: 'read' },
+  needs: { table: ['dynamodb:UpdateItem'], personTokens: true, pepper: true, keyStore: 'read' },
 };

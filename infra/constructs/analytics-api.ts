@@ -31,8 +31,9 @@ import { ANALYTICS_GATEWAY_ANSWERS, type GatewayAnswer } from '../analytics-gate
 import type { DeploymentConfig } from '../deployment-config';
 
 /**
- * How long checked credentials stay trusted at the gateway: a revoked or rotated key stops working within this, and
- * an expired token may outlive its `exp` by up to this.
+ * How long checked credentials stay trusted at the gateway: an expired token may outlive its `exp` by up to this; a
+ * revoked or rotated-out key secret stops working within twice this at worst (the authorizer caches key records as
+ * long, and an answer cached from a record read just before the change lasts this long again).
  */
 export const ANALYTICS_AUTHORIZER_CACHE = Duration.seconds(60);
 

@@ -112,7 +112,7 @@ export class LedgerFunction extends Construct {
       environment: {
         TABLE_NAME: resources.table.tableName,
         ...(spec.needs.pepper ? { PEPPER_SECRET_ARN: resources.pepper.secretArn } : {}),
-        // The authorizer trusts a key's record as read for as long as the gateway trusts its answer: one delay, not two.
+        // The authorizer trusts a key's record as read for as long as the gateway trusts its answer (see ANALYTICS_AUTHORIZER_CACHE).
         ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix, KEY_CACHE_SECONDS: String(ANALYTICS_AUTHORIZER_CACHE.toSeconds()) } : {}),
         ...(spec.needs.eventBus ? { EVENT_BUS_NAME: resources.eventBus.eventBusName } : {}),
         ...(spec.needs.exportBucket ? { EXPORT_BUCKET: resources.exportBucket.bucketName, EXPORT_PREFIX } : {}),

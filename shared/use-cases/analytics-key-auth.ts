@@ -12,26 +12,36 @@ import type { KeyVault } from './analytics-keys';
 
 /** How often a key's lastUsedAt is written at most: the list may lag by this much. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
+/** How old a cached record must be before a secret it refuses sends the check to the key store once more. */
+export const CACHE_RECHECK_MS = 5_000;
 /** Every check compares this many digests, a key's current and previous secret or the dummy in their place. */
 const COMPARISONS = 2;
 
 /**
  * Keys' records as read, for up to `ttlMs` (0: not at all): on AWS as long as the gateway caches the authorizer's
- * answer, so a revocation takes effect within that one delay; locally 0, so it takes effect at once.
+ * answer, so a revocation takes effect within two such delays at worst (a record read just before it, then an
+ * answer cached from that record); locally 0, so it takes effect at once. A secret rotated in is not kept waiting:
+ * a refusal by a record cached for CACHE_RECHECK_MS or more reads the record again.
  */
 export class KeyRecordCache {
-  private readonly entries = new Map<string, { record: AnalyticsKeyRecord | undefined; until: number }>();
+  private readonly entries = new Map<string, { record: AnalyticsKeyRecord | undefined; until: number; readAt: number }>();
   constructor(private readonly ttlMs: number) {}
 
-  async read(keyId: string, load: () => Promise<AnalyticsKeyRecord | undefined>, nowMs: number): Promise<AnalyticsKeyRecord | undefined> {
+  /** The record as read, and whether it came from the cache (and may be older than a change just made). */
+  async read(keyId: string, load: () => Promise<AnalyticsKeyRecord | undefined>, nowMs: number): Promise<{ record: AnalyticsKeyRecord | undefined; cachedSince?: number }> {
     const cached = this.entries.get(keyId);
-    if (cached && cached.until > nowMs) return cached.record;
+    if (cached && cached.until > nowMs) return { record: cached.record, cachedSince: cached.readAt };
+    return { record: await this.load(keyId, load, nowMs) };
+  }
+
+  /** Reads the record again, past the cache, and keeps what it read. */
+  async load(keyId: string, load: () => Promise<AnalyticsKeyRecord | undefined>, nowMs: number): Promise<AnalyticsKeyRecord | undefined> {
     const record = await load();
     // Unknown ids are cached too: a cached unknown id answers as fast as a cached key, so the time tells neither apart.
     if (this.ttlMs > 0) {
       // Bounded: a flood of distinct ids cannot grow it past this.
       if (this.entries.size >= 10_000) this.entries.clear();
-      this.entries.set(keyId, { record, until: nowMs + this.ttlMs });
+      this.entries.set(keyId, { record, until: nowMs + this.ttlMs, readAt: nowMs });
     }
     return record;
   }
@@ -87,23 +97,36 @@ async function matches(secret: string, stored: { digest: string; pepperVersion: 
  */
 export async function verifyAnalyticsKey(credentials: KeyCredentials, deps: KeyCheckDependencies): Promise<VerifiedKey | undefined> {
   const now = deps.clock.now();
-  const [current, record] = await Promise.all([
-    deps.vault.pepper.current(),
-    deps.memory.records.read(credentials.keyId, async () => (await deps.vault.keys.get(credentials.keyId))?.record, now.getTime()),
-  ]);
-  const accepted = record ? acceptedSecrets(record, now) : [];
-  let proven = false;
-  for (let index = 0; index < COMPARISONS; index++) {
-    // `||` after the call: every comparison runs, matched or not.
-    proven = (await matches(credentials.secret, accepted[index], deps, current)) || proven;
+  const load = async () => (await deps.vault.keys.get(credentials.keyId))?.record;
+  const [current, read] = await Promise.all([deps.vault.pepper.current(), deps.memory.records.read(credentials.keyId, load, now.getTime())]);
+  let record = read.record;
+  let proven = await proves(credentials.secret, record, now, deps, current);
+  // A secret the cached record does not know may be one rotated in since it was read: read once more (at most every
+  // few seconds per id, known or unknown alike, so a flood of wrong secrets stays cached).
+  if (!proven && read.cachedSince !== undefined && now.getTime() - read.cachedSince >= CACHE_RECHECK_MS) {
+    record = await deps.memory.records.load(credentials.keyId, load, now.getTime());
+    proven = await proves(credentials.secret, record, now, deps, current);
   }
   if (!record) return undefined;
   if (!proven) {
-    countFailure(record, deps, now);
+    // After the answer, off this call's path: the refusal of a real key takes as long as an unknown key's.
+    const refused = record;
+    deps.memory.inBackground(new Promise<void>((done) => setImmediate(done)).then(() => countFailure(refused, deps, now)));
     return undefined;
   }
   await noteUse(record, deps, now);
   return { orgId: record.orgId, keyId: record.keyId };
+}
+
+/** Whether the secret matches one the record accepts now: always two comparisons, the dummy standing in. */
+async function proves(secret: string, record: AnalyticsKeyRecord | undefined, now: Date, deps: Pick<KeyCheckDependencies, 'vault'>, current: Pepper): Promise<boolean> {
+  const accepted = record ? acceptedSecrets(record, now) : [];
+  let proven = false;
+  for (let index = 0; index < COMPARISONS; index++) {
+    // `||` after the call: every comparison runs, matched or not.
+    proven = (await matches(secret, accepted[index], deps, current)) || proven;
+  }
+  return proven;
 }
 
 /** Writes lastUsedAt when this process has not for a minute; a failure to write it never fails the check. */
@@ -141,8 +164,9 @@ function countFailure(record: AnalyticsKeyRecord, deps: KeyCheckDependencies, no
   const id = `${record.keyId}@${windowStart}`;
   let slot = deps.memory.failures.get(id);
   if (!slot) {
-    // Earlier minutes are over: their last counts are written, and their slots go.
+    // Earlier minutes are over: their last counts are written, and their slots go (this minute's other keys stay).
     for (const [oldId, old] of deps.memory.failures) {
+      if (old.windowStart >= windowStart) continue;
       if (old.counted > old.recorded) writeFailures(old, deps);
       deps.memory.failures.delete(oldId);
     }

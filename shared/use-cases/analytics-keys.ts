@@ -121,8 +121,9 @@ export async function createAnalyticsKey(request: { orgId: string; name: string;
   }
   if (!record) throw new Error('Three random key ids in a row were taken.');
   const created = record;
+  const entry = entryOf('analytics_key_created', created, request.actor, now, deps);
   await recordOrUndo(
-    () => deps.store.recordKeyChange(listingOf(created, now), entryOf('analytics_key_created', created, request.actor, now, deps)),
+    () => deps.store.recordKeyChange(listingOf(created, now), entry),
     () => deps.vault.keys.discard(created.keyId),
     'a creation',
   );
@@ -168,15 +169,20 @@ export async function rotateAnalyticsKey(request: { orgId: string; keyId: string
     request.keyId,
     (record) => {
       if (record.status === 'revoked') throw analyticsKeyRevoked(record.keyId);
+      // Already in: this rotation's own write, read back after a retry. Rotating it again would drop the old secret.
+      if (record.secrets.some((secret) => secret.digest === next.digest)) return undefined;
       return rotatedRecord(record, next, request.graceSeconds);
     },
     deps,
   );
+  // One entry, whatever the retries: a retry after a commit whose answer was lost finds it there.
+  const entry = entryOf('analytics_key_rotated', after, request.actor, now, deps);
   await recordOrUndo(
-    () => deps.store.recordKeyChange(listingOf(after, now), entryOf('analytics_key_rotated', after, request.actor, now, deps)),
+    () => deps.store.recordKeyChange(listingOf(after, now), entry),
     async () => {
       const current = await deps.vault.keys.get(after.keyId);
-      if (current?.record.version === after.version) await deps.vault.keys.replace(before.record, current.revision);
+      // The old secrets back, as a newer version: versions only grow, so the listing follows whatever comes next.
+      if (current?.record.version === after.version) await deps.vault.keys.replace({ ...before.record, version: after.version + 1 }, current.revision);
     },
     'a rotation',
   );
@@ -190,7 +196,8 @@ export async function rotateAnalyticsKey(request: { orgId: string; keyId: string
 export async function revokeAnalyticsKey(request: { orgId: string; keyId: string; actor: ActivityActor }, deps: KeyManagementDependencies): Promise<AnalyticsKeyRecord> {
   const now = deps.clock.now();
   const { after } = await changeRecord(request.orgId, request.keyId, (record) => (record.status === 'revoked' ? undefined : revokedRecord(record, now.toISOString())), deps);
-  await withStoreRetries(() => deps.store.recordKeyChange(listingOf(after, now), entryOf('analytics_key_revoked', after, request.actor, new Date(after.revokedAt!), deps)));
+  const entry = entryOf('analytics_key_revoked', after, request.actor, new Date(after.revokedAt!), deps);
+  await withStoreRetries(() => deps.store.recordKeyChange(listingOf(after, now), entry));
   return after;
 }
 

@@ -32,7 +32,7 @@ import {
 import { UnauthorizedError } from '../../shared/domain/errors';
 import type { AnalyticsKeyFailureEntry, AnalyticsKeyLedger } from '../../shared/ports/analytics-keys';
 import type { KeyVault } from '../../shared/use-cases/analytics-keys';
-import { KeyCheckMemory, verifyAnalyticsKey } from '../../shared/use-cases/analytics-key-auth';
+import { CACHE_RECHECK_MS, KeyCheckMemory, verifyAnalyticsKey } from '../../shared/use-cases/analytics-key-auth';
 import { authorizerEvent } from '../support/api-events';
 import { manualClock } from '../support/ledger-fixture';
 
@@ -291,6 +291,8 @@ describe('the authorizer, for analytics keys', () => {
 
   it('records a burst of wrong secrets against a known key as one count per minute, written at the 1st, 2nd, 4th, ... failure', async () => {
     for (let attempt = 0; attempt < 100; attempt++) await expect(authorize(basic(`${keyId}:${newSecret()}`))).rejects.toThrow(/^Unauthorized$/);
+    // Counted after the answers, off their path.
+    await memory.settled();
     expect(ledger.failures.map((call) => call.failures)).toEqual([1, 1, 2, 4, 8, 16, 32]);
     expect(ledger.failures.reduce((sum, call) => sum + call.failures, 0)).toBe(64);
     expect(new Set(ledger.failures.map((call) => call.entry.windowStart))).toEqual(new Set(['2026-05-01T00:00:00.000Z']));
@@ -302,6 +304,7 @@ describe('the authorizer, for analytics keys', () => {
     await expect(authorize(basic(`${keyId}:${newSecret()}`))).rejects.toThrow(/^Unauthorized$/);
     await expect(authorize(basic(`${newKeyId()}:${newSecret()}`))).rejects.toThrow(/^Unauthorized$/);
     await expect(authorize(basic(`${keyId}:not-a-secret`))).rejects.toThrow(/^Unauthorized$/);
+    await memory.settled();
     expect(ledger.failures.slice(7).map((call) => [call.entry.windowStart, call.failures])).toEqual([
       ['2026-05-01T00:00:00.000Z', 36],
       ['2026-05-01T00:01:00.000Z', 1],
@@ -309,9 +312,38 @@ describe('the authorizer, for analytics keys', () => {
     expect(ledger.used).toEqual([]);
   });
 
+  it('counts two keys attacked in turn apart: a few writes per key and minute, not one per attempt', async () => {
+    const other = await storeKey();
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const target = attempt % 2 === 0 ? keyId : other.id;
+      await expect(authorize(basic(`${target}:${newSecret()}`))).rejects.toThrow(/^Unauthorized$/);
+    }
+    await memory.settled();
+    for (const id of [keyId, other.id]) {
+      expect(ledger.failures.filter((call) => call.entry.keyId === id).map((call) => call.failures)).toEqual([1, 1, 2, 4, 8, 16]);
+    }
+  });
+
+  it('with a warm cache, accepts a secret rotated in since the record was read, once the cached record is a few seconds old', async () => {
+    memory = new KeyCheckMemory(60_000);
+    expect((await authorize(basic(`${keyId}:${secret}`))).principalId).toBe(keyId);
+    const stored = (await vault.keys.get(keyId))!;
+    const pepper = await vault.pepper.current();
+    const next = newSecret();
+    const rotated = rotatedRecord(stored.record, { digest: secretDigest(pepper.value, next), pepperVersion: pepper.version, hint: next.slice(0, 9), createdAt: clock.now().toISOString(), validUntil: null }, 0);
+    await vault.keys.replace(rotated, stored.revision);
+
+    clock.set(new Date(Date.parse('2026-05-01T00:00:00.000Z') + CACHE_RECHECK_MS).toISOString());
+    expect((await authorize(basic(`${keyId}:${next}`))).principalId).toBe(keyId);
+    // The record read again is the rotated one: the old secret is refused at once, not a minute later.
+    await expect(authorize(basic(`${keyId}:${secret}`))).rejects.toThrow(/^Unauthorized$/);
+  });
+
   it('never puts the secret into the answer, the context or the ledger calls', async () => {
     const allowed = await authorize(basic(`${keyId}:${secret}`));
     for (let attempt = 0; attempt < 3; attempt++) await authorize(basic(`${keyId}:${newSecret()}`)).catch(() => undefined);
+    await memory.settled();
+    expect(ledger.failures).not.toHaveLength(0);
     expect(JSON.stringify([allowed, ledger.used, ledger.failures])).not.toContain(secret.slice(5));
   });
 });

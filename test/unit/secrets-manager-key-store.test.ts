@@ -133,6 +133,22 @@ describe('the Secrets Manager key store', () => {
     expect(moved).toMatchObject({ SecretId: `${PREFIX}${key.keyId}`, VersionStage: 'AWSCURRENT', RemoveFromVersionId: read.revision });
   });
 
+  it('takes a move whose answer was lost (the retry refused, AWSCURRENT already on the new version) as done, not stale', async () => {
+    const secrets = fakeSecretsManager();
+    const store = secretsManagerKeyStore(client(), PREFIX);
+    const key = record();
+    await store.create(key);
+    const read = (await store.get(key.keyId))!;
+    // The first move commits, its answer is lost; the SDK's retry finds AWSCURRENT moved and is refused.
+    secretsManager.on(UpdateSecretVersionStageCommand).callsFakeOnce((input) => {
+      secrets.get(input.SecretId)!.labels.set(input.VersionStage, input.MoveToVersionId);
+      throw named('InvalidParameterException');
+    });
+    const revoked = revokedRecord(read.record, '2026-05-02T00:00:00.000Z');
+    expect(await store.replace(revoked, read.revision)).toBe('done');
+    expect((await store.get(key.keyId))?.record).toEqual(revoked);
+  });
+
   it('reads a key scheduled for deletion as no key, and lets any other failure through', async () => {
     secretsManager.on(GetSecretValueCommand, { SecretId: `${PREFIX}gone` }).rejects(named('InvalidRequestException'));
     secretsManager.on(GetSecretValueCommand, { SecretId: `${PREFIX}throttled` }).rejects(named('ThrottlingException'));

@@ -1,7 +1,7 @@
 // The ledger's side of analytics keys on DynamoDB: each key's listing beside the org's scopes, its activity entries in
 // the org's log (with the listing, in one transaction), its lastUsedAt and its failed-authentication bursts.
 
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import type { AnalyticsKeyEntry, AnalyticsKeyFailureEntry, AnalyticsKeyLedger, AnalyticsKeyListing } from '../../ports/analytics-keys';
 import { toActivityItem } from './item-mapping';
@@ -94,17 +94,12 @@ export function dynamoDbAnalyticsKeyLedger(table: LedgerTableAccess): AnalyticsK
 
     async recordAuthFailures(entry: AnalyticsKeyFailureEntry, failures: number) {
       const key = activityKey(entry.orgId, `AKEY#${entry.keyId}#AUTHFAIL#${entry.windowStart}`);
-      // The minute's first failure creates the entry; later ones add to its count.
-      try {
-        await table.call(() =>
-          table.send(new PutCommand({ TableName: table.tableName, Item: { ...key, ...toActivityItem({ ...entry, failures }) }, ConditionExpression: CONDITIONS.itemIsNew, ExpressionAttributeNames: CONDITION_NAMES.itemIsNew })),
-        );
-        return;
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error;
-      }
-      const update = new UpdateExpressionBuilder().add('failures', failures).build();
-      await table.call(() => table.send(new UpdateCommand({ TableName: table.tableName, Key: key, ...update })));
+      // One update: the minute's first write sets the entry's fields, every write adds its count.
+      const update = new UpdateExpressionBuilder();
+      const { failures: _failures, ...fields } = toActivityItem({ ...entry, failures: 0 });
+      for (const [attribute, value] of Object.entries(fields)) update.setIfNotExists(attribute, value);
+      await table.call(() => table.send(new UpdateCommand({ TableName: table.tableName, Key: key, ...update.add('failures', failures).build() })));
     },
+
   };
 }

@@ -85,9 +85,11 @@ export function secretsManagerKeyStore(client: SecretsManagerClient, prefix: str
         await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: put.VersionId, RemoveFromVersionId: revision }));
         return 'done';
       } catch (error) {
-        // AWSCURRENT is no longer on the version this change was planned on: another change came first.
-        if (errorName(error) === 'InvalidParameterException' || errorName(error) === 'InvalidRequestException') return 'stale';
-        throw error;
+        if (errorName(error) !== 'InvalidParameterException' && errorName(error) !== 'InvalidRequestException') throw error;
+        // AWSCURRENT is no longer on the version this change was planned on: another change came first, or this very
+        // move did, its answer lost and the SDK's retry refused (then AWSCURRENT is on our version).
+        const now = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+        return now.VersionId === put.VersionId ? 'done' : 'stale';
       }
     },
 

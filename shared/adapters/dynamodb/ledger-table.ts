@@ -94,6 +94,30 @@ export function scopeKey(orgId: string, kind: ScopeKind, id: string): ItemKey {
 /** The prefix of an org's analytics keys' listings (`AKEY#<keyId>`, beside its scopes under the org's partition). */
 const ANALYTICS_KEY_PREFIX = 'AKEY#';
 
+/** An org's cost-alert thresholds: one item beside the org's own, so consumes never read it. */
+export function alertThresholdsKey(orgId: string): ItemKey {
+  return { pk: orgKey(orgId).pk, sk: 'ALERTS' };
+}
+
+const ALERT_FIRED_PREFIX = 'ALERT_FIRED#';
+
+/** The one firing a threshold may have in a period: its conditional put is what makes the alert fire once. */
+export function alertFiringKey(orgId: string, periodStart: string, thresholdId: string): ItemKey {
+  return { pk: orgKey(orgId).pk, sk: `${ALERT_FIRED_PREFIX}${periodStart}#${thresholdId}` };
+}
+
+/** What fired in one period of an org. */
+export function alertFiringsQuery(orgId: string, periodStart: string): TableQuery {
+  const pk = orgKey(orgId).pk;
+  const skPrefix = `${ALERT_FIRED_PREFIX}${periodStart}#`;
+  return {
+    KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY],
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(skPrefix),
+  };
+}
+
 /** An analytics key's line in the org's list: name, status, timestamps, lastUsedAt; the key store holds its digests. */
 export function analyticsKeyListingKey(orgId: string, keyId: string): ItemKey {
   return { pk: `ORG#${orgId}`, sk: `${ANALYTICS_KEY_PREFIX}${keyId}` };

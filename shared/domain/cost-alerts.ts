@@ -19,7 +19,10 @@ export interface AlertThreshold {
 
 /** What fired: one per threshold and period at most. */
 export interface AlertFiring {
+  readonly orgId: string;
   readonly thresholdId: string;
+  readonly scope: AlertScope;
+  readonly level: AlertLevel;
   readonly periodStart: string;
   readonly firedAt: string;
   readonly usageMilli: MilliCu;
@@ -42,6 +45,22 @@ export function thresholdMilli(level: AlertLevel, limitMilli: MilliCu | null): M
 /** Whether a change of a scope's usage from `before` to `after` crosses the threshold upwards. */
 export function crosses(beforeMilli: MilliCu, afterMilli: MilliCu, levelMilli: MilliCu): boolean {
   return beforeMilli < levelMilli && afterMilli >= levelMilli;
+}
+
+/**
+ * The thresholds of one scope that a change of its usage from `before` to `after` crosses upwards, each with the
+ * usage it fires at. A percentage is of `limitMilli` (the allowance, or the scope's cap).
+ */
+export function crossedThresholds(
+  thresholds: readonly AlertThreshold[],
+  beforeMilli: MilliCu,
+  afterMilli: MilliCu,
+  limitMilli: MilliCu | null,
+): { threshold: AlertThreshold; levelMilli: MilliCu }[] {
+  return thresholds.flatMap((threshold) => {
+    const levelMilli = thresholdMilli(threshold.level, limitMilli);
+    return levelMilli !== null && crosses(beforeMilli, afterMilli, levelMilli) ? [{ threshold, levelMilli }] : [];
+  });
 }
 
 /** Refuses a list whose ids repeat: each id keys its own firing per period, so two thresholds cannot share one. */

@@ -60,15 +60,17 @@ export const ORG_SORT_KEY = 'ORG';
 export const EVENT_ENTITY = 'event';
 /** The `entity` of an activity-log entry besides consumes and refunds (a plan change, reset, top-up, expiry); the stream publishes some. */
 export const ACTIVITY_ENTITY = 'activity';
+/** The `entity` of a cost alert's firing: the stream publishes each one when it is written (once per threshold and period). */
+export const ALERT_FIRING_ENTITY = 'alert_firing';
 
 /**
  * The stream records the stream job is given, as Lambda event filter patterns (the local runner applies the same):
- * a changed org item (auto-refill compares its pool before and after), a new activity-log entry (published) and a
- * new consume or refund (rolled up into the usage cells).
+ * a changed org item (auto-refill and cost alerts compare its pool before and after), a new activity-log entry or alert
+ * firing (published) and a new consume or refund (rolled up into the usage cells).
  */
 export const LEDGER_STREAM_FILTERS = [
   { eventName: ['MODIFY'], dynamodb: { Keys: { [SORT_KEY]: { S: [ORG_SORT_KEY] } } } },
-  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY, EVENT_ENTITY] } } } },
+  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY, EVENT_ENTITY, ALERT_FIRING_ENTITY] } } } },
 ] as const;
 
 const SCOPE_PREFIX: Record<ScopeKind, string> = { project: 'PROJECT#', member: 'MEMBER#', api_key: 'APIKEY#' };

@@ -49,10 +49,11 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     // One batch per shard at a time bounds its concurrency by the stream's shards; a reserved ceiling could only throttle it.
     name: 'ledger-stream',
     entry: 'functions/jobs/ledger-stream.handler.ts',
-    description: 'Rolls each consume and refund into the usage cells once, refills an org pool that fell below its threshold, publishes activity entries on the bus',
+    description: 'Rolls each consume and refund into the usage cells once, refills an org pool that fell below its threshold, fires cost alerts, publishes activity entries and alerts on the bus',
     trigger: { tableStream: { filters: LEDGER_STREAM_FILTERS } },
     // A refill reads nothing (the stream record has the org before and after) and is one transaction of puts and an
     // update; a rollup is one transaction of a put (its marker) and an update (its cell), and a model name an update.
-    needs: { table: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], eventBus: true },
+    // The alert trigger reads the org's thresholds (GetItem) and puts a firing.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], eventBus: true },
   },
 ];

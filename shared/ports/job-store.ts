@@ -2,6 +2,7 @@
 // writes that handle it. Each write happens once per fact (its activity entry's key), so a job that runs late,
 // twice or concurrently with itself leaves the state one run would.
 
+import type { AlertFiring } from '../domain/cost-alerts';
 import type { OrgTermsSource } from '../domain/billing-terms';
 import type { TopUpBatch } from '../domain/pool';
 import type { ActivityRecord, MeterEventRecord, OrgRecord } from './ledger-records';
@@ -32,7 +33,9 @@ export type LedgerChange =
   | { readonly kind: 'org'; readonly change: OrgChange }
   | { readonly kind: 'activity'; readonly entry: ActivityRecord }
   /** A consume or refund was logged: it goes into the usage rollup. */
-  | { readonly kind: 'metered'; readonly event: MeterEventRecord };
+  | { readonly kind: 'metered'; readonly event: MeterEventRecord }
+  /** A cost alert fired (its one firing for the threshold and period was written): it is published. */
+  | { readonly kind: 'alert_fired'; readonly firing: AlertFiring };
 
 export interface RolloverCommand {
   readonly due: DueItem;

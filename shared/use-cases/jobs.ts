@@ -15,6 +15,8 @@ import type { DueItem, JobStore, LedgerChange, OrgChange } from '../ports/job-st
 import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord } from '../ports/ledger-records';
 import type { Clock } from '../ports/runtime';
 import type { RollupStore } from '../ports/usage-store';
+import type { AlertStore } from '../ports/alert-store';
+import { alertCrossedEvent, alertOnCrossing, USAGE_THRESHOLD_CROSSED } from './cost-alerts';
 import { withStoreRetries } from './store-retry';
 
 export interface JobDependencies {
@@ -207,6 +209,8 @@ export const DETAIL_TYPES = {
   periodReset: 'BillingPeriodReset',
   topUpExpired: 'TopUpExpired',
   autoRefillPurchased: 'AutoRefillPurchased',
+  /** Not from an activity entry: from a cost alert's firing (alertCrossedEvent). */
+  usageThresholdCrossed: USAGE_THRESHOLD_CROSSED,
 } as const;
 
 /**
@@ -253,18 +257,23 @@ function publishedEventWithoutId(entry: ActivityRecord): PublishedEvent | undefi
 
 /** What the table stream's handler needs: the jobs' store with the rollup's write, the clock, the publisher. */
 export interface StreamDependencies extends JobDependencies {
-  readonly store: JobStore & RollupStore;
+  readonly store: JobStore & RollupStore & AlertStore;
   readonly publisher: EventPublisher;
 }
 
 /**
- * The stream's work for one change: the refill trigger for an org change, publishing for an activity entry, the
+ * The stream's work for one change: the refill and alert triggers for an org change, publishing for an activity entry
+ * or an alert's firing, the
  * usage rollup for a consume or refund (exactly once, however often the record comes).
  */
 export async function handleLedgerChange(change: LedgerChange, deps: StreamDependencies): Promise<void> {
   switch (change.kind) {
     case 'org':
       await refillOnCrossing(change.change, deps);
+      await alertOnCrossing(change.change, deps);
+      return;
+    case 'alert_fired':
+      await deps.publisher.publish([alertCrossedEvent(change.firing)]);
       return;
     case 'metered':
       await withStoreRetries(() => deps.store.applyRollup(change.event));

@@ -107,6 +107,7 @@ const INPUTS: Readonly<Record<string, { readonly body?: () => unknown; readonly 
   'PUT /v1/orgs/{orgId}/plan': { body: () => ({ name: 'pro', allowanceCu: 1000, change: 'upgrade' }) },
   'POST /v1/orgs/{orgId}/top-ups': { body: () => ({ purchaseId: fresh('matrix-top-up'), cu: 5, expiresAt: `${day(90)}T00:00:00Z` }) },
   'PUT /v1/orgs/{orgId}/auto-refill': { body: () => ({ enabled: false, thresholdCu: 10, amountCu: 5 }) },
+  'PUT /v1/orgs/{orgId}/alerts': { body: () => ({ thresholds: [] }) },
   'POST /v1/activity': { body: () => ({ eventId: fresh('matrix-action'), orgId: ORG, userId: 'olga-admin', action: 'asset.deleted' }) },
   'GET /v1/usage/breakdown': { query: 'groupBy=userId,projectId,jobType' },
   // A full page: the matrix's own writes must not push the consumes off the first one.

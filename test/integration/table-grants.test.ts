@@ -67,6 +67,8 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'POST /v1/orgs/{orgId}/top-ups', pathParameters: org, body: { purchaseId: 'buy-1', cu: 10, expiresAt: '2026-06-01T00:00:00.000Z' }, status: 201 },
     { routeKey: 'PUT /v1/orgs/{orgId}/auto-refill', pathParameters: org, body: { enabled: true, thresholdCu: 5, amountCu: 10 } },
     { routeKey: 'GET /v1/orgs/{orgId}/auto-refill', pathParameters: org },
+    { routeKey: 'PUT /v1/orgs/{orgId}/alerts', pathParameters: org, body: { thresholds: [{ id: 'pool-80', scope: { kind: 'org' }, percent: 80 }] } },
+    { routeKey: 'GET /v1/orgs/{orgId}/alerts', pathParameters: org },
     { routeKey: 'POST /v1/meter/check', body: { orgId, projectId: 'web', userId: 'alice', cu: 1 } },
     { routeKey: 'POST /v1/meter/consume', body: { requestId: 'job-1', orgId, projectId: 'web', userId: 'alice', jobType: 'image_generation', cu: 2 } },
     { routeKey: 'POST /v1/meter/consume', body: { requestId: 'job-1', orgId, projectId: 'web', userId: 'alice', jobType: 'image_generation', cu: 2 } },

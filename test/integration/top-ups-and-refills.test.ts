@@ -11,6 +11,7 @@ import type { LedgerDependencies } from '../../shared/composition';
 import { toMilli } from '../../shared/domain/compute-units';
 import type { Draw } from '../../shared/domain/pool';
 import type { PublishedEvent } from '../../shared/ports/event-publisher';
+import type { AlertStore } from '../../shared/ports/alert-store';
 import type { JobStore } from '../../shared/ports/job-store';
 import type { RollupStore } from '../../shared/ports/usage-store';
 import { getBalance } from '../../shared/use-cases/balance';
@@ -48,7 +49,7 @@ async function race(ledger: TestLedger, orgId: string, count: number, cu: (index
 }
 
 /** A stream handler like the deployed one, on the test's own dependencies, recording what it publishes. */
-function streamHandler(deps: { store: JobStore & RollupStore; clock: LedgerDependencies['clock'] }, published: PublishedEvent[], before?: () => Promise<void>) {
+function streamHandler(deps: { store: JobStore & RollupStore & AlertStore; clock: LedgerDependencies['clock'] }, published: PublishedEvent[], before?: () => Promise<void>) {
   const publisher = { publish: async (events: readonly PublishedEvent[]) => void published.push(...events) };
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     for (const record of event.Records) {
@@ -181,7 +182,7 @@ describe('auto-refill through the table stream', () => {
     const store = ledger.anotherProcess().store;
     let crashes = 0;
     // The first refill attempt dies: after its transaction committed (the answer lost), or before it was sent.
-    const crashing: JobStore & RollupStore = {
+    const crashing: JobStore & RollupStore & AlertStore = {
       ...store,
       getOrg: (id) => store.getOrg(id),
       async refill(command) {

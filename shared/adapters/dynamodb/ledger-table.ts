@@ -60,15 +60,17 @@ export const ORG_SORT_KEY = 'ORG';
 export const EVENT_ENTITY = 'event';
 /** The `entity` of an activity-log entry besides consumes and refunds (a plan change, reset, top-up, expiry); the stream publishes some. */
 export const ACTIVITY_ENTITY = 'activity';
+/** The `entity` of a cost alert's firing: the stream publishes each one when it is written (once per threshold and period). */
+export const ALERT_FIRING_ENTITY = 'alert_firing';
 
 /**
  * The stream records the stream job is given, as Lambda event filter patterns (the local runner applies the same):
- * a changed org item (auto-refill compares its pool before and after), a new activity-log entry (published) and a
- * new consume or refund (rolled up into the usage cells).
+ * a changed org item (auto-refill and cost alerts compare its pool before and after), a new activity-log entry or alert
+ * firing (published) and a new consume or refund (rolled up into the usage cells).
  */
 export const LEDGER_STREAM_FILTERS = [
   { eventName: ['MODIFY'], dynamodb: { Keys: { [SORT_KEY]: { S: [ORG_SORT_KEY] } } } },
-  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY, EVENT_ENTITY] } } } },
+  { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY, EVENT_ENTITY, ALERT_FIRING_ENTITY] } } } },
 ] as const;
 
 const SCOPE_PREFIX: Record<ScopeKind, string> = { project: 'PROJECT#', member: 'MEMBER#', api_key: 'APIKEY#' };
@@ -93,6 +95,30 @@ export function scopeKey(orgId: string, kind: ScopeKind, id: string): ItemKey {
 
 /** The prefix of an org's analytics keys' listings (`AKEY#<keyId>`, beside its scopes under the org's partition). */
 const ANALYTICS_KEY_PREFIX = 'AKEY#';
+
+/** An org's cost-alert thresholds: one item beside the org's own, so consumes never read it. */
+export function alertThresholdsKey(orgId: string): ItemKey {
+  return { pk: orgKey(orgId).pk, sk: 'ALERTS' };
+}
+
+const ALERT_FIRED_PREFIX = 'ALERT_FIRED#';
+
+/** The one firing a threshold may have in a period: its conditional put is what makes the alert fire once. */
+export function alertFiringKey(orgId: string, periodStart: string, thresholdId: string): ItemKey {
+  return { pk: orgKey(orgId).pk, sk: `${ALERT_FIRED_PREFIX}${periodStart}#${thresholdId}` };
+}
+
+/** What fired in one period of an org. */
+export function alertFiringsQuery(orgId: string, periodStart: string): TableQuery {
+  const pk = orgKey(orgId).pk;
+  const skPrefix = `${ALERT_FIRED_PREFIX}${periodStart}#`;
+  return {
+    KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    cursorAttributes: [PARTITION_KEY, SORT_KEY],
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(skPrefix),
+  };
+}
 
 /** An analytics key's line in the org's list: name, status, timestamps, lastUsedAt; the key store holds its digests. */
 export function analyticsKeyListingKey(orgId: string, keyId: string): ItemKey {

@@ -7,7 +7,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { LedgerChange } from '../../ports/job-store';
 import { toActivityRecord, toEventRecord, toOrgRecord } from './item-mapping';
-import { ACTIVITY_ENTITY, CHARGED_AT, EVENT_ENTITY, ORG_SORT_KEY, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
+import { alertFiringOf } from './alert-store';
+import { ACTIVITY_ENTITY, ALERT_FIRING_ENTITY, CHARGED_AT, EVENT_ENTITY, ORG_SORT_KEY, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
 
 type Image = Record<string, AttributeValue>;
 
@@ -29,6 +30,9 @@ export function ledgerChangeOf(record: DynamoDBRecord): LedgerChange | undefined
   }
   if (record.eventName === 'INSERT' && newImage && newImage.entity?.S === ACTIVITY_ENTITY) {
     return { kind: 'activity', entry: toActivityRecord(unmarshall(newImage)) };
+  }
+  if (record.eventName === 'INSERT' && newImage && newImage.entity?.S === ALERT_FIRING_ENTITY) {
+    return { kind: 'alert_fired', firing: alertFiringOf(unmarshall(newImage)) };
   }
   if (record.eventName === 'INSERT' && newImage && newImage.entity?.S === EVENT_ENTITY) {
     return { kind: 'metered', event: toEventRecord(unmarshall(newImage)) };

@@ -52,12 +52,6 @@ export function exportCoverage(month: string, orgCreatedAt: string, now: Date): 
   return { ...covered, partial, cutoff: partial ? now.toISOString() : covered.to };
 }
 
-/** The month before `now`'s: what the monthly schedule exports on the 1st. */
-export function previousMonth(now: Date): string {
-  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  return dayOf(first).slice(0, 7);
-}
-
 /**
  * Where an export's files go. The events sit under a Hive-style prefix of their own (`exports/events/org_id=…/
  * month=…/`), apart from the org's month folder, because Athena reads every file under a partition's prefix; both

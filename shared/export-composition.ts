@@ -3,6 +3,7 @@
 
 import { createS3Client, s3ObjectStore } from './adapters/s3/object-store';
 import { processDependencies } from './composition';
+import type { FinanceExportStore } from './ports/finance-export-store';
 import type { ObjectStore } from './ports/object-store';
 import type { FinanceExportDependencies } from './use-cases/finance-export';
 
@@ -15,7 +16,8 @@ function exportObjectStore(env: NodeJS.ProcessEnv = process.env): ObjectStore {
   return objects;
 }
 
-export function financeExportDependencies(): FinanceExportDependencies {
+/** What an export's run needs: the ledger's reads, the export records, the clock and the bucket. */
+export function financeExportDependencies(): FinanceExportDependencies & { store: FinanceExportStore } {
   const { store, clock } = processDependencies();
   return { store, clock, objects: exportObjectStore() };
 }

@@ -23,6 +23,7 @@ import { DEFAULT_JOB_INTERVAL_MS, LOCAL_JOBS, startJobSchedule, type JobSchedule
 import { localOnlyRoutes } from './local-routes';
 import { ancestorsToWatch, watchProcesses } from './parent-watch';
 import { publishedEventLog } from './published-events';
+import { withBusJobs } from './bus-jobs';
 import { startS3Local, type RunningS3Local } from './s3-local';
 import { settableClock } from './settable-clock';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
@@ -64,7 +65,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   // One client for the health check; the handlers build their own from the environment, as on Lambda.
   const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
   const clock = settableClock();
-  const events = publishedEventLog();
+  const events = withBusJobs(publishedEventLog());
   useProcessClock(clock);
   useLocalPublisher(events);
   // Analytics keys' records and the pepper, as files beside the table's data (in memory with it): they survive a restart.
@@ -75,6 +76,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   /** The jobs first (a run may write to the stream), then the stream, before DynamoDB Local goes. */
   async function stopBackground(): Promise<void> {
     await jobs?.stop();
+    await events.settled();
     await stream?.stop();
     client.destroy();
     useProcessClock(systemClock);

@@ -17,8 +17,10 @@ import type { ReadScope } from '../domain/permissions';
 import { isApiKeyUser, type BreakdownDimension } from '../domain/usage-analytics';
 import { EVENT_COLUMNS, eventTableRow, usageSummaryBody } from '../domain/usage-rows';
 import type { AdminStore } from '../ports/admin-store';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { FinanceExportRecord, FinanceExportStore } from '../ports/finance-export-store';
 import type { ObjectStore } from '../ports/object-store';
-import type { Clock } from '../ports/runtime';
+import type { Clock, IdGenerator } from '../ports/runtime';
 import type { UsageStore } from '../ports/usage-store';
 import { eachEventsPage, getBreakdown, getUsageSummary } from './usage-analytics';
 import { readOrg } from './usage-views';
@@ -71,6 +73,64 @@ export async function exportMonth(orgId: string, month: string, deps: FinanceExp
 
   const manifest = exportManifest(orgId, coverage, [usage, events, byProject, byUser, byModel]);
   await deps.objects.put(keys.manifest, once(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)), 'application/json');
+  return manifest;
+}
+
+/** The bus event that starts an export's run (the job Lambda on AWS, the runner locally). */
+export const FINANCE_EXPORT_REQUESTED = 'FinanceExportRequested';
+
+export interface FinanceExportRequest {
+  readonly orgId: string;
+  readonly month: string;
+  readonly exportId: string;
+}
+
+export interface ExportRequestDependencies {
+  readonly store: Pick<AdminStore, 'getOrg'> & FinanceExportStore;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly publisher: EventPublisher;
+}
+
+/**
+ * Asks for a month's export, to run in the background (a large month outlasts an HTTP answer). Steps:
+ * 1. check the org and the month (404, 400 `month`) before anything is filed;
+ * 2. file the request (status `requested`, replacing an earlier one for the month);
+ * 3. publish FinanceExportRequested, which starts the run.
+ * A publish that fails leaves the request filed as `requested`; asking again files a new one.
+ */
+export async function requestFinanceExport(orgId: string, month: string, deps: ExportRequestDependencies): Promise<FinanceExportRecord> {
+  const org = await readOrg(orgId, deps);
+  const now = deps.clock.now();
+  exportCoverage(month, org.createdAt, now);
+  const record: FinanceExportRecord = { orgId, month, exportId: deps.ids.eventId(), status: 'requested', requestedAt: now.toISOString(), finishedAt: null, manifest: null };
+  await withStoreRetries(() => deps.store.putFinanceExport(record));
+  const detail: FinanceExportRequest = { orgId, month, exportId: record.exportId };
+  await deps.publisher.publish([{ detailType: FINANCE_EXPORT_REQUESTED, id: record.exportId, time: record.requestedAt, detail: { ...detail } }]);
+  return record;
+}
+
+/** The org's exports, oldest month first, each with its status and, once done, its manifest. */
+export async function listFinanceExports(orgId: string, deps: { store: Pick<AdminStore, 'getOrg'> & FinanceExportStore }): Promise<FinanceExportRecord[]> {
+  await readOrg(orgId, deps);
+  return withStoreRetries(() => deps.store.listFinanceExports(orgId));
+}
+
+/**
+ * Runs a requested export and records how it ended. A failure is recorded and thrown again, so the trigger retries
+ * it (and dead-letters it after the last try); a retry that succeeds records `done`.
+ */
+export async function runFinanceExport(request: FinanceExportRequest, deps: FinanceExportDependencies & { store: FinanceExportStore }): Promise<ExportManifest> {
+  const finish = (status: 'done' | 'failed', manifest: ExportManifest | null) =>
+    withStoreRetries(() => deps.store.finishFinanceExport(request.orgId, request.month, request.exportId, { status, finishedAt: deps.clock.now().toISOString(), manifest }));
+  let manifest: ExportManifest;
+  try {
+    manifest = await exportMonth(request.orgId, request.month, deps);
+  } catch (error) {
+    await finish('failed', null);
+    throw error;
+  }
+  await finish('done', manifest);
   return manifest;
 }
 

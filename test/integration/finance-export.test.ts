@@ -4,13 +4,19 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { financeExportRoutes, type FinanceExportRouteDependencies } from '../../functions/exports/finance-exports.handler';
+import { areaHandler } from '../../shared/http/lambda';
+import type { GatewayEvent } from '../../shared/http/principal';
+import type { PublishedEvent } from '../../shared/ports/event-publisher';
+import { putMember } from '../../shared/use-cases/provisioning';
+import { parseBody, readerEvent, serviceEvent } from '../support/api-events';
 import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';
 import { createS3Client, s3ObjectStore } from '../../shared/adapters/s3/object-store';
 import { exportKeys, type ExportManifest } from '../../shared/domain/finance-export';
 import { ValidationError } from '../../shared/domain/errors';
 import type { ObjectStore } from '../../shared/ports/object-store';
 import { consume } from '../../shared/use-cases/consume';
-import { exportMonth } from '../../shared/use-cases/finance-export';
+import { exportMonth, runFinanceExport, type FinanceExportRequest } from '../../shared/use-cases/finance-export';
 import { refund } from '../../shared/use-cases/refund';
 import { startS3Local, type RunningS3Local } from '../../infra/local/s3-local';
 import { createTestLedger, manualClock, type TestLedger } from '../support/ledger-fixture';
@@ -40,6 +46,8 @@ beforeAll(async () => {
   [ledger, s3] = await Promise.all([createTestLedger({ clock }), startS3Local()]);
   objects = s3ObjectStore(createS3Client({ endpoint: s3.endpoint }), s3.bucket);
   await provisionOrg(ledger.deps, ORG, { allowanceCu: 100_000, billingAnchor: '2026-03-01' });
+  await putMember({ orgId: ORG, id: 'olga', role: 'org_admin' }, ledger.deps);
+  await putMember({ orgId: ORG, id: 'carl', role: 'contributor' }, ledger.deps);
   await consumeAt('2026-03-31T23:59:59.999Z', 'c0', { userId: 'ana', projectId: 'web', cu: 2, modelId: 'gpt-image', modelName: 'GPT Image' });
   await consumeAt('2026-04-01T00:00:00.000Z', 'c1', { userId: 'ana', projectId: 'web', cu: 5, modelId: 'gpt-image', modelName: 'GPT Image' });
   await consumeAt('2026-04-10T12:00:00.000Z', 'c2', { userId: 'apiu_bot', projectId: 'web', cu: 3.5, modelId: 'gpt-image', modelName: 'GPT Image' });
@@ -198,5 +206,56 @@ describe('exportMonth', () => {
     const refused = exportMonth(ORG, month, deps());
     await expect(refused).rejects.toBeInstanceOf(ValidationError);
     await expect(refused).rejects.toMatchObject({ field: 'month' });
+  });
+});
+
+describe('POST and GET /v1/orgs/{orgId}/exports', () => {
+  const published: PublishedEvent[] = [];
+  const routes = () => areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, () => ({ ...ledger.deps, publisher: { publish: async (events) => void published.push(...events) } }));
+  const path = { orgId: ORG };
+  const asPerson = (userId: string, routeKey: string, body?: unknown) => routes()(readerEvent(routeKey, { orgId: ORG, userId }, { pathParameters: path, body }), {} as never);
+  const asService = (routeKey: string, body?: unknown) => routes()(serviceEvent(routeKey, { pathParameters: path, body }), {} as never);
+
+  it('answers 202 with an id at once; the job run by the published request records the manifest', async () => {
+    const answer = await asPerson('olga', 'POST /v1/orgs/{orgId}/exports', { month: '2026-04' });
+    expect(answer.statusCode, answer.body).toBe(202);
+    const { exportId } = parseBody(answer);
+    expect(parseBody(answer)).toEqual({ exportId, month: '2026-04', status: 'requested', requestedAt: '2026-05-03T00:00:00.000Z' });
+    const requested = published.find((event) => event.id === exportId)!;
+    expect(requested).toMatchObject({ detailType: 'FinanceExportRequested', detail: { orgId: ORG, month: '2026-04', exportId } });
+
+    const before = parseBody(await asService('GET /v1/orgs/{orgId}/exports'));
+    expect(before.items).toContainEqual({ exportId, month: '2026-04', status: 'requested', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: null, manifest: null });
+
+    const manifest = await runFinanceExport(requested.detail as unknown as FinanceExportRequest, deps());
+    const after = parseBody(await asPerson('olga', 'GET /v1/orgs/{orgId}/exports'));
+    expect(after.items).toContainEqual({ exportId, month: '2026-04', status: 'done', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: '2026-05-03T00:00:00.000Z', manifest });
+  });
+
+  it('lets the service ask too, and records a failed run as failed', async () => {
+    const answer = await asService('POST /v1/orgs/{orgId}/exports', { month: '2026-05' });
+    expect(answer.statusCode, answer.body).toBe(202);
+    const { exportId } = parseBody(answer);
+    const broken: ObjectStore = { ...objects, put: () => Promise.reject(new Error('bucket gone')) };
+    await expect(runFinanceExport({ orgId: ORG, month: '2026-05', exportId }, deps(broken))).rejects.toThrow('bucket gone');
+    const listed = parseBody(await asService('GET /v1/orgs/{orgId}/exports')).items;
+    expect(listed.find((item: { month: string }) => item.month === '2026-05')).toMatchObject({ exportId, status: 'failed', manifest: null });
+  });
+
+  it.each([
+    ['a future month', '2026-06'],
+    ['a month before the org existed', '2026-02'],
+    ['no month at all', 'May'],
+  ])('refuses %s with 400 on month, filing nothing', async (_name, month) => {
+    const count = published.length;
+    const answer = await asPerson('olga', 'POST /v1/orgs/{orgId}/exports', { month });
+    expect(answer.statusCode, answer.body).toBe(400);
+    expect(parseBody(answer).error.field).toBe('month');
+    expect(published.length).toBe(count);
+  });
+
+  it('refuses anyone but an org admin or the service (403)', async () => {
+    expect((await asPerson('carl', 'POST /v1/orgs/{orgId}/exports', { month: '2026-04' })).statusCode).toBe(403);
+    expect((await asPerson('carl', 'GET /v1/orgs/{orgId}/exports')).statusCode).toBe(403);
   });
 });

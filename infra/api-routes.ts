@@ -8,6 +8,7 @@ import { analyticsRoutes, handler as analyticsHandler } from '../functions/analy
 import { analyticsKeyRoutes, handler as analyticsKeysHandler } from '../functions/analytics/analytics-keys.handler';
 import { handler as analyticsAuthorizerHandler } from '../functions/auth/analytics-authorizer.handler';
 import { exportRoutes, streamingHandler as exportHandler } from '../functions/analytics/export.handler';
+import { financeExportRoutes, handler as financeExportsHandler } from '../functions/exports/finance-exports.handler';
 import type { StreamingHandler } from '../shared/http/streaming';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
 import { handler as openApiHandler, openApiRoutes } from '../functions/openapi/openapi.handler';
@@ -158,6 +159,17 @@ export const API_AREAS: readonly ApiArea[] = [
     // An admin's member record (GetItem), the org (GetItem), the keys' listings (Query); a change writes the listing
     // (update) and its activity entry (put) in one transaction. The key store holds the digests; the pepper keys them.
     needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], pepper: true, keyStore: 'write' },
+  },
+  {
+    name: 'finance-exports',
+    entry: 'functions/exports/finance-exports.handler.ts',
+    handler: financeExportsHandler,
+    routeKeys: Object.keys(financeExportRoutes),
+    auth: 'analytics',
+    serviceToo: true,
+    // An admin's member record and the org (GetItem), the exports' records (Query); a request is filed (put) and
+    // published on the bus, where the finance-export job picks it up.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], eventBus: true },
   },
   {
     name: 'openapi',

@@ -12,6 +12,7 @@ import { adminRoutes } from '../functions/admin/admin.handler';
 import { analyticsRoutes } from '../functions/analytics/analytics.handler';
 import { exportRoutes } from '../functions/analytics/export.handler';
 import { analyticsKeyRoutes } from '../functions/analytics/analytics-keys.handler';
+import { financeExportRoutes } from '../functions/exports/finance-exports.handler';
 import { meterRoutes } from '../functions/meter/meter.handler';
 import { openApiRoutes } from '../functions/openapi/openapi.handler';
 import packageJson from '../package.json';
@@ -28,6 +29,7 @@ export const ROUTE_MAPS: Readonly<Record<string, DocumentedArea['routes']>> = {
   analytics: analyticsRoutes,
   export: exportRoutes,
   'analytics-keys': analyticsKeyRoutes,
+  'finance-exports': financeExportRoutes,
   openapi: openApiRoutes,
 };
 

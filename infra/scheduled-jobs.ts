@@ -2,7 +2,8 @@
 // export, alerts), a rule on the service's event bus, or the ledger table's stream. Each job must be safe to run late
 // or twice.
 
-import { LEDGER_STREAM_FILTERS } from '../shared/adapters/dynamodb/ledger-table';
+import { EVENT_LOG_INDEX, LEDGER_STREAM_FILTERS } from '../shared/adapters/dynamodb/ledger-table';
+import { FINANCE_EXPORT_REQUESTED } from '../shared/use-cases/finance-export';
 import type { DeployedFunction } from './api-routes';
 
 /** Which records of the ledger table's stream reach a stream job. */
@@ -55,5 +56,15 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     // update; a rollup is one transaction of a put (its marker) and an update (its cell), and a model name an update.
     // The alert trigger reads the org's thresholds (GetItem) and puts a firing.
     needs: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], eventBus: true },
+  },
+  {
+    name: 'finance-export',
+    entry: 'functions/jobs/finance-export.handler.ts',
+    description: "Exports an org's month to the export bucket (usage, events, chargeback files, manifest last) and records the outcome",
+    trigger: { detailTypes: [FINANCE_EXPORT_REQUESTED] },
+    reservedConcurrency: 2,
+    // The org (GetItem), rollup cells, model names and the event log (Query, its index); the outcome is an update;
+    // the files are put (multipart) under the exports prefix only.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [EVENT_LOG_INDEX], exportBucket: true },
   },
 ];

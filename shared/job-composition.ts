@@ -6,13 +6,13 @@ import { localEventPublisher, processDependencies } from './composition';
 import type { EventPublisher } from './ports/event-publisher';
 import type { StreamDependencies } from './use-cases/jobs';
 
-let busPublisher: EventPublisher | undefined;
+let bus: EventPublisher | undefined;
 
 /** EventBridge when EVENT_BUS_NAME is set (on AWS), else the local runner's publisher. */
-function eventPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
+export function busPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
   if (env.EVENT_BUS_NAME) {
-    busPublisher ??= eventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME);
-    return busPublisher;
+    bus ??= eventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME);
+    return bus;
   }
   const local = localEventPublisher();
   if (local) return local;
@@ -22,5 +22,5 @@ function eventPublisher(env: NodeJS.ProcessEnv = process.env): EventPublisher {
 /** What the jobs and the stream handler need: the job and rollup store, the clock, the publisher. */
 export function jobDependencies(): StreamDependencies {
   const { store, clock } = processDependencies();
-  return { store, clock, publisher: eventPublisher() };
+  return { store, clock, publisher: busPublisher() };
 }

@@ -9,7 +9,7 @@ import { keyVault, ledgerDependencies, type LedgerDependencies } from '../../sha
 import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler } from '../../shared/http/lambda';
 import type { GatewayEvent } from '../../shared/http/principal';
-import type { Route, RouteHandler, Routes } from '../../shared/http/routes';
+import { serviceOrPersonRoute, type RouteHandler, type Routes } from '../../shared/http/routes';
 import { parseInput, pathParameters, readJsonBody, writeActor } from '../../shared/http/request';
 import { identifier, integer, label } from '../../shared/http/schemas';
 import { createAnalyticsKey, keyAdministrator, listAnalyticsKeys, revokeAnalyticsKey, rotateAnalyticsKey, type KeyVault } from '../../shared/use-cases/analytics-keys';
@@ -94,27 +94,22 @@ const revokeRoute: RouteHandler<AnalyticsKeyDependencies, GatewayEvent> = async 
   return noStore(jsonResponse(200, { keyId: revoked.keyId, name: revoked.name, status: 'revoked', revokedAt: revoked.revokedAt! } satisfies z.output<typeof revokedAnswer>));
 };
 
-/** A key-management route: the service and people may call it (org admins only, checked in the route); keys get 403. */
-function keyAdminRoute(handle: RouteHandler<AnalyticsKeyDependencies, GatewayEvent>, doc: Route<AnalyticsKeyDependencies, GatewayEvent>['doc']): Route<AnalyticsKeyDependencies, GatewayEvent> {
-  return { accepts: ['service', 'person'], handle, doc };
-}
-
 export const analyticsKeyRoutes: Routes<AnalyticsKeyDependencies, GatewayEvent> = {
-  'POST /v1/orgs/{orgId}/analytics-keys': keyAdminRoute(createRoute, {
+  'POST /v1/orgs/{orgId}/analytics-keys': serviceOrPersonRoute(createRoute, {
     summary: "Create an org's read-only analytics key for BI tools: the secret is in this answer only (org admins and the service)",
     path: orgPath,
     body: createBody,
     response: createdAnswer,
     statuses: [201],
   }),
-  'GET /v1/orgs/{orgId}/analytics-keys': keyAdminRoute(listRoute, { summary: "The org's analytics keys: name, secret prefix, status, lastUsedAt (never a secret)", path: orgPath, response: listAnswer }),
-  'POST /v1/orgs/{orgId}/analytics-keys/{keyId}/rotate': keyAdminRoute(rotateRoute, {
+  'GET /v1/orgs/{orgId}/analytics-keys': serviceOrPersonRoute(listRoute, { summary: "The org's analytics keys: name, secret prefix, status, lastUsedAt (never a secret)", path: orgPath, response: listAnswer }),
+  'POST /v1/orgs/{orgId}/analytics-keys/{keyId}/rotate': serviceOrPersonRoute(rotateRoute, {
     summary: 'Issue a new secret; the old one keeps working for graceSeconds (default 0, at most 7 days)',
     path: keyPath,
     body: rotateBody,
     response: rotatedAnswer,
   }),
-  'DELETE /v1/orgs/{orgId}/analytics-keys/{keyId}': keyAdminRoute(revokeRoute, { summary: 'Revoke a key at once (idempotent)', path: keyPath, response: revokedAnswer }),
+  'DELETE /v1/orgs/{orgId}/analytics-keys/{keyId}': serviceOrPersonRoute(revokeRoute, { summary: 'Revoke a key at once (idempotent)', path: keyPath, response: revokedAnswer }),
 };
 
 export const handler = areaHandler<AnalyticsKeyDependencies, GatewayEvent>(analyticsKeyRoutes, (signal) => ({ ...ledgerDependencies(signal), vault: keyVault() }));

@@ -11,31 +11,13 @@ import { ledgerDependencies, type LedgerDependencies } from '../../shared/compos
 import type { Routes } from '../../shared/http/routes';
 import { lambdaStreamingEntry, streamingAreaHandler, type StreamedAnswer } from '../../shared/http/streaming';
 import { eachEventsPage, getBreakdown } from '../../shared/use-cases/usage-analytics';
-import { csvStream } from './csv';
+import { csvStream } from '../../shared/domain/csv';
 import { readerRoute } from './reader-route';
 import { filterInput, readQuery } from './usage-query';
-import { breakdownRow, eventFilterInput, eventTableParameters, eventTableRow, groupByParameter } from './usage-routes';
+import { eventFilterInput, eventTableParameters, groupByParameter } from './usage-routes';
+import { breakdownRow, EVENT_COLUMNS, eventTableRow } from '../../shared/domain/usage-rows';
 
 const exportQuery = z.strictObject({ ...eventTableParameters, groupBy: z.optional(groupByParameter) });
-
-/** The events table's columns, in the seed's order first. */
-export const EVENT_COLUMNS = [
-  'createdAt',
-  'userId',
-  'amount',
-  'resourceType',
-  'poolCategory',
-  'ioType',
-  'requestId',
-  'endpoint',
-  'projectId',
-  'jobType',
-  'modelName',
-  'modelId',
-  'kind',
-  'refundOf',
-  'eventId',
-] as const;
 
 /** Filters only events carry: the rollup behind a breakdown has no such dimension. */
 const EVENT_ONLY = ['resourceType', 'poolCategory', 'ioType', 'minCu', 'maxCu'] as const;

@@ -6,12 +6,12 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { MAX_CU, hasAtMostThreeDecimals, toCu, toMilli } from '../../shared/domain/compute-units';
 import { BREAKDOWN_DIMENSIONS, GRANULARITIES, METRICS, isApiKeyUser, type BreakdownDimension, type Metric } from '../../shared/domain/usage-analytics';
-import { EVENT_SORTS, SORT_ORDERS, signedAmount } from '../../shared/domain/usage-events';
+import { EVENT_SORTS, SORT_ORDERS } from '../../shared/domain/usage-events';
+import { breakdownRow, eventTableRow, usageSummaryBody } from '../../shared/domain/usage-rows';
 import type { LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
 import type { Routes } from '../../shared/http/routes';
 import { snakeCase } from '../../shared/http/schemas';
-import type { MeterEventRecord } from '../../shared/ports/ledger-records';
 import type { ReadScope } from '../../shared/domain/permissions';
 import { getBreakdown, getPowerUsers, getTimeSeries, getTotals, getUsageSummary, listUsageEvents } from '../../shared/use-cases/usage-analytics';
 import { readerRoute } from './reader-route';
@@ -78,17 +78,7 @@ const metricValue = (metric: Metric, value: number) => (metric === 'cu' ? toCu(v
 export async function usageRoute(event: APIGatewayProxyEvent, deps: LedgerDependencies, reader: ReadScope) {
   const query = readQuery(event, usageQuery);
   const summary = await getUsageSummary(reader, filterInput(query), deps);
-  return jsonResponse(200, {
-    totals: { totalCU: toCu(summary.totals.cuMilli), users: summary.totals.users, startDate: summary.totals.startDate, endDate: summary.totals.endDate },
-    consumption: summary.consumption.map((user) => ({ userId: user.userId, value: toCu(user.cuMilli), total: toCu(user.cuMilli) })),
-    modelUsages: summary.modelUsages.map((model) => ({
-      modelName: model.modelName,
-      totalCU: toCu(model.cuMilli),
-      totalJobs: model.jobs,
-      totalApiKeyCU: toCu(model.apiKeyCuMilli),
-    })),
-    assetUsages: summary.assetUsages.map((asset) => ({ kind: asset.kind, total: asset.total, totalApiKey: asset.totalApiKey })),
-  });
+  return jsonResponse(200, usageSummaryBody(summary));
 }
 
 export async function timeSeriesRoute(event: APIGatewayProxyEvent, deps: LedgerDependencies, reader: ReadScope) {
@@ -132,10 +122,6 @@ export async function breakdownRoute(event: APIGatewayProxyEvent, deps: LedgerDe
   return jsonResponse(200, { ...range(selection), groupBy: query.groupBy, groups: groups.map(breakdownRow) });
 }
 
-export function breakdownRow(group: Awaited<ReturnType<typeof getBreakdown>>['groups'][number]) {
-  return { ...group.key, cu: toCu(group.cuMilli), jobs: group.jobs };
-}
-
 export async function eventsRoute(event: APIGatewayProxyEvent, deps: LedgerDependencies, reader: ReadScope) {
   const query = readQuery(event, eventsQuery);
   const page = await listUsageEvents(reader, eventFilterInput(query), { sort: query.sort, order: query.order }, { limit: query.limit, cursor: query.cursor ?? null }, deps);
@@ -150,27 +136,6 @@ export function eventFilterInput(query: z.output<z.ZodMiniObject<typeof eventTab
     ioTypes: query.ioType,
     minMilli: query.minCu === undefined ? undefined : toMilli(query.minCu),
     maxMilli: query.maxCu === undefined ? undefined : toMilli(query.maxCu),
-  };
-}
-
-/** A row of the events table (seed 002): a refund is its own row, with a negative amount and the consume it reverses. */
-export function eventTableRow(event: MeterEventRecord) {
-  return {
-    eventId: event.eventId,
-    createdAt: event.createdAt,
-    kind: event.kind,
-    userId: event.userId,
-    amount: toCu(signedAmount(event)),
-    resourceType: event.resourceType ?? null,
-    poolCategory: event.poolCategory,
-    ioType: event.ioType ?? null,
-    requestId: event.requestId,
-    endpoint: event.endpoint ?? null,
-    projectId: event.projectId,
-    jobType: event.jobType,
-    modelId: event.modelId ?? null,
-    modelName: event.modelName ?? event.modelId ?? null,
-    ...(event.refundOf === undefined ? {} : { refundOf: event.refundOf }),
   };
 }
 

@@ -5,6 +5,7 @@
 //   PUT  /local/clock             <- { "at": "<ISO instant>" } | { "advanceSeconds": n } | { "reset": true }  -> { now }
 //   POST /local/jobs/run          -> { runs: [JobRunSummary, ...] }  (drains the stream, runs the jobs, drains again)
 //   GET  /local/events/published  -> { items: PublishedEvent[] }  (oldest first)
+//   POST /local/exports           <- { "orgId": "...", "month": "YYYY-MM" }  -> the manifest (the export, run now)
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -13,6 +14,9 @@ import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler } from '../../shared/http/lambda';
 import { serviceRoute, type Routes } from '../../shared/http/routes';
 import { parseInput, readJsonBody } from '../../shared/http/request';
+import { identifier } from '../../shared/http/schemas';
+import { financeExportDependencies } from '../../shared/export-composition';
+import { exportMonth } from '../../shared/use-cases/finance-export';
 import type { LocalOnlyRoutes } from './api-gateway';
 import type { JobSchedule } from './jobs';
 import type { PublishedEventLog } from './published-events';
@@ -37,6 +41,8 @@ const clockBody = z.strictObject({
   ),
   reset: z.optional(z.literal(true, 'must be true')),
 });
+
+const exportBody = z.strictObject({ orgId: identifier, month: z.string().check(z.maxLength(7, 'must be YYYY-MM')) });
 
 const clockView = (clock: SettableClock) => ({ now: clock.now().toISOString() });
 
@@ -64,6 +70,12 @@ export const localRoutes: Routes<LocalControls> = {
     return jsonResponse(200, { runs });
   }, { summary: 'Drain the stream, run the scheduled jobs now, drain again' }),
   'GET /local/events/published': serviceRoute(async (_event, controls) => jsonResponse(200, { items: controls.events.list() }), { summary: 'The events the jobs published, oldest first' }),
+  'POST /local/exports': serviceRoute(async (event, controls) => {
+    const { orgId, month } = parseInput(exportBody, readJsonBody(event));
+    // The rollup cells behind the summary and chargeback files come from the stream: bring them up to date first.
+    await controls.stream.drain();
+    return jsonResponse(200, await exportMonth(orgId, month, financeExportDependencies()));
+  }, { summary: "Export an org's month to the local export bucket now, and answer its manifest", body: exportBody }),
 };
 
 /** The routes and one handler for them all, the way an area Lambda serves its routes. */

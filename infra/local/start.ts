@@ -23,6 +23,8 @@ import { DEFAULT_JOB_INTERVAL_MS, LOCAL_JOBS, startJobSchedule, type JobSchedule
 import { localOnlyRoutes } from './local-routes';
 import { ancestorsToWatch, watchProcesses } from './parent-watch';
 import { publishedEventLog } from './published-events';
+import { withBusJobs } from './bus-jobs';
+import { startS3Local, type RunningS3Local } from './s3-local';
 import { settableClock } from './settable-clock';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
 
@@ -42,6 +44,8 @@ export interface LocalRunnerOptions {
 export interface LocalRunner {
   readonly url: string;
   readonly dynamoDb: RunningDynamoDbLocal;
+  /** s3rver with the export bucket: where finance exports land. */
+  readonly s3: RunningS3Local;
   readonly server: Server;
   stop(): Promise<void>;
 }
@@ -53,10 +57,15 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   await assertPortFree(host, options.port);
   const devIssuer = await openDevIssuer(options.devIssuerKeyFile ?? devIssuerKeyFile());
   const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
+  // The export bucket's objects beside the table's data (in memory with it).
+  const s3 = await startS3Local({ dataDirectory: options.dataDirectory ? join(options.dataDirectory, 's3') : undefined }).catch(async (error: unknown) => {
+    await dynamoDb.stop();
+    throw error;
+  });
   // One client for the health check; the handlers build their own from the environment, as on Lambda.
   const client = createDynamoDbClient({ endpoint: dynamoDb.endpoint });
   const clock = settableClock();
-  const events = publishedEventLog();
+  const events = withBusJobs(publishedEventLog());
   useProcessClock(clock);
   useLocalPublisher(events);
   // Analytics keys' records and the pepper, as files beside the table's data (in memory with it): they survive a restart.
@@ -67,6 +76,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   /** The jobs first (a run may write to the stream), then the stream, before DynamoDB Local goes. */
   async function stopBackground(): Promise<void> {
     await jobs?.stop();
+    await events.settled();
     await stream?.stop();
     client.destroy();
     useProcessClock(systemClock);
@@ -77,6 +87,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   try {
     process.env.TABLE_NAME = options.tableName;
     process.env.DYNAMODB_ENDPOINT = dynamoDb.endpoint;
+    Object.assign(process.env, { EXPORT_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint });
     const table = await ensureLedgerTable(client, options.tableName);
     // A table kept from an earlier run had its records handled then: read only what comes from now on.
     stream = await startStreamPoller({
@@ -106,13 +117,14 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     });
   } catch (error) {
     await stopBackground();
-    await dynamoDb.stop();
+    await Promise.all([dynamoDb.stop(), s3.stop()]);
     throw error;
   }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
     dynamoDb,
+    s3,
     server,
     async stop() {
       const closed = new Promise<void>((done) => server.close(() => done()));
@@ -120,7 +132,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       setTimeout(() => server.closeAllConnections(), 2_000).unref();
       await closed;
       await stopBackground();
-      await dynamoDb.stop();
+      await Promise.all([dynamoDb.stop(), s3.stop()]);
     },
   };
 }
@@ -194,6 +206,7 @@ async function main(): Promise<void> {
     jobIntervalMs,
   });
   console.log(`DynamoDB Local at ${runner.dynamoDb.endpoint} (${inMemory ? 'in memory' : `data in ${process.env.DATA_DIR ?? '.data/dynamodb'}`})`);
+  console.log(`Exports (s3rver) at ${runner.s3.endpoint}, bucket ${runner.s3.bucket}`);
   if (generatedToken) console.log(`SERVICE_TOKEN=${serviceToken}`);
   else console.log('Using SERVICE_TOKEN from the environment.');
   console.log(

@@ -51,6 +51,14 @@ export function serviceRoute<Deps>(handle: RouteHandler<Deps>, doc: RouteDoc): R
   return { accepts: ['service'], handle, doc };
 }
 
+/**
+ * A route for the service and for people (org admins on the Analytics API): the route checks the person's role
+ * itself; analytics keys get 403.
+ */
+export function serviceOrPersonRoute<Deps, Event extends GatewayEvent>(handle: RouteHandler<Deps, Event>, doc: RouteDoc): Route<Deps, Event> {
+  return { accepts: ['service', 'person'], handle, doc };
+}
+
 /** A route anyone may call, without credentials: only for what holds no data. */
 export function publicRoute<Deps>(handle: RouteHandler<Deps>, doc: RouteDoc): Route<Deps> {
   return { accepts: 'anyone', handle, doc };

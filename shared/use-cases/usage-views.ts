@@ -25,7 +25,7 @@ export function scopeView(org: OrgRecord, scope: ScopeRecord, at: Date): ScopeVi
 }
 
 /** The org as stored; unknown org: 404. */
-export async function readOrg(orgId: string, deps: { store: AdminStore }): Promise<OrgRecord> {
+export async function readOrg(orgId: string, deps: { store: Pick<AdminStore, 'getOrg'> }): Promise<OrgRecord> {
   const org = await withStoreRetries(() => deps.store.getOrg(orgId));
   if (!org) throw orgNotFound(orgId);
   return org;

@@ -4,17 +4,12 @@
 // an upgrade that starts a period at its own instant, and the balance of a past instant from the log.
 
 import { describe, expect, it, vi } from 'vitest';
-import { client, expectError, runnerForSuite, type Json } from '../support/runner-http';
+import { client, expectError, runnerForSuite, successfulCalls, type Json } from '../support/runner-http';
 
 describe('plans, top-ups and auto-refill through the local runner', () => {
   const runner = runnerForSuite({ inMemory: true, env: { JOB_INTERVAL_SECONDS: '86400' } });
   const call = client(runner);
-
-  async function ok(method: string, path: string, body?: unknown): Promise<Json> {
-    const reply = await call(method, path, body === undefined ? {} : { body });
-    expect(reply.status, `${method} ${path}: ${reply.text}`).toBeLessThan(300);
-    return reply.body;
-  }
+  const ok = successfulCalls(call);
 
   const consume = (requestId: string, cu: number) => ok('POST', '/v1/meter/consume', { requestId, orgId: 'shop', projectId: 'web', userId: 'ana', jobType: 'upscale', cu });
   const balance = () => ok('GET', '/v1/orgs/shop/balance');

@@ -111,6 +111,7 @@ describe('local runner jobs and clock', () => {
       ['PUT', '/local/clock', { advanceSeconds: 3_600 }],
       ['POST', '/local/jobs/run'],
       ['GET', '/local/events/published'],
+      ['POST', '/local/exports', { orgId: 'acme', month: '2026-01' }],
     ];
     for (const [method, path, body] of routes) {
       for (const authorization of [null, 'Bearer wrong']) {

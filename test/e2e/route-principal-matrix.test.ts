@@ -114,6 +114,8 @@ const INPUTS: Readonly<Record<string, { readonly body?: () => unknown; readonly 
   'GET /v1/activity': { query: 'limit=100' },
   'POST /v1/orgs/{orgId}/analytics-keys': { body: () => ({ name: 'matrix-created' }) },
   'POST /v1/orgs/{orgId}/analytics-keys/{keyId}/rotate': { body: () => ({ graceSeconds: 0 }) },
+  // The current month: the org was created today, so no earlier month may be exported.
+  'POST /v1/orgs/{orgId}/exports': { body: () => ({ month: day(0).slice(0, 7) }) },
 };
 
 interface MatrixRoute {

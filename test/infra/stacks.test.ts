@@ -198,6 +198,7 @@ describe('the Analytics API', () => {
       ['analytics', false],
       ['export', true],
       ['analytics-keys', false],
+      ['finance-exports', false],
     ]);
     const methods = restMethods(withAnalytics.statelessTemplate);
     expect([...methods.keys()].sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
@@ -213,8 +214,9 @@ describe('the Analytics API', () => {
       }
       const actions = grantsOf(withAnalytics.statelessTemplate, `cu-ledger-dev-${area.name}`).map((grant) => grant.action);
       expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...area.needs.table, ...(area.needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
-      // Readers read; only the keys' area writes (a key's listing and its activity entry).
-      expect(area.needs.table).toEqual(area.name === 'analytics-keys' ? ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] : ['dynamodb:GetItem', 'dynamodb:Query']);
+      // Readers read; the keys' area writes a key's listing and its activity entry, the exports' area files a request.
+      const writes: Record<string, string[]> = { 'analytics-keys': ['dynamodb:PutItem', 'dynamodb:UpdateItem'], 'finance-exports': ['dynamodb:PutItem'] };
+      expect(area.needs.table).toEqual(['dynamodb:GetItem', 'dynamodb:Query', ...(writes[area.name] ?? [])]);
     }
   });
 
@@ -420,8 +422,8 @@ describe('background jobs', () => {
       (output) => output.Export.Name === value['Fn::ImportValue'],
     )?.Value;
 
-  it('deploys period rollover, top-up expiry and the ledger stream job on Node.js 22 arm64', () => {
-    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream']);
+  it('deploys period rollover, top-up expiry, the ledger stream and the finance export jobs on Node.js 22 arm64', () => {
+    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream', 'finance-export']);
     for (const job of BACKGROUND_JOBS) {
       const [, fn] = jobFunction(job.name);
       expect(fn.Properties.Runtime, job.name).toBe('nodejs22.x');
@@ -476,7 +478,21 @@ describe('background jobs', () => {
 
   it('gives the stream job no asynchronous retry settings: the mapping retries and files its failures', () => {
     const configured = resourcesOf(deployed.statelessTemplate, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties.FunctionName.Ref);
-    expect(configured.sort()).toEqual([jobFunction('period-rollover')[0], jobFunction('top-up-expiry')[0]].sort());
+    expect(configured.sort()).toEqual([jobFunction('period-rollover')[0], jobFunction('top-up-expiry')[0], jobFunction('finance-export')[0]].sort());
+  });
+
+  it('runs the finance export on FinanceExportRequested, with retries and a dead-letter queue, writing only under exports/', () => {
+    const rules = resourcesOf(deployed.statelessTemplate, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const rule = rules.find((candidate) => candidate.Name === 'cu-ledger-dev-finance-export')!;
+    expect(rule.EventPattern).toEqual({ 'detail-type': ['FinanceExportRequested'] });
+    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [jobFunction('finance-export')[0], 'Arn'] });
+    expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+    expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual(deadLetterQueueArn('finance-export'));
+    const s3Grants = grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-finance-export').filter((grant) => grant.action.startsWith('s3:'));
+    expect(s3Grants.map((grant) => grant.action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    for (const grant of s3Grants) expect(grant.resource).toMatch(/\/exports\/\*/);
+    // The route only files and publishes the request: no bucket access of its own.
+    expect(grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-finance-exports').filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
   });
 
   it('runs each schedule with retries and a dead-letter queue, in UTC', () => {
@@ -492,10 +508,15 @@ describe('background jobs', () => {
   });
 
   it('runs each bus rule with retries and a dead-letter queue', () => {
-    const rule = onlyResource(everyKind.statelessTemplate, 'AWS::Events::Rule');
-    expect(rule.Properties.EventPattern).toEqual({ 'detail-type': ['usage.threshold_crossed'] });
-    expect(rule.Properties.Targets[0].DeadLetterConfig.Arn).toBeDefined();
-    expect(rule.Properties.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+    const rules = resourcesOf(everyKind.statelessTemplate, 'AWS::Events::Rule');
+    expect(rules.map(([, rule]) => rule.Properties.EventPattern).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      { 'detail-type': ['FinanceExportRequested'] },
+      { 'detail-type': ['usage.threshold_crossed'] },
+    ]);
+    for (const [, rule] of rules) {
+      expect(rule.Properties.Targets[0].DeadLetterConfig.Arn).toBeDefined();
+      expect(rule.Properties.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+    }
   });
 
   it('sends a failed run to its dead-letter queue after retrying, where Lambda invokes it asynchronously (not from the stream)', () => {

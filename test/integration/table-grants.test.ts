@@ -18,6 +18,7 @@ import { openApiRoutes } from '../../functions/openapi/openapi.handler';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
 import { exportRoutes } from '../../functions/analytics/export.handler';
+import { financeExportRoutes, type FinanceExportRouteDependencies } from '../../functions/exports/finance-exports.handler';
 import { streamingAreaHandler, type StreamingHandler } from '../../shared/http/streaming';
 import { readerEvent } from '../support/api-events';
 import type { LedgerDependencies } from '../../shared/composition';
@@ -33,6 +34,8 @@ import type { PublishedEvent } from '../../shared/ports/event-publisher';
 import { changePlan, setAutoRefill } from '../../shared/use-cases/billing';
 import { consume } from '../../shared/use-cases/consume';
 import { handleLedgerChange, runPeriodRollover, runTopUpExpiry } from '../../shared/use-cases/jobs';
+import { requestFinanceExport, runFinanceExport } from '../../shared/use-cases/finance-export';
+import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';
 import { manualClock } from '../support/ledger-fixture';
 import { consumeRequest, provisionOrg } from '../support/provision';
 
@@ -88,6 +91,9 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'GET /v1/orgs/{orgId}/analytics-keys', pathParameters: org },
     { routeKey: 'POST /v1/orgs/{orgId}/analytics-keys/{keyId}/rotate', pathParameters: { ...org, keyId: CREATED_KEY }, body: { graceSeconds: 60 } },
     { routeKey: 'DELETE /v1/orgs/{orgId}/analytics-keys/{keyId}', pathParameters: { ...org, keyId: CREATED_KEY } },
+    // The service asks for the current month's export (the job runs it) and lists the exports.
+    { routeKey: 'POST /v1/orgs/{orgId}/exports', pathParameters: org, body: { month: '2026-03' }, status: 202 },
+    { routeKey: 'GET /v1/orgs/{orgId}/exports', pathParameters: org },
     { routeKey: 'GET /v1/openapi.json' },
   ];
 }
@@ -153,7 +159,10 @@ describe('table grants', () => {
       const call = step.pathParameters?.keyId === CREATED_KEY ? { ...step, pathParameters: { ...step.pathParameters, keyId: createdKey } } : step;
       const depsFor = (areaName: string) => (name === areaName ? own : ledger.deps);
       const event = () => readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { query: call.query ?? {} });
-      const response = call.routeKey in analyticsKeyRoutes
+      const noBus = { publish: async () => undefined };
+      const response = call.routeKey in financeExportRoutes
+        ? await areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, () => ({ ...depsFor('finance-exports'), publisher: noBus }))(serviceEvent(call.routeKey, call), lambdaContext('finance-exports'))
+        : call.routeKey in analyticsKeyRoutes
         ? await areaHandler<AnalyticsKeyDependencies, GatewayEvent>(analyticsKeyRoutes, () => ({ ...depsFor('analytics-keys'), vault }))(serviceEvent(call.routeKey, call), lambdaContext('analytics-keys'))
         : !call.reader
           ? await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)))
@@ -238,5 +247,29 @@ describe('job grants', () => {
       expect(summary.handled, name).toBeGreaterThan(0);
       expect([...recorder.actions].sort(), name).toEqual(jobNeeds(name));
     }
+  });
+
+  it('the finance-export job needs exactly the actions and indexes its entry declares', async () => {
+    const clock = manualClock('2026-02-10T09:00:00.000Z');
+    const ledger = await createTestLedger({ clock });
+    await provisionOrg(ledger.deps, 'org-export', { allowanceCu: 10, billingAnchor: '2026-01-15' });
+    await consume(consumeRequest('org-export', { userId: 'ana', projectId: 'web', cu: 1, modelId: 'm1' }), ledger.deps);
+    for (const item of await ledger.scanAll()) if (item.entity === 'event') await ledger.deps.store.applyRollup(toEventRecord(item));
+    clock.set('2026-03-02T00:00:00.000Z');
+    const requested = await requestFinanceExport('org-export', '2026-02', { ...ledger.deps, publisher: { publish: async () => undefined } });
+
+    const client = createTestDynamoDbClient(ledger.endpoint);
+    const recorder = recordIamActions(client);
+    const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client, clock });
+    const objects = {
+      put: async (_key: string, body: AsyncIterable<Uint8Array>) => {
+        for await (const _chunk of body); // the bucket is not what this test records
+      },
+      getText: async () => undefined,
+    };
+    const manifest = await runFinanceExport(requested, { store: own.store, clock, objects });
+    expect(manifest.files[1]!.rows).toBe(1);
+    const job = BACKGROUND_JOBS.find((candidate) => candidate.name === 'finance-export')!;
+    expect([...recorder.actions].sort()).toEqual([...job.needs.table, ...(job.needs.indexes ?? []).map((index) => `dynamodb:Query@${index}`)].sort());
   });
 });

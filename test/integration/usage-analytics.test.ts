@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
-import { eventTableRow } from '../../functions/analytics/usage-routes';
+import { eventTableRow } from '../../shared/domain/usage-rows';
 import { handleStreamRecords } from '../../functions/jobs/ledger-stream.handler';
 import { startStreamPoller, type StreamPoller } from '../../infra/local/stream-poller';
 import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';

@@ -4,7 +4,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_COLUMNS, exportRoutes } from '../../functions/analytics/export.handler';
+import { exportRoutes } from '../../functions/analytics/export.handler';
+import { EVENT_COLUMNS } from '../../shared/domain/usage-rows';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
 import { toMilli } from '../../shared/domain/compute-units';
 import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';

@@ -141,6 +141,15 @@ export function client(runner: () => Runner) {
   };
 }
 
+/** `ok(method, path, body?)`: a call that must succeed (a 2xx), answering its parsed body. */
+export function successfulCalls(call: ReturnType<typeof client>) {
+  return async function ok(method: string, path: string, body?: unknown): Promise<Json> {
+    const reply = await call(method, path, body === undefined ? {} : { body });
+    expect(reply.status, `${method} ${path}: ${reply.text}`).toBeLessThan(300);
+    return reply.body;
+  };
+}
+
 /** An error reply: the status, and the `{ error: { code, message, field? } }` shape every error has. */
 export function expectError(reply: Reply, status: number, code: string, field?: string): void {
   expect({ status: reply.status, code: reply.body?.error?.code }, reply.text).toEqual({ status, code });

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvLines, safeCell } from '../../functions/analytics/csv';
+import { csvLines, safeCell } from '../../shared/domain/csv';
 import { eventDayKeys, AMOUNT_SORT_KEY } from '../../shared/adapters/dynamodb/ledger-table';
 import { timeSeries } from '../../shared/domain/usage-analytics';
 import { dayRange, selectionFor } from '../../shared/domain/usage-filters';

@@ -127,12 +127,30 @@ export function analyticsKeyListingKey(orgId: string, keyId: string): ItemKey {
 
 /** Every analytics key listing of an org, in key id order. */
 export function analyticsKeysQuery(orgId: string): TableQuery {
+  return orgItemsQuery(orgId, ANALYTICS_KEY_PREFIX);
+}
+
+/** The prefix of an org's finance exports (`FEXP#<YYYY-MM>`, beside its scopes): the latest request per month. */
+const FINANCE_EXPORT_PREFIX = 'FEXP#';
+
+/** A month's finance export: its id, status and, once done, its manifest. */
+export function financeExportKey(orgId: string, month: string): ItemKey {
+  return { pk: `ORG#${orgId}`, sk: `${FINANCE_EXPORT_PREFIX}${month}` };
+}
+
+/** Every finance export of an org, oldest month first. */
+export function financeExportsQuery(orgId: string): TableQuery {
+  return orgItemsQuery(orgId, FINANCE_EXPORT_PREFIX);
+}
+
+/** The org partition's items under one sort-key prefix, in sort-key order. */
+function orgItemsQuery(orgId: string, prefix: string): TableQuery {
   const pk = orgKey(orgId).pk;
   return {
     KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
-    ExpressionAttributeValues: { ':pk': pk, ':prefix': ANALYTICS_KEY_PREFIX },
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
     cursorAttributes: [PARTITION_KEY, SORT_KEY],
-    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(ANALYTICS_KEY_PREFIX),
+    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(prefix),
   };
 }
 
@@ -435,6 +453,8 @@ export const CONDITIONS = {
   firstRefillOfPeriod: 'attribute_exists(#pk) AND attribute_not_exists(#refills)',
   /** The org is there, and its refills of the period are as many as the crossing saw. */
   refillsAsSeen: 'attribute_exists(#pk) AND #refills = :refillsSeen',
+  /** The finance export is still the request being finished (a newer one for the month replaces it). */
+  sameExportRequest: '#exportId = :exportId',
 } as const;
 
 export type ConditionName = keyof typeof CONDITIONS;
@@ -457,6 +477,7 @@ export const CONDITION_NAMES: Record<ConditionName, Record<string, string>> = {
   batchUnchanged: {},
   firstRefillOfPeriod: { '#pk': PARTITION_KEY },
   refillsAsSeen: { '#pk': PARTITION_KEY },
+  sameExportRequest: { '#exportId': 'exportId' },
 };
 
 /** A condition whose number of clauses varies: one clause per pool source a charge or refund touches. */

@@ -1,0 +1,73 @@
+// The finance exports' routes (issue 12): an org admin (Analytics API, JWT) or the platform's backend (HTTP API, IAM)
+// asks for a month's export, answered 202 at once because a large month outlasts the gateway's 30 s, and lists the
+// org's exports with their status and, once done, their manifests. The export itself runs in the job Lambda.
+
+import * as z from 'zod/mini';
+import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
+import { busPublisher } from '../../shared/job-composition';
+import { jsonResponse } from '../../shared/http/error-response';
+import { areaHandler } from '../../shared/http/lambda';
+import type { GatewayEvent } from '../../shared/http/principal';
+import { serviceOrPersonRoute, type RouteHandler, type Routes } from '../../shared/http/routes';
+import { parseInput, pathParameters, readJsonBody, writeActor } from '../../shared/http/request';
+import { identifier } from '../../shared/http/schemas';
+import type { EventPublisher } from '../../shared/ports/event-publisher';
+import { keyAdministrator } from '../../shared/use-cases/analytics-keys';
+import { listFinanceExports, requestFinanceExport } from '../../shared/use-cases/finance-export';
+import type { Principal } from '../../shared/domain/permissions';
+
+export interface FinanceExportRouteDependencies extends LedgerDependencies {
+  readonly publisher: EventPublisher;
+}
+
+const orgPath = z.object({ orgId: identifier });
+const requestBody = z.strictObject({ month: z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a calendar month, YYYY-MM')) });
+
+const requestedAnswer = z.object({ exportId: z.string(), month: z.string(), status: z.literal('requested'), requestedAt: z.string() });
+const listAnswer = z.object({
+  items: z.array(
+    z.object({
+      exportId: z.string(),
+      month: z.string(),
+      status: z.enum(['requested', 'done', 'failed']),
+      requestedAt: z.string(),
+      finishedAt: z.nullable(z.string()),
+      manifest: z.nullable(z.record(z.string(), z.unknown())),
+    }),
+  ),
+});
+
+/** The org of the path, once the caller is the service or one of its org admins (anyone else: 403). */
+async function administeredOrg(event: GatewayEvent, deps: FinanceExportRouteDependencies, principal: Principal | undefined): Promise<string> {
+  const { orgId } = pathParameters(event, orgPath);
+  // The same rule as the org's analytics keys: the service, or an org admin of this org.
+  await keyAdministrator(principal!, orgId, principal!.kind === 'service' ? writeActor(event).actingUserId : undefined, deps);
+  return orgId;
+}
+
+const requestRoute: RouteHandler<FinanceExportRouteDependencies, GatewayEvent> = async (event, deps, principal) => {
+  const orgId = await administeredOrg(event, deps, principal);
+  const { month } = parseInput(requestBody, readJsonBody(event));
+  const record = await requestFinanceExport(orgId, month, deps);
+  return jsonResponse(202, { exportId: record.exportId, month: record.month, status: 'requested', requestedAt: record.requestedAt } satisfies z.output<typeof requestedAnswer>);
+};
+
+const listRoute: RouteHandler<FinanceExportRouteDependencies, GatewayEvent> = async (event, deps, principal) => {
+  const orgId = await administeredOrg(event, deps, principal);
+  const records = await listFinanceExports(orgId, deps);
+  const items = records.map(({ exportId, month, status, requestedAt, finishedAt, manifest }) => ({ exportId, month, status, requestedAt, finishedAt, manifest }));
+  return jsonResponse(200, { items });
+};
+
+export const financeExportRoutes: Routes<FinanceExportRouteDependencies, GatewayEvent> = {
+  'POST /v1/orgs/{orgId}/exports': serviceOrPersonRoute(requestRoute, {
+    summary: "Export a month's usage to the export bucket, in the background: 202 with the export's id (org admins and the service)",
+    path: orgPath,
+    body: requestBody,
+    response: requestedAnswer,
+    statuses: [202],
+  }),
+  'GET /v1/orgs/{orgId}/exports': serviceOrPersonRoute(listRoute, { summary: "The org's finance exports, oldest month first: status and, once done, the manifest", path: orgPath, response: listAnswer }),
+};
+
+export const handler = areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, (signal) => ({ ...ledgerDependencies(signal), publisher: busPublisher() }));

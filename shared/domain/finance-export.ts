@@ -1,0 +1,130 @@
+// Finance exports (issue 12): which month may be exported, where its files go, and what its manifest and chargeback
+// rows say. A closed month's files depend on the ledger alone (no wall-clock time anywhere in them), so a re-run
+// writes the same bytes; only the current month's export is partial, cut off at the instant it was made.
+
+import { toCu, type MilliCu } from './compute-units';
+import { invalidField } from './errors';
+import type { BreakdownDimension, BreakdownGroup } from './usage-analytics';
+import { isApiKeyUser } from './usage-analytics';
+import { addDays, dayOf, type DayRange } from './usage-filters';
+
+/** Bumped when a file's columns or the manifest's fields change, so readers can tell the shapes apart. */
+export const EXPORT_SCHEMA_VERSION = 1;
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** A calendar month (UTC) as an export covers it. */
+export interface ExportMonth extends DayRange {
+  readonly month: string;
+  /** First instant of the month. */
+  readonly from: string;
+  /** First instant of the next month: the end, excluded. */
+  readonly to: string;
+}
+
+export function exportMonthOf(month: string): ExportMonth {
+  const match = MONTH.exec(month);
+  if (!match) throw invalidField('month', 'month: must be a calendar month, YYYY-MM');
+  const start = Date.UTC(Number(match[1]), Number(match[2]) - 1, 1);
+  const next = new Date(start);
+  next.setUTCMonth(next.getUTCMonth() + 1);
+  const startDate = dayOf(new Date(start));
+  return { month, startDate, endDate: addDays(dayOf(next), -1), from: new Date(start).toISOString(), to: next.toISOString() };
+}
+
+/** What an export covers: the month, and the instant it covers up to (the month's end unless partial). */
+export interface ExportCoverage extends ExportMonth {
+  readonly partial: boolean;
+  readonly cutoff: string;
+}
+
+/**
+ * The month checked against the org and the clock: a month after the current one, or before the org's creation, is
+ * 400 `month`. The current month is partial, cut off now; a closed month is cut off at its end, which keeps the
+ * wall clock out of its files.
+ */
+export function exportCoverage(month: string, orgCreatedAt: string, now: Date): ExportCoverage {
+  const covered = exportMonthOf(month);
+  const current = dayOf(now).slice(0, 7);
+  if (month > current) throw invalidField('month', `month: ${month} has not begun`);
+  if (month < orgCreatedAt.slice(0, 7)) throw invalidField('month', `month: the org did not exist yet in ${month}`);
+  const partial = month === current;
+  return { ...covered, partial, cutoff: partial ? now.toISOString() : covered.to };
+}
+
+/**
+ * Where an export's files go. The events sit under a Hive-style prefix of their own (`exports/events/org_id=…/
+ * month=…/`), apart from the org's month folder, because Athena reads every file under a partition's prefix; both
+ * are under `exports/`, the only prefix the export function may write.
+ */
+export function exportKeys(orgId: string, month: string) {
+  const folder = `exports/${orgId}/${month}`;
+  return {
+    usage: `${folder}/usage.json`,
+    events: `exports/events/org_id=${orgId}/month=${month}/events.csv`,
+    byProject: `${folder}/by-project.csv`,
+    byUser: `${folder}/by-user.csv`,
+    byModel: `${folder}/by-model.csv`,
+    manifest: `${folder}/manifest.json`,
+  } as const;
+}
+
+/** One file of an export, as its manifest lists it. */
+export interface ExportedFile {
+  readonly key: string;
+  /** Data rows (a CSV's header not counted); 1 for a JSON document. */
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface ExportManifest {
+  readonly schemaVersion: number;
+  readonly orgId: string;
+  readonly month: string;
+  readonly partial: boolean;
+  /** The instants covered: `from` included, `to` (the cutoff) excluded. */
+  readonly timeRange: { readonly from: string; readonly to: string };
+  readonly files: readonly ExportedFile[];
+}
+
+export function exportManifest(orgId: string, coverage: ExportCoverage, files: readonly ExportedFile[]): ExportManifest {
+  return { schemaVersion: EXPORT_SCHEMA_VERSION, orgId, month: coverage.month, partial: coverage.partial, timeRange: { from: coverage.from, to: coverage.cutoff }, files };
+}
+
+/** The chargeback files' amount columns, after the group's own. */
+export const CHARGEBACK_COLUMNS = ['cu', 'jobs', 'humanCu', 'apiKeyCu'] as const;
+
+export interface ChargebackRow {
+  readonly id: string | null;
+  readonly cuMilli: MilliCu;
+  readonly jobs: number;
+  readonly humanCuMilli: MilliCu;
+  readonly apiKeyCuMilli: MilliCu;
+}
+
+/**
+ * CU and jobs per value of `dimension`, with the human and API-key parts of the CU (an API key's user id starts with
+ * `apiu_`), from a breakdown by that dimension and the user. Highest CU first, then by id (no model: first).
+ */
+export function chargebackRows(groups: readonly BreakdownGroup[], dimension: BreakdownDimension): ChargebackRow[] {
+  const rows = new Map<string | null, { cuMilli: number; jobs: number; humanCuMilli: number; apiKeyCuMilli: number }>();
+  for (const group of groups) {
+    const id = group.key[dimension] ?? null;
+    const row = rows.get(id) ?? { cuMilli: 0, jobs: 0, humanCuMilli: 0, apiKeyCuMilli: 0 };
+    row.cuMilli += group.cuMilli;
+    row.jobs += group.jobs;
+    if (isApiKeyUser(group.key.userId ?? '')) row.apiKeyCuMilli += group.cuMilli;
+    else row.humanCuMilli += group.cuMilli;
+    rows.set(id, row);
+  }
+  const text = (id: string | null) => id ?? '';
+  return [...rows.entries()]
+    .map(([id, amounts]) => ({ id, ...amounts }))
+    .sort((a, b) => b.cuMilli - a.cuMilli || (text(a.id) < text(b.id) ? -1 : text(a.id) > text(b.id) ? 1 : 0));
+}
+
+/** A chargeback row in CU, its group's value under `idColumn`. */
+export function chargebackCells(row: ChargebackRow, idColumn: string): Record<string, unknown> {
+  return { [idColumn]: row.id, cu: toCu(row.cuMilli), jobs: row.jobs, humanCu: toCu(row.humanCuMilli), apiKeyCu: toCu(row.apiKeyCuMilli) };
+}

@@ -1,0 +1,261 @@
+// Finance exports on DynamoDB Local and s3rver: the exact bytes of a fixture month's files (expected values worked out
+// by hand from the fixture below), byte-identical re-runs, an interrupted run completed by the next, and manifests
+// whose checksums match the bytes that landed.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { financeExportRoutes, type FinanceExportRouteDependencies } from '../../functions/exports/finance-exports.handler';
+import { areaHandler } from '../../shared/http/lambda';
+import type { GatewayEvent } from '../../shared/http/principal';
+import type { PublishedEvent } from '../../shared/ports/event-publisher';
+import { putMember } from '../../shared/use-cases/provisioning';
+import { parseBody, readerEvent, serviceEvent } from '../support/api-events';
+import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';
+import { createS3Client, s3ObjectStore } from '../../shared/adapters/s3/object-store';
+import { exportKeys, type ExportManifest } from '../../shared/domain/finance-export';
+import { ValidationError } from '../../shared/domain/errors';
+import type { ObjectStore } from '../../shared/ports/object-store';
+import { consume } from '../../shared/use-cases/consume';
+import { exportMonth, runFinanceExport, type FinanceExportRequest } from '../../shared/use-cases/finance-export';
+import { refund } from '../../shared/use-cases/refund';
+import { startS3Local, type RunningS3Local } from '../../infra/local/s3-local';
+import { createTestLedger, manualClock, type TestLedger } from '../support/ledger-fixture';
+import { consumeRequest, provisionOrg } from '../support/provision';
+
+const ORG = `fin-${randomUUID().slice(0, 8)}`;
+const clock = manualClock('2026-03-20T10:00:00.000Z');
+let ledger: TestLedger;
+let s3: RunningS3Local;
+let objects: ObjectStore;
+/** Event ids, by request id (the ledger draws them at random). */
+const eventIds = new Map<string, string>();
+
+async function consumeAt(at: string, requestId: string, fields: { userId: string; projectId: string; cu: number; jobType?: string; modelId?: string; modelName?: string }) {
+  clock.set(at);
+  const result = await consume({ ...consumeRequest(ORG, fields), requestId }, ledger.deps);
+  eventIds.set(requestId, result.eventId);
+}
+
+async function refundAt(at: string, requestId: string, refundOf: string) {
+  clock.set(at);
+  const result = await refund({ requestId, orgId: ORG, refundOf }, ledger.deps);
+  eventIds.set(requestId, result.eventId);
+}
+
+beforeAll(async () => {
+  [ledger, s3] = await Promise.all([createTestLedger({ clock }), startS3Local()]);
+  objects = s3ObjectStore(createS3Client({ endpoint: s3.endpoint }), s3.bucket);
+  await provisionOrg(ledger.deps, ORG, { allowanceCu: 100_000, billingAnchor: '2026-03-01' });
+  await putMember({ orgId: ORG, id: 'olga', role: 'org_admin' }, ledger.deps);
+  await putMember({ orgId: ORG, id: 'carl', role: 'contributor' }, ledger.deps);
+  await consumeAt('2026-03-31T23:59:59.999Z', 'c0', { userId: 'ana', projectId: 'web', cu: 2, modelId: 'gpt-image', modelName: 'GPT Image' });
+  await consumeAt('2026-04-01T00:00:00.000Z', 'c1', { userId: 'ana', projectId: 'web', cu: 5, modelId: 'gpt-image', modelName: 'GPT Image' });
+  await consumeAt('2026-04-10T12:00:00.000Z', 'c2', { userId: 'apiu_bot', projectId: 'web', cu: 3.5, modelId: 'gpt-image', modelName: 'GPT Image' });
+  await consumeAt('2026-04-15T08:30:00.000Z', 'c3', { userId: 'ana', projectId: 'batch', cu: 1.25, jobType: 'upscale' });
+  await refundAt('2026-04-20T09:00:00.000Z', 'r1', 'c2');
+  await consumeAt('2026-04-30T23:59:59.999Z', 'c4', { userId: 'apiu_ops', projectId: 'batch', cu: 2, jobType: 'chat', modelId: 'llm-x', modelName: 'LLM X' });
+  // A refund in May of an April job: a negative row in May, April's files keep the job whole.
+  await refundAt('2026-05-02T10:00:00.000Z', 'r2', 'c1');
+  // What the table's stream does for each event (this file runs no stream poller).
+  for (const item of await ledger.scanAll()) if (item.entity === 'event') await ledger.deps.store.applyRollup(toEventRecord(item));
+  clock.set('2026-05-03T00:00:00.000Z');
+});
+
+afterAll(async () => {
+  await s3?.stop();
+});
+
+const deps = (store: ObjectStore = objects) => ({ store: ledger.deps.store, clock, objects: store });
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const id = (requestId: string) => eventIds.get(requestId);
+
+function expectedApril() {
+  const usage = `${JSON.stringify(
+    {
+      totals: { totalCU: 8.25, users: 2, startDate: '2026-04-01', endDate: '2026-04-30' },
+      consumption: [
+        { userId: 'ana', value: 6.25, total: 6.25 },
+        { userId: 'apiu_ops', value: 2, total: 2 },
+      ],
+      modelUsages: [
+        { modelName: 'GPT Image', totalCU: 5, totalJobs: 1, totalApiKeyCU: 0 },
+        { modelName: 'LLM X', totalCU: 2, totalJobs: 1, totalApiKeyCU: 2 },
+      ],
+      assetUsages: [],
+    },
+    null,
+    2,
+  )}\n`;
+  const events = [
+    'createdAt,userId,amount,resourceType,poolCategory,ioType,requestId,endpoint,projectId,jobType,modelName,modelId,kind,refundOf,eventId',
+    `2026-04-01T00:00:00.000Z,ana,5,,allocated,,c1,,web,image_generation,GPT Image,gpt-image,consume,,${id('c1')}`,
+    `2026-04-10T12:00:00.000Z,apiu_bot,3.5,,allocated,,c2,,web,image_generation,GPT Image,gpt-image,consume,,${id('c2')}`,
+    `2026-04-15T08:30:00.000Z,ana,1.25,,allocated,,c3,,batch,upscale,,,consume,,${id('c3')}`,
+    `2026-04-20T09:00:00.000Z,apiu_bot,-3.5,,allocated,,r1,,web,image_generation,GPT Image,gpt-image,refund,c2,${id('r1')}`,
+    `2026-04-30T23:59:59.999Z,apiu_ops,2,,allocated,,c4,,batch,chat,LLM X,llm-x,consume,,${id('c4')}`,
+    '',
+  ].join('\n');
+  // The refunded API-key job nets to nothing: apiu_bot has no row of its own, and adds nothing to web's.
+  const byProject = ['projectId,cu,jobs,humanCu,apiKeyCu', 'web,5,1,5,0', 'batch,3.25,2,1.25,2', ''].join('\n');
+  const byUser = ['userId,apiKey,cu,jobs,humanCu,apiKeyCu', 'ana,false,6.25,2,6.25,0', 'apiu_ops,true,2,1,0,2', ''].join('\n');
+  const byModel = ['modelId,modelName,cu,jobs,humanCu,apiKeyCu', 'gpt-image,GPT Image,5,1,5,0', 'llm-x,LLM X,2,1,0,2', ',,1.25,1,1.25,0', ''].join('\n');
+  return { usage, events, byProject, byUser, byModel };
+}
+
+async function landed(month: string) {
+  const keys = exportKeys(ORG, month);
+  const entries = await Promise.all(Object.entries(keys).map(async ([name, key]) => [name, await objects.getText(key)] as const));
+  return Object.fromEntries(entries) as Record<keyof typeof keys, string | undefined>;
+}
+
+describe('exportMonth', () => {
+  it('writes the fixture month byte for byte, the manifest last, under the documented keys', async () => {
+    const manifest = await exportMonth(ORG, '2026-04', deps());
+
+    const expected = expectedApril();
+    const files = await landed('2026-04');
+    expect(files.usage).toBe(expected.usage);
+    expect(files.events).toBe(expected.events);
+    expect(files.byProject).toBe(expected.byProject);
+    expect(files.byUser).toBe(expected.byUser);
+    expect(files.byModel).toBe(expected.byModel);
+    const keys = exportKeys(ORG, '2026-04');
+    expect(keys.events).toBe(`exports/events/org_id=${ORG}/month=2026-04/events.csv`);
+    expect(keys.manifest).toBe(`exports/${ORG}/2026-04/manifest.json`);
+    const file = (key: string, text: string, rows: number) => ({ key, rows, bytes: Buffer.byteLength(text), sha256: sha256(text) });
+    const expectedManifest: ExportManifest = {
+      schemaVersion: 1,
+      orgId: ORG,
+      month: '2026-04',
+      partial: false,
+      timeRange: { from: '2026-04-01T00:00:00.000Z', to: '2026-05-01T00:00:00.000Z' },
+      files: [
+        file(keys.usage, expected.usage, 1),
+        file(keys.events, expected.events, 5),
+        file(keys.byProject, expected.byProject, 2),
+        file(keys.byUser, expected.byUser, 2),
+        file(keys.byModel, expected.byModel, 3),
+      ],
+    };
+    expect(manifest).toEqual(expectedManifest);
+    expect(files.manifest).toBe(`${JSON.stringify(expectedManifest, null, 2)}\n`);
+  });
+
+  it("lists checksums in the manifest that verify against the bytes that landed", async () => {
+    const manifest = await exportMonth(ORG, '2026-04', deps());
+    for (const file of manifest.files) {
+      const text = await objects.getText(file.key);
+      expect(text, file.key).toBeDefined();
+      expect(sha256(text!), file.key).toBe(file.sha256);
+      expect(Buffer.byteLength(text!), file.key).toBe(file.bytes);
+    }
+  });
+
+  it('writes the same bytes when a closed month is exported again later', async () => {
+    await exportMonth(ORG, '2026-04', deps());
+    const first = await landed('2026-04');
+    clock.set('2026-07-09T13:14:15.000Z');
+    try {
+      await exportMonth(ORG, '2026-04', deps());
+    } finally {
+      clock.set('2026-05-03T00:00:00.000Z');
+    }
+    expect(await landed('2026-04')).toEqual(first);
+  });
+
+  it('completes a run cut short before the manifest on the next run', async () => {
+    clock.set('2026-06-01T02:00:00.000Z');
+    try {
+      const failing: ObjectStore = {
+        ...objects,
+        put: (key, body, contentType) => (key.endsWith('/manifest.json') ? Promise.reject(new Error('the function timed out')) : objects.put(key, body, contentType)),
+      };
+      await expect(exportMonth(ORG, '2026-05', deps(failing))).rejects.toThrow('the function timed out');
+      const cut = await landed('2026-05');
+      expect(cut.manifest).toBeUndefined();
+      expect(cut.events).toBeDefined();
+
+      const manifest = await exportMonth(ORG, '2026-05', deps());
+      const done = await landed('2026-05');
+      expect(done.manifest).toBe(`${JSON.stringify(manifest, null, 2)}\n`);
+      // May holds April's job refunded in May, as a negative row of its own.
+      expect(done.events).toBe(
+        [
+          'createdAt,userId,amount,resourceType,poolCategory,ioType,requestId,endpoint,projectId,jobType,modelName,modelId,kind,refundOf,eventId',
+          `2026-05-02T10:00:00.000Z,ana,-5,,allocated,,r2,,web,image_generation,GPT Image,gpt-image,refund,c1,${id('r2')}`,
+          '',
+        ].join('\n'),
+      );
+      expect(manifest.files.map((file) => file.rows)).toEqual([1, 1, 1, 1, 1]);
+    } finally {
+      clock.set('2026-05-03T00:00:00.000Z');
+    }
+  });
+
+  it('exports the current month as partial, cut off at the instant it ran', async () => {
+    const manifest = await exportMonth(ORG, '2026-05', deps());
+    expect(manifest.partial).toBe(true);
+    expect(manifest.timeRange).toEqual({ from: '2026-05-01T00:00:00.000Z', to: '2026-05-03T00:00:00.000Z' });
+  });
+
+  it.each([
+    ['a future month', '2026-06'],
+    ['a month before the org existed', '2026-02'],
+    ['a month that is not one', '2026-13'],
+  ])('refuses %s with a 400 on month', async (_name, month) => {
+    const refused = exportMonth(ORG, month, deps());
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toMatchObject({ field: 'month' });
+  });
+});
+
+describe('POST and GET /v1/orgs/{orgId}/exports', () => {
+  const published: PublishedEvent[] = [];
+  const routes = () => areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, () => ({ ...ledger.deps, publisher: { publish: async (events) => void published.push(...events) } }));
+  const path = { orgId: ORG };
+  const asPerson = (userId: string, routeKey: string, body?: unknown) => routes()(readerEvent(routeKey, { orgId: ORG, userId }, { pathParameters: path, body }), {} as never);
+  const asService = (routeKey: string, body?: unknown) => routes()(serviceEvent(routeKey, { pathParameters: path, body }), {} as never);
+
+  it('answers 202 with an id at once; the job run by the published request records the manifest', async () => {
+    const answer = await asPerson('olga', 'POST /v1/orgs/{orgId}/exports', { month: '2026-04' });
+    expect(answer.statusCode, answer.body).toBe(202);
+    const { exportId } = parseBody(answer);
+    expect(parseBody(answer)).toEqual({ exportId, month: '2026-04', status: 'requested', requestedAt: '2026-05-03T00:00:00.000Z' });
+    const requested = published.find((event) => event.id === exportId)!;
+    expect(requested).toMatchObject({ detailType: 'FinanceExportRequested', detail: { orgId: ORG, month: '2026-04', exportId } });
+
+    const before = parseBody(await asService('GET /v1/orgs/{orgId}/exports'));
+    expect(before.items).toContainEqual({ exportId, month: '2026-04', status: 'requested', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: null, manifest: null });
+
+    const manifest = await runFinanceExport(requested.detail as unknown as FinanceExportRequest, deps());
+    const after = parseBody(await asPerson('olga', 'GET /v1/orgs/{orgId}/exports'));
+    expect(after.items).toContainEqual({ exportId, month: '2026-04', status: 'done', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: '2026-05-03T00:00:00.000Z', manifest });
+  });
+
+  it('lets the service ask too, and records a failed run as failed', async () => {
+    const answer = await asService('POST /v1/orgs/{orgId}/exports', { month: '2026-05' });
+    expect(answer.statusCode, answer.body).toBe(202);
+    const { exportId } = parseBody(answer);
+    const broken: ObjectStore = { ...objects, put: () => Promise.reject(new Error('bucket gone')) };
+    await expect(runFinanceExport({ orgId: ORG, month: '2026-05', exportId }, deps(broken))).rejects.toThrow('bucket gone');
+    const listed = parseBody(await asService('GET /v1/orgs/{orgId}/exports')).items;
+    expect(listed.find((item: { month: string }) => item.month === '2026-05')).toMatchObject({ exportId, status: 'failed', manifest: null });
+  });
+
+  it.each([
+    ['a future month', '2026-06'],
+    ['a month before the org existed', '2026-02'],
+    ['no month at all', 'May'],
+  ])('refuses %s with 400 on month, filing nothing', async (_name, month) => {
+    const count = published.length;
+    const answer = await asPerson('olga', 'POST /v1/orgs/{orgId}/exports', { month });
+    expect(answer.statusCode, answer.body).toBe(400);
+    expect(parseBody(answer).error.field).toBe('month');
+    expect(published.length).toBe(count);
+  });
+
+  it('refuses anyone but an org admin or the service (403)', async () => {
+    expect((await asPerson('carl', 'POST /v1/orgs/{orgId}/exports', { month: '2026-04' })).statusCode).toBe(403);
+    expect((await asPerson('carl', 'GET /v1/orgs/{orgId}/exports')).statusCode).toBe(403);
+  });
+});

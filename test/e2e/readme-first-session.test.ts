@@ -29,21 +29,24 @@ afterEach(() => {
   if (session) killGroup(session.child);
 });
 
+/** Runs `script` in bash as pasted, on a free port; it must end well. Answers its output and its lines with a status. */
+async function pasteIntoBash(script: string): Promise<{ output: string; answers: string[]; port: number }> {
+  const port = await freePort();
+  session = spawnInGroup('bash', ['-c', script], { env: runnerEnvironment({ PORT: String(port) }) });
+  const exit = await session.exited;
+  const output = session.output();
+  expect(exit.code, output).toBe(0);
+  return { output, answers: output.split('\n').filter((line) => STATUS.test(line)), port };
+}
+
 describe('README: A first session', () => {
   it('runs as pasted: every call answers as shown, and the last block stops the runner', async () => {
     const commands = readmeBlocks('## A first session', 'sh');
     const shown = readmeBlocks('## A first session', 'text').join('').trim().split('\n');
     expect(commands.length).toBeGreaterThanOrEqual(3);
     expect(commands.at(-1)).toMatch(/kill \$RUNNER/);
-    const port = await freePort();
-
     // bash reads the blocks as a terminal would get them pasted; it ends when the last block has run.
-    session = spawnInGroup('bash', ['-c', commands.join('\n')], { env: runnerEnvironment({ PORT: String(port) }) });
-    const exit = await session.exited;
-    const output = session.output();
-
-    expect(exit.code, output).toBe(0);
-    const answers = output.split('\n').filter((line) => STATUS.test(line));
+    const { output, answers, port } = await pasteIntoBash(commands.join('\n'));
     // org, member, four jobs, members, balance, events, cap removed
     expect(answers.map((line) => Number(STATUS.exec(line)![1])), output).toEqual([200, 200, 200, 200, 200, 402, 200, 200, 200, 200]);
     expect(answers.slice(2, 6), output).toEqual(shown.map((line) => expect.stringMatching(shownLine(line))));
@@ -60,15 +63,7 @@ describe('README: A first session', () => {
     const first = readmeBlocks('## A first session', 'sh');
     const signIn = readmeBlocks('## Signing in: people and the dev issuer', 'sh').find((block) => block.includes('TOKEN=$('));
     expect(signIn).toBeDefined();
-    const port = await freePort();
-    // The first session up to its last block (which stops the runner), the sign-in block, then that last block.
-    const script = [...first.slice(0, -1), signIn!, first.at(-1)!].join('\n');
-    session = spawnInGroup('bash', ['-c', script], { env: runnerEnvironment({ PORT: String(port) }) });
-    const exit = await session.exited;
-    const output = session.output();
-
-    expect(exit.code, output).toBe(0);
-    const answers = output.split('\n').filter((line) => STATUS.test(line));
+    const { output, answers } = await pasteIntoBash([...first.slice(0, -1), signIn!, first.at(-1)!].join('\n'));
     // ...the first session's ten answers, then olga made an org admin, her usage and her week's graph.
     expect(answers.slice(10).map((line) => Number(STATUS.exec(line)![1])), output).toEqual([200, 200, 200]);
     const usage = JSON.parse(answers[11]!.replace(STATUS, ''));
@@ -88,14 +83,7 @@ describe('README: A first session', () => {
     const first = readmeBlocks('## A first session', 'sh');
     const keys = readmeBlocks('## HTTP API', 'sh').find((block) => block.includes('/analytics-keys -d'));
     expect(keys).toBeDefined();
-    const port = await freePort();
-    const script = [...first.slice(0, -1), keys!, first.at(-1)!].join('\n');
-    session = spawnInGroup('bash', ['-c', script], { env: runnerEnvironment({ PORT: String(port) }) });
-    const exit = await session.exited;
-    const output = session.output();
-
-    expect(exit.code, output).toBe(0);
-    const answers = output.split('\n').filter((line) => STATUS.test(line));
+    const { output, answers } = await pasteIntoBash([...first.slice(0, -1), keys!, first.at(-1)!].join('\n'));
     // ...the first session's ten answers, then usage twice (-u and the explicit header), the feed, the balance, the
     // rotation and the list.
     expect(answers.slice(10).map((line) => Number(STATUS.exec(line)![1])), output).toEqual([200, 200, 200, 403, 200, 200]);

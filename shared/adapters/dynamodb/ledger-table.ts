@@ -110,14 +110,7 @@ export function alertFiringKey(orgId: string, periodStart: string, thresholdId: 
 
 /** What fired in one period of an org. */
 export function alertFiringsQuery(orgId: string, periodStart: string): TableQuery {
-  const pk = orgKey(orgId).pk;
-  const skPrefix = `${ALERT_FIRED_PREFIX}${periodStart}#`;
-  return {
-    KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
-    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-    cursorAttributes: [PARTITION_KEY, SORT_KEY],
-    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(skPrefix),
-  };
+  return orgItemsQuery(orgId, `${ALERT_FIRED_PREFIX}${periodStart}#`);
 }
 
 /** An analytics key's line in the org's list: name, status, timestamps, lastUsedAt; the key store holds its digests. */
@@ -338,14 +331,7 @@ export interface TableQuery {
 
 /** Every project, member or API key of one kind in an org, in id order. */
 export function scopesQuery(orgId: string, kind: ScopeKind): TableQuery {
-  const pk = orgKey(orgId).pk;
-  const skPrefix = SCOPE_PREFIX[kind];
-  return {
-    KeyConditionExpression: `${PARTITION_KEY} = :pk AND begins_with(${SORT_KEY}, :prefix)`,
-    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-    cursorAttributes: [PARTITION_KEY, SORT_KEY],
-    cursorBelongs: (key) => key[PARTITION_KEY] === pk && (key[SORT_KEY] ?? '').startsWith(skPrefix),
-  };
+  return orgItemsQuery(orgId, SCOPE_PREFIX[kind]);
 }
 
 /** The org's activity log (the event-log index), in time order; with `upTo`, only entries made at or before it. */

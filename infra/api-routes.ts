@@ -9,6 +9,7 @@ import { analyticsKeyRoutes, handler as analyticsKeysHandler } from '../function
 import { handler as analyticsAuthorizerHandler } from '../functions/auth/analytics-authorizer.handler';
 import { exportRoutes, streamingHandler as exportHandler } from '../functions/analytics/export.handler';
 import { financeExportRoutes, handler as financeExportsHandler } from '../functions/exports/finance-exports.handler';
+import { alertWebhookRoutes, handler as alertWebhooksHandler } from '../functions/alerts/alert-webhooks.handler';
 import type { StreamingHandler } from '../shared/http/streaming';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
 import { handler as openApiHandler, openApiRoutes } from '../functions/openapi/openapi.handler';
@@ -55,6 +56,8 @@ export interface ResourceNeeds {
   readonly pepper?: boolean;
   /** The analytics-key secrets under the key-store prefix: read them, or also create, rotate and delete them. */
   readonly keyStore?: 'read' | 'write';
+  /** Reads the webhook signing key that each org's cost-alert webhook secret is derived from. */
+  readonly webhookSigningKey?: boolean;
   /** Publishes events on the service's EventBridge bus. */
   readonly eventBus?: boolean;
   /** Writes objects into the export bucket. */
@@ -170,6 +173,17 @@ export const API_AREAS: readonly ApiArea[] = [
     // An admin's member record and the org (GetItem), the exports' records (Query); a request is filed (put) and
     // published on the bus, where the finance-export job picks it up.
     needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], eventBus: true },
+  },
+  {
+    name: 'alert-webhooks',
+    entry: 'functions/alerts/alert-webhooks.handler.ts',
+    handler: alertWebhooksHandler,
+    routeKeys: Object.keys(alertWebhookRoutes),
+    auth: 'analytics',
+    serviceToo: true,
+    // An admin's member record, the webhook (GetItem); the webhook is put while the org exists (a transaction of a
+    // check and a put) or deleted. The signing key derives the secret a PUT answers and a GET hints at.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], webhookSigningKey: true },
   },
   {
     name: 'openapi',

@@ -40,6 +40,7 @@ export function buildCuLedger(app: App, registries: CuLedgerRegistries = DEPLOYE
     table: stateful.table,
     tableStreamArn: stateful.tableStreamArn,
     pepper: stateful.pepper,
+    webhookSigningKey: stateful.webhookSigningKey,
     keyStorePrefix: stateful.keyStorePrefix,
     ...registries,
   });

@@ -26,6 +26,10 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
     'AwsSolutions-SMG4':
       'The pepper keys every stored analytics-key hash; rotating it would invalidate every issued key at once. Keys are rotated one by one through the keys API instead.',
   });
+  acknowledge(stateful.webhookSigningKey, {
+    'AwsSolutions-SMG4':
+      "Every org's webhook secret is derived from this key; rotating it would break every receiver's verification at once. Orgs rotate their own secret through the webhook API (rotateSecret) instead.",
+  });
 
   for (const ledgerFunction of stateless.functions.values()) {
     const { spec } = ledgerFunction;

@@ -5,6 +5,13 @@
 import { EVENT_LOG_INDEX, LEDGER_STREAM_FILTERS } from '../shared/adapters/dynamodb/ledger-table';
 import { FINANCE_EXPORT_REQUESTED } from '../shared/use-cases/finance-export';
 import type { DeployedFunction } from './api-routes';
+import { WEBHOOK_ALERT_TYPES } from '../functions/jobs/alert-webhook.handler';
+
+/**
+ * Re-runs of a failed run of a schedule or bus-rule job (Lambda's asynchronous retries on AWS; the local runner's bus
+ * does the same before its dead-letter list).
+ */
+export const JOB_RUN_RETRIES = 2;
 
 /** Which records of the ledger table's stream reach a stream job. */
 export interface StreamTriggerSettings {
@@ -66,5 +73,15 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     // The org (GetItem), rollup cells, model names and the event log (Query, its index); the outcome is an update;
     // the files are put (multipart) under the exports prefix only.
     needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [EVENT_LOG_INDEX], exportBucket: true },
+  },
+  {
+    name: 'alert-webhook',
+    entry: 'functions/jobs/alert-webhook.handler.ts',
+    description: "Delivers each cost alert to its org's webhook, signed; retried, then dead-lettered",
+    trigger: { detailTypes: [...WEBHOOK_ALERT_TYPES] },
+    // A slow receiver holds an instance for its timeouts: a ceiling keeps a storm of alerts to a few at once.
+    reservedConcurrency: 5,
+    // The org's webhook (GetItem); the signing key its secret is derived from. Nothing is written.
+    needs: { table: ['dynamodb:GetItem'], webhookSigningKey: true },
   },
 ];

@@ -7,6 +7,8 @@ import { LedgerTableAccess } from './adapters/dynamodb/table-access';
 import { secretsManagerKeyStore, secretsManagerPepper } from './adapters/secrets-manager/analytics-key-store';
 import type { EventPublisher } from './ports/event-publisher';
 import type { KeyVault } from './use-cases/analytics-keys';
+import type { WebhookSigningKey } from './use-cases/alert-webhooks';
+import type { WebhookUrlRules } from './domain/alert-webhooks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './ports/runtime';
 import { LimitCache } from './use-cases/limit-cache';
@@ -84,6 +86,33 @@ export function keyVault(): KeyVault {
   }
   if (localVault) return localVault;
   throw new Error('No analytics-key store: KEY_STORE_PREFIX and PEPPER_SECRET_ARN (on AWS), or the local runner\'s.');
+}
+
+/**
+ * The webhook signing key: on AWS (WEBHOOK_SIGNING_KEY_ARN, as the stack sets it) its Secrets Manager secret; locally
+ * the runner's file beside the data (useLocalWebhookSigningKey).
+ */
+let localSigningKey: WebhookSigningKey | undefined;
+let awsSigningKey: WebhookSigningKey | undefined;
+
+export function useLocalWebhookSigningKey(key: WebhookSigningKey | undefined): void {
+  localSigningKey = key;
+}
+
+export function webhookSigningKey(env: NodeJS.ProcessEnv = process.env): WebhookSigningKey {
+  if (env.WEBHOOK_SIGNING_KEY_ARN) {
+    awsSigningKey ??= secretsManagerPepper(new SecretsManagerClient({}), env.WEBHOOK_SIGNING_KEY_ARN);
+    return awsSigningKey;
+  }
+  if (localSigningKey) return localSigningKey;
+  throw new Error("No webhook signing key: WEBHOOK_SIGNING_KEY_ARN (on AWS), or the local runner's.");
+}
+
+/** Set by the local runner's --allow-local-webhooks and by tests; never honoured on Lambda, whatever the environment says. */
+export const ALLOW_LOCAL_WEBHOOKS_ENV = 'CU_LEDGER_ALLOW_LOCAL_WEBHOOKS';
+
+export function webhookUrlRules(env: NodeJS.ProcessEnv = process.env): WebhookUrlRules {
+  return { allowLocal: env[ALLOW_LOCAL_WEBHOOKS_ENV] === '1' && !env.AWS_LAMBDA_FUNCTION_NAME };
 }
 
 /**

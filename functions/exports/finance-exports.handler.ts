@@ -9,18 +9,15 @@ import { jsonResponse } from '../../shared/http/error-response';
 import { areaHandler } from '../../shared/http/lambda';
 import type { GatewayEvent } from '../../shared/http/principal';
 import { serviceOrPersonRoute, type RouteHandler, type Routes } from '../../shared/http/routes';
-import { parseInput, pathParameters, readJsonBody, writeActor } from '../../shared/http/request';
-import { identifier } from '../../shared/http/schemas';
+import { parseInput, readJsonBody } from '../../shared/http/request';
 import type { EventPublisher } from '../../shared/ports/event-publisher';
-import { keyAdministrator } from '../../shared/use-cases/analytics-keys';
+import { administeredOrg, orgPath } from '../org-admin-access';
 import { listFinanceExports, requestFinanceExport } from '../../shared/use-cases/finance-export';
-import type { Principal } from '../../shared/domain/permissions';
 
 export interface FinanceExportRouteDependencies extends LedgerDependencies {
   readonly publisher: EventPublisher;
 }
 
-const orgPath = z.object({ orgId: identifier });
 const requestBody = z.strictObject({ month: z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a calendar month, YYYY-MM')) });
 
 const requestedAnswer = z.object({ exportId: z.string(), month: z.string(), status: z.literal('requested'), requestedAt: z.string() });
@@ -36,14 +33,6 @@ const listAnswer = z.object({
     }),
   ),
 });
-
-/** The org of the path, once the caller is the service or one of its org admins (anyone else: 403). */
-async function administeredOrg(event: GatewayEvent, deps: FinanceExportRouteDependencies, principal: Principal | undefined): Promise<string> {
-  const { orgId } = pathParameters(event, orgPath);
-  // The same rule as the org's analytics keys: the service, or an org admin of this org.
-  await keyAdministrator(principal!, orgId, principal!.kind === 'service' ? writeActor(event).actingUserId : undefined, deps);
-  return orgId;
-}
 
 const requestRoute: RouteHandler<FinanceExportRouteDependencies, GatewayEvent> = async (event, deps, principal) => {
   const orgId = await administeredOrg(event, deps, principal);

@@ -17,7 +17,7 @@ import type { BackgroundJob, StreamTriggerSettings } from '../scheduled-jobs';
 
 /** Attempts to deliver a trigger to the function, and to re-run a run that failed, within the same event age. */
 export const JOB_DELIVERY_RETRIES = 3;
-export const JOB_RUN_RETRIES = 2;
+export { JOB_RUN_RETRIES } from '../scheduled-jobs';
 export const JOB_MAX_EVENT_AGE = Duration.hours(6);
 
 /** A stream job's batches: records per invocation, retries of a failing batch (halved each time), and the oldest record still worth handling. */

@@ -26,6 +26,7 @@ import { SERVICE_CALLER_ARNS_ENV } from '../../shared/http/principal';
 export interface LedgerResources {
   readonly table: ITable;
   readonly pepper: ISecret;
+  readonly webhookSigningKey: ISecret;
   readonly keyStorePrefix: string;
   readonly eventBus: IEventBus;
   readonly exportBucket: IBucket;
@@ -114,6 +115,7 @@ export class LedgerFunction extends Construct {
         ...(spec.needs.pepper ? { PEPPER_SECRET_ARN: resources.pepper.secretArn } : {}),
         // The authorizer trusts a key's record as read for as long as the gateway trusts its answer (see ANALYTICS_AUTHORIZER_CACHE).
         ...(spec.needs.keyStore ? { KEY_STORE_PREFIX: resources.keyStorePrefix, KEY_CACHE_SECONDS: String(ANALYTICS_AUTHORIZER_CACHE.toSeconds()) } : {}),
+        ...(spec.needs.webhookSigningKey ? { WEBHOOK_SIGNING_KEY_ARN: resources.webhookSigningKey.secretArn } : {}),
         ...(spec.needs.eventBus ? { EVENT_BUS_NAME: resources.eventBus.eventBusName } : {}),
         ...(spec.needs.exportBucket ? { EXPORT_BUCKET: resources.exportBucket.bucketName, EXPORT_PREFIX } : {}),
         ...(spec.needs.personTokens
@@ -150,6 +152,9 @@ function grantsFor(spec: DeployedFunction, resources: LedgerResources, stack: St
   }
   if (needs.pepper) {
     statements.push(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [resources.pepper.secretArn] }));
+  }
+  if (needs.webhookSigningKey) {
+    statements.push(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [resources.webhookSigningKey.secretArn] }));
   }
   if (needs.keyStore) {
     const read = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];

@@ -6,6 +6,7 @@
 //   POST /local/jobs/run          -> { runs: [JobRunSummary, ...] }  (drains the stream, runs the jobs, drains again)
 //   GET  /local/events/published  -> { items: PublishedEvent[] }  (oldest first)
 //   POST /local/exports           <- { "orgId": "...", "month": "YYYY-MM" }  -> the manifest (the export, run now)
+//   GET  /local/dead-letters      -> { items: DeadLetter[] }  (bus-job runs that failed after their retries, oldest first)
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -19,7 +20,7 @@ import { financeExportDependencies } from '../../shared/export-composition';
 import { exportMonth } from '../../shared/use-cases/finance-export';
 import type { LocalOnlyRoutes } from './api-gateway';
 import type { JobSchedule } from './jobs';
-import type { PublishedEventLog } from './published-events';
+import type { BusWithJobs } from './bus-jobs';
 import type { SettableClock } from './settable-clock';
 import type { StreamPoller } from './stream-poller';
 
@@ -28,7 +29,8 @@ export interface LocalControls {
   readonly clock: SettableClock;
   readonly jobs: JobSchedule;
   readonly stream: StreamPoller;
-  readonly events: PublishedEventLog;
+  /** The published events, and the bus jobs' dead letters. */
+  readonly events: BusWithJobs;
 }
 
 /** A hundred years either way: enough for any demo, and the clock stays a valid date. */
@@ -70,6 +72,11 @@ export const localRoutes: Routes<LocalControls> = {
     return jsonResponse(200, { runs });
   }, { summary: 'Drain the stream, run the scheduled jobs now, drain again' }),
   'GET /local/events/published': serviceRoute(async (_event, controls) => jsonResponse(200, { items: controls.events.list() }), { summary: 'The events the jobs published, oldest first' }),
+  'GET /local/dead-letters': serviceRoute(async (_event, controls) => {
+    // Runs still in flight (retries, backoff) end first: what is listed failed for good.
+    await controls.events.settled();
+    return jsonResponse(200, { items: controls.events.deadLetters() });
+  }, { summary: "The bus jobs' runs that failed after their retries (the dead-letter queues on AWS), oldest first" }),
   'POST /local/exports': serviceRoute(async (event, controls) => {
     const { orgId, month } = parseInput(exportBody, readJsonBody(event));
     // The rollup cells behind the summary and chargeback files come from the stream: bring them up to date first.

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { handler as ledgerStream } from '../../functions/jobs/ledger-stream.handler';
 import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
-import { useLocalKeyVault, useLocalPublisher, useProcessClock } from '../../shared/composition';
+import { ALLOW_LOCAL_WEBHOOKS_ENV, useLocalKeyVault, useLocalPublisher, useLocalWebhookSigningKey, useProcessClock } from '../../shared/composition';
 import { localKeyStore, localPepper } from '../../shared/adapters/local/file-key-store';
 import { systemClock } from '../../shared/ports/runtime';
 import { ANALYTICS_AUTHORIZER, API_AREAS } from '../api-routes';
@@ -39,6 +39,8 @@ export interface LocalRunnerOptions {
   readonly jobIntervalMs?: number;
   /** The dev issuer's key; where `npm run token` finds it unless set. */
   readonly devIssuerKeyFile?: string;
+  /** Lets cost-alert webhooks be http://127.0.0.1 or http://localhost (tests, demos); never so on AWS. */
+  readonly allowLocalWebhooks?: boolean;
 }
 
 export interface LocalRunner {
@@ -71,6 +73,9 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   // Analytics keys' records and the pepper, as files beside the table's data (in memory with it): they survive a restart.
   const keyDirectory = options.dataDirectory ? join(options.dataDirectory, 'analytics-keys') : undefined;
   useLocalKeyVault({ keys: localKeyStore(keyDirectory), pepper: localPepper(keyDirectory) });
+  // The webhook signing key is a pepper of its own, generated once in its own folder.
+  useLocalWebhookSigningKey(localPepper(options.dataDirectory ? join(options.dataDirectory, 'webhook-signing-key') : undefined));
+  if (options.allowLocalWebhooks) process.env[ALLOW_LOCAL_WEBHOOKS_ENV] = '1';
   let stream: StreamPoller | undefined;
   let jobs: JobSchedule | undefined;
   /** The jobs first (a run may write to the stream), then the stream, before DynamoDB Local goes. */
@@ -82,6 +87,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     useProcessClock(systemClock);
     useLocalPublisher(undefined);
     useLocalKeyVault(undefined);
+    useLocalWebhookSigningKey(undefined);
   }
   let server: Server;
   try {
@@ -175,6 +181,7 @@ const SHUTDOWN_DEADLINE_MS = 8_000;
 
 async function main(): Promise<void> {
   const inMemory = process.argv.includes('--in-memory') || process.env.IN_MEMORY === '1';
+  const allowLocalWebhooks = process.argv.includes('--allow-local-webhooks') || process.env[ALLOW_LOCAL_WEBHOOKS_ENV] === '1';
   const generatedToken = !process.env.SERVICE_TOKEN;
   const serviceToken = process.env.SERVICE_TOKEN || randomBytes(24).toString('base64url');
   const port = Number(process.env.PORT ?? 8787);
@@ -204,7 +211,9 @@ async function main(): Promise<void> {
     serviceToken,
     tableName: process.env.TABLE_NAME ?? 'cu-ledger',
     jobIntervalMs,
+    allowLocalWebhooks,
   });
+  if (allowLocalWebhooks) console.log('Cost-alert webhooks may be http://127.0.0.1 or http://localhost (--allow-local-webhooks).');
   console.log(`DynamoDB Local at ${runner.dynamoDb.endpoint} (${inMemory ? 'in memory' : `data in ${process.env.DATA_DIR ?? '.data/dynamodb'}`})`);
   console.log(`Exports (s3rver) at ${runner.s3.endpoint}, bucket ${runner.s3.bucket}`);
   if (generatedToken) console.log(`SERVICE_TOKEN=${serviceToken}`);

@@ -34,6 +34,7 @@ export class StatefulStack extends Stack {
   readonly tableStreamArn: string;
   readonly exportBucket: Bucket;
   readonly pepper: Secret;
+  readonly webhookSigningKey: Secret;
   /** Analytics-key secrets are created at run time under this name prefix (the key store). */
   readonly keyStorePrefix: string;
 
@@ -111,5 +112,12 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
     this.keyStorePrefix = `cu-ledger/${config.stage}/analytics-keys/`;
+    // Each org's webhook secret is an HMAC of the org and its version under this key: the table holds no secret.
+    this.webhookSigningKey = new Secret(this, 'WebhookSigningKey', {
+      secretName: `cu-ledger/${config.stage}/webhook-signing-key`,
+      description: "CU Ledger: the key every org's cost-alert webhook secret is derived from. Changing it changes every org's secret.",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
   }
 }

@@ -33,6 +33,8 @@ export interface StatelessStackProps extends StackProps {
   /** The table's stream, which stream jobs read. */
   readonly tableStreamArn: string;
   readonly pepper: ISecret;
+  /** The key each org's cost-alert webhook secret is derived from. */
+  readonly webhookSigningKey: ISecret;
   readonly keyStorePrefix: string;
   readonly areas: readonly ApiArea[];
   readonly jobs: readonly BackgroundJob[];
@@ -70,6 +72,7 @@ export class StatelessStack extends Stack {
     const resources: LedgerResources = {
       table: props.table,
       pepper: props.pepper,
+      webhookSigningKey: props.webhookSigningKey,
       keyStorePrefix: props.keyStorePrefix,
       eventBus,
       exportBucket: Bucket.fromBucketName(this, 'ExportBucket', exportBucketName(config)),

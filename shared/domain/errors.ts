@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'plan_change_required'
   | 'top_up_limit_reached'
   | 'analytics_key_not_found'
+  | 'alert_webhook_not_found'
   | 'analytics_key_revoked'
   | 'analytics_key_limit_reached'
   | 'payload_too_large'
@@ -47,8 +48,8 @@ export abstract class DomainError extends Error {
 
 export class ValidationError extends DomainError {
   readonly code: 'validation_failed' | 'invalid_cursor';
-  constructor(message: string, field?: string, code: 'validation_failed' | 'invalid_cursor' = 'validation_failed') {
-    super(message, field);
+  constructor(message: string, field?: string, code: 'validation_failed' | 'invalid_cursor' = 'validation_failed', details: Record<string, unknown> = {}) {
+    super(message, field, details);
     this.code = code;
   }
 }
@@ -80,7 +81,7 @@ export class RouteNotFoundError extends DomainError {
   readonly code = 'route_not_found';
 }
 
-type NotFoundCode = 'org_not_found' | 'team_not_found' | 'consume_not_found' | 'analytics_key_not_found';
+type NotFoundCode = 'org_not_found' | 'team_not_found' | 'consume_not_found' | 'analytics_key_not_found' | 'alert_webhook_not_found';
 
 export class NotFoundError extends DomainError {
   readonly code: NotFoundCode;
@@ -203,6 +204,10 @@ export function analyticsKeyLimitReached(max: number): ConflictError {
 /** A field whose value breaks a billing rule (not its shape): a downgrade above today's allowance, an expiry in the past, ... */
 export function invalidField(field: string, message: string): ValidationError {
   return new ValidationError(message, field);
+}
+
+export function alertWebhookNotFound(orgId: string): NotFoundError {
+  return new NotFoundError('alert_webhook_not_found', `Org ${orgId} has no cost-alert webhook; PUT one first.`, 'orgId');
 }
 
 export function forbidden(): ForbiddenError {

@@ -28,6 +28,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   plan_change_required: 409,
   top_up_limit_reached: 409,
   analytics_key_not_found: 404,
+  alert_webhook_not_found: 404,
   analytics_key_revoked: 409,
   analytics_key_limit_reached: 409,
   payload_too_large: 413,

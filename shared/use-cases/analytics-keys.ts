@@ -46,7 +46,7 @@ export interface KeyManagementDependencies {
 }
 
 /** Who manages the keys of `orgId`, as the activity log names them: the service (for whom it says), or an org admin. */
-export async function keyAdministrator(principal: Principal, orgId: string, actingUserId: string | undefined, deps: Pick<KeyManagementDependencies, 'store'>): Promise<ActivityActor> {
+export async function keyAdministrator(principal: Principal, orgId: string, actingUserId: string | undefined, deps: { readonly store: Pick<AdminStore, 'getScope'> }): Promise<ActivityActor> {
   if (principal.kind === 'service') return serviceActor(actingUserId);
   // An analytics key reads; it never manages keys, not even its own.
   if (principal.kind !== 'person' || principal.orgId !== orgId) throw forbidden();

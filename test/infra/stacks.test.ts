@@ -199,6 +199,7 @@ describe('the Analytics API', () => {
       ['export', true],
       ['analytics-keys', false],
       ['finance-exports', false],
+      ['alert-webhooks', false],
     ]);
     const methods = restMethods(withAnalytics.statelessTemplate);
     expect([...methods.keys()].sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
@@ -216,7 +217,12 @@ describe('the Analytics API', () => {
       expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...area.needs.table, ...(area.needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
       // Readers read; the keys' area writes a key's listing and its activity entry, the exports' area files a request.
       const writes: Record<string, string[]> = { 'analytics-keys': ['dynamodb:PutItem', 'dynamodb:UpdateItem'], 'finance-exports': ['dynamodb:PutItem'] };
-      expect(area.needs.table).toEqual(['dynamodb:GetItem', 'dynamodb:Query', ...(writes[area.name] ?? [])]);
+      // The webhook's area reads and writes its one item (put beside a check of the org, or deleted), never a list.
+      const expected =
+        area.name === 'alert-webhooks'
+          ? ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']
+          : ['dynamodb:GetItem', 'dynamodb:Query', ...(writes[area.name] ?? [])];
+      expect(area.needs.table).toEqual(expected);
     }
   });
 
@@ -305,7 +311,8 @@ describe('every function', () => {
             ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']
             : [],
       );
-      expect(resourcesFor('secretsmanager:').length).toBe(Number(Boolean(spec.needs.pepper)) + Number(Boolean(spec.needs.keyStore)));
+      expect(actionsOn((resource) => resource.includes('WebhookSigningKey'))).toEqual(spec.needs.webhookSigningKey ? ['secretsmanager:GetSecretValue'] : []);
+      expect(resourcesFor('secretsmanager:').length).toBe(Number(Boolean(spec.needs.pepper)) + Number(Boolean(spec.needs.keyStore)) + Number(Boolean(spec.needs.webhookSigningKey)));
       expect(resourcesFor('events:')).toEqual(spec.needs.eventBus ? ['{"Fn::GetAtt":["EventBus7B8748AA","Arn"]}'] : []);
       expect(resourcesFor('s3:')).toEqual(
         spec.needs.exportBucket ? [expect.stringMatching(/:s3:::cu-ledger-dev-exports-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\},"\/exports\/\*"/)] : [],
@@ -422,8 +429,8 @@ describe('background jobs', () => {
       (output) => output.Export.Name === value['Fn::ImportValue'],
     )?.Value;
 
-  it('deploys period rollover, top-up expiry, the ledger stream and the finance export jobs on Node.js 22 arm64', () => {
-    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream', 'finance-export']);
+  it('deploys period rollover, top-up expiry, the ledger stream, the finance export and the alert webhook jobs on Node.js 22 arm64', () => {
+    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream', 'finance-export', 'alert-webhook']);
     for (const job of BACKGROUND_JOBS) {
       const [, fn] = jobFunction(job.name);
       expect(fn.Properties.Runtime, job.name).toBe('nodejs22.x');
@@ -478,7 +485,7 @@ describe('background jobs', () => {
 
   it('gives the stream job no asynchronous retry settings: the mapping retries and files its failures', () => {
     const configured = resourcesOf(deployed.statelessTemplate, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties.FunctionName.Ref);
-    expect(configured.sort()).toEqual([jobFunction('period-rollover')[0], jobFunction('top-up-expiry')[0], jobFunction('finance-export')[0]].sort());
+    expect(configured.sort()).toEqual(['period-rollover', 'top-up-expiry', 'finance-export', 'alert-webhook'].map((name) => jobFunction(name)[0]).sort());
   });
 
   it('runs the finance export on FinanceExportRequested, with retries and a dead-letter queue, writing only under exports/', () => {
@@ -493,6 +500,33 @@ describe('background jobs', () => {
     for (const grant of s3Grants) expect(grant.resource).toMatch(/\/exports\/\*/);
     // The route only files and publishes the request: no bucket access of its own.
     expect(grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-finance-exports').filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('delivers cost alerts on UsageThresholdCrossed and ProjectedExhaustion: the rule retries, a failed run is re-run, then dead-lettered', () => {
+    const rules = resourcesOf(deployed.statelessTemplate, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const rule = rules.find((candidate) => candidate.Name === 'cu-ledger-dev-alert-webhook')!;
+    expect(rule.EventPattern).toEqual({ 'detail-type': ['UsageThresholdCrossed', 'ProjectedExhaustion'] });
+    const [functionId, fn] = jobFunction('alert-webhook');
+    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+    // Delivery to the function is retried by the rule; the function's own failures (a webhook down after every try)
+    // are re-run by Lambda, then filed with their error in the job's dead-letter queue.
+    expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+    expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual(deadLetterQueueArn('alert-webhook'));
+    const invokeConfig = resourcesOf(deployed.statelessTemplate, 'AWS::Lambda::EventInvokeConfig').find(([, config]) => config.Properties.FunctionName.Ref === functionId)![1];
+    expect(invokeConfig.Properties).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: deadLetterQueueArn('alert-webhook') } } });
+    // It reads the webhook and the signing key, and nothing more: no writes, no bus, no bucket, no other secret.
+    const grants = grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-alert-webhook').filter((grant) => !/^(logs|xray|sqs):/.test(grant.action));
+    expect(grants.map((grant) => grant.action).sort()).toEqual(['dynamodb:GetItem', 'secretsmanager:GetSecretValue']);
+    expect(grants.find((grant) => grant.action === 'secretsmanager:GetSecretValue')!.resource).toContain('WebhookSigningKey');
+    expect(fn.Properties.Environment.Variables.WEBHOOK_SIGNING_KEY_ARN).toBeDefined();
+    expect(fn.Properties.Environment.Variables.CU_LEDGER_ALLOW_LOCAL_WEBHOOKS).toBeUndefined();
+  });
+
+  it('generates the webhook signing key in Secrets Manager, apart from the pepper', () => {
+    deployed.statefulTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'cu-ledger/dev/webhook-signing-key',
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
   });
 
   it('runs each schedule with retries and a dead-letter queue, in UTC', () => {
@@ -512,6 +546,7 @@ describe('background jobs', () => {
     expect(rules.map(([, rule]) => rule.Properties.EventPattern).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
       { 'detail-type': ['FinanceExportRequested'] },
       { 'detail-type': ['usage.threshold_crossed'] },
+      { 'detail-type': ['UsageThresholdCrossed', 'ProjectedExhaustion'] },
     ]);
     for (const [, rule] of rules) {
       expect(rule.Properties.Targets[0].DeadLetterConfig.Arn).toBeDefined();

@@ -2,23 +2,42 @@
 
 import type { AlertFiring, AlertThreshold } from '../../domain/cost-alerts';
 import type { MilliCu } from '../../domain/compute-units';
+import type { AlertWebhook } from '../../domain/alert-webhooks';
 import type { AlertStore } from '../../ports/alert-store';
+import type { AlertWebhookStore } from '../../ports/alert-webhook-store';
 import { isConditionalCheckFailure } from './sdk-errors';
-import { ALERT_FIRING_ENTITY, CONDITIONS, CONDITION_NAMES, alertFiringKey, alertFiringsQuery, alertThresholdsKey, orgKey } from './ledger-table';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ALERT_FIRING_ENTITY, CONDITIONS, CONDITION_NAMES, alertFiringKey, alertFiringsQuery, alertThresholdsKey, alertWebhookKey, orgKey } from './ledger-table';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { LedgerTableAccess } from './table-access';
 
-export function dynamoDbAlertStore(table: LedgerTableAccess): AlertStore {
+export function dynamoDbAlertStore(table: LedgerTableAccess): AlertStore & AlertWebhookStore {
+  /** Puts an item of the org's alerts only while the org exists, so none outlives (or precedes) its org. */
+  const putBesideOrg = async (orgId: string, key: ReturnType<typeof orgKey>, item: Record<string, unknown>): Promise<'done' | 'org_missing'> => {
+    const cancelled = await table.transact([
+      { role: 'org', key: orgKey(orgId), write: { check: true }, condition: { name: 'itemExists' } },
+      { role: 'alerts', key, write: { put: item } },
+    ]);
+    if (cancelled?.failed('org')) return 'org_missing';
+    if (cancelled) throw cancelled.asError();
+    return 'done';
+  };
   return {
     async putAlertThresholds(orgId: string, thresholds: readonly AlertThreshold[], now: string): Promise<'done' | 'org_missing'> {
-      // Written only while the org exists, so no thresholds outlive (or precede) their org.
-      const cancelled = await table.transact([
-        { role: 'org', key: orgKey(orgId), write: { check: true }, condition: { name: 'itemExists' } },
-        { role: 'alerts', key: alertThresholdsKey(orgId), write: { put: { thresholds: thresholds.map((threshold) => ({ ...threshold })), updatedAt: now } } },
-      ]);
-      if (cancelled?.failed('org')) return 'org_missing';
-      if (cancelled) throw cancelled.asError();
-      return 'done';
+      return putBesideOrg(orgId, alertThresholdsKey(orgId), { thresholds: thresholds.map((threshold) => ({ ...threshold })), updatedAt: now });
+    },
+
+    async putAlertWebhook(webhook: AlertWebhook): Promise<'done' | 'org_missing'> {
+      return putBesideOrg(webhook.orgId, alertWebhookKey(webhook.orgId), { webhook: { ...webhook } });
+    },
+
+    async getAlertWebhook(orgId: string): Promise<AlertWebhook | undefined> {
+      const item = await table.getItem(alertWebhookKey(orgId));
+      return item?.['webhook'] as AlertWebhook | undefined;
+    },
+
+    async deleteAlertWebhook(orgId: string): Promise<'deleted' | 'missing'> {
+      const answer = await table.call(() => table.send(new DeleteCommand({ TableName: table.tableName, Key: alertWebhookKey(orgId), ReturnValues: 'ALL_OLD' })));
+      return answer.Attributes ? 'deleted' : 'missing';
     },
 
     async getAlertThresholds(orgId: string): Promise<AlertThreshold[]> {

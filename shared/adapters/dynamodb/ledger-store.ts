@@ -3,6 +3,7 @@
 
 import type { AdminStore } from '../../ports/admin-store';
 import type { AlertStore } from '../../ports/alert-store';
+import type { AlertWebhookStore } from '../../ports/alert-webhook-store';
 import type { AnalyticsKeyLedger } from '../../ports/analytics-keys';
 import type { FinanceExportStore } from '../../ports/finance-export-store';
 import type { JobStore } from '../../ports/job-store';
@@ -17,7 +18,7 @@ import { dynamoDbJobStore } from './job-store';
 import { dynamoDbMeterStore } from './meter-store';
 import type { LedgerTableAccess } from './table-access';
 
-export interface DynamoDbLedgerStore extends MeterStore, AdminStore, JobStore, UsageStore, RollupStore, AnalyticsKeyLedger, AlertStore, FinanceExportStore {
+export interface DynamoDbLedgerStore extends MeterStore, AdminStore, JobStore, UsageStore, RollupStore, AnalyticsKeyLedger, AlertStore, AlertWebhookStore, FinanceExportStore {
   /** The same stores for one request: their calls end when `signal` aborts. */
   forRequest(signal: AbortSignal): DynamoDbLedgerStore;
 }

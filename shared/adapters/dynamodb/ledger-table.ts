@@ -101,6 +101,11 @@ export function alertThresholdsKey(orgId: string): ItemKey {
   return { pk: orgKey(orgId).pk, sk: 'ALERTS' };
 }
 
+/** An org's cost-alert webhook: its own item, so replacing the thresholds never touches it (nor it them). */
+export function alertWebhookKey(orgId: string): ItemKey {
+  return { pk: orgKey(orgId).pk, sk: 'ALERT_WEBHOOK' };
+}
+
 const ALERT_FIRED_PREFIX = 'ALERT_FIRED#';
 
 /** The one firing a threshold may have in a period: its conditional put is what makes the alert fire once. */

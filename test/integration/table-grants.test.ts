@@ -19,6 +19,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
 import { exportRoutes } from '../../functions/analytics/export.handler';
 import { financeExportRoutes, type FinanceExportRouteDependencies } from '../../functions/exports/finance-exports.handler';
+import { alertWebhookRoutes, type AlertWebhookRouteDependencies } from '../../functions/alerts/alert-webhooks.handler';
+import { deliverAlert, setAlertWebhook } from '../../shared/use-cases/alert-webhooks';
 import { streamingAreaHandler, type StreamingHandler } from '../../shared/http/streaming';
 import { readerEvent } from '../support/api-events';
 import type { LedgerDependencies } from '../../shared/composition';
@@ -94,6 +96,10 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     // The service asks for the current month's export (the job runs it) and lists the exports.
     { routeKey: 'POST /v1/orgs/{orgId}/exports', pathParameters: org, body: { month: '2026-03' }, status: 202 },
     { routeKey: 'GET /v1/orgs/{orgId}/exports', pathParameters: org },
+    // The service sets the org's alert webhook, reads it and removes it.
+    { routeKey: 'PUT /v1/orgs/{orgId}/alerts/webhook', pathParameters: org, body: { url: 'https://hooks.example.com/cu-ledger', format: 'slack' } },
+    { routeKey: 'GET /v1/orgs/{orgId}/alerts/webhook', pathParameters: org },
+    { routeKey: 'DELETE /v1/orgs/{orgId}/alerts/webhook', pathParameters: org },
     { routeKey: 'GET /v1/openapi.json' },
   ];
 }
@@ -160,7 +166,9 @@ describe('table grants', () => {
       const depsFor = (areaName: string) => (name === areaName ? own : ledger.deps);
       const event = () => readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { query: call.query ?? {} });
       const noBus = { publish: async () => undefined };
-      const response = call.routeKey in financeExportRoutes
+      const response = call.routeKey in alertWebhookRoutes
+        ? await areaHandler<AlertWebhookRouteDependencies, GatewayEvent>(alertWebhookRoutes, () => ({ ...depsFor('alert-webhooks'), signingKey: vault.pepper, urlRules: { allowLocal: false } }))(serviceEvent(call.routeKey, call), lambdaContext('alert-webhooks'))
+        : call.routeKey in financeExportRoutes
         ? await areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, () => ({ ...depsFor('finance-exports'), publisher: noBus }))(serviceEvent(call.routeKey, call), lambdaContext('finance-exports'))
         : call.routeKey in analyticsKeyRoutes
         ? await areaHandler<AnalyticsKeyDependencies, GatewayEvent>(analyticsKeyRoutes, () => ({ ...depsFor('analytics-keys'), vault }))(serviceEvent(call.routeKey, call), lambdaContext('analytics-keys'))
@@ -271,5 +279,22 @@ describe('job grants', () => {
     expect(manifest.files[1]!.rows).toBe(1);
     const job = BACKGROUND_JOBS.find((candidate) => candidate.name === 'finance-export')!;
     expect([...recorder.actions].sort()).toEqual([...job.needs.table, ...(job.needs.indexes ?? []).map((index) => `dynamodb:Query@${index}`)].sort());
+  });
+
+  it('the alert-webhook job needs exactly the actions its entry declares: the webhook, read', async () => {
+    const clock = manualClock('2026-02-10T09:00:00.000Z');
+    const ledger = await createTestLedger({ clock });
+    await provisionOrg(ledger.deps, 'org-webhook', { allowanceCu: 10, billingAnchor: '2026-01-15' });
+    const signingKey = localPepper(undefined);
+    await setAlertWebhook({ orgId: 'org-webhook', url: 'https://hooks.example.com/cu', format: 'json', rotateSecret: false }, { store: ledger.deps.store, clock, signingKey, urlRules: { allowLocal: false } });
+
+    const client = createTestDynamoDbClient(ledger.endpoint);
+    const recorder = recordIamActions(client);
+    const own = buildLedgerDependencies({ tableName: ledger.tableName, endpoint: ledger.endpoint }, { client, clock });
+    const notice = { detailType: 'UsageThresholdCrossed', time: clock.now().toISOString(), detail: { eventId: 'alert:org-webhook:p:t', orgId: 'org-webhook' } };
+    const sender = { post: async () => ({ status: 200 }) };
+    const delivered = await deliverAlert(notice, { store: own.store, clock, signingKey, sender, urlRules: { allowLocal: false } });
+    expect(delivered.outcome).toBe('delivered');
+    expect([...recorder.actions].sort()).toEqual(jobNeeds('alert-webhook'));
   });
 });

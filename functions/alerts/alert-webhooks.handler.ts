@@ -51,8 +51,7 @@ const getRoute: RouteHandler<AlertWebhookRouteDependencies, GatewayEvent> = asyn
 
 const deleteRoute: RouteHandler<AlertWebhookRouteDependencies, GatewayEvent> = async (event, deps, principal) => {
   const orgId = await administeredOrg(event, deps, principal);
-  await removeAlertWebhook(orgId, deps);
-  return jsonResponse(200, { deleted: true });
+  return jsonResponse(200, { deleted: await removeAlertWebhook(orgId, deps) });
 };
 
 export const alertWebhookRoutes: Routes<AlertWebhookRouteDependencies, GatewayEvent> = {
@@ -63,7 +62,7 @@ export const alertWebhookRoutes: Routes<AlertWebhookRouteDependencies, GatewayEv
     response: webhookAnswer,
   }),
   'GET /v1/orgs/{orgId}/alerts/webhook': serviceOrPersonRoute(getRoute, { summary: "The org's cost-alert webhook: URL, format and the secret's hint, never the secret", path: orgPath, response: webhookAnswer }),
-  'DELETE /v1/orgs/{orgId}/alerts/webhook': serviceOrPersonRoute(deleteRoute, { summary: "Remove the org's cost-alert webhook: alerts are no longer delivered", path: orgPath, response: z.object({ deleted: z.literal(true) }) }),
+  'DELETE /v1/orgs/{orgId}/alerts/webhook': serviceOrPersonRoute(deleteRoute, { summary: "Remove the org's cost-alert webhook (deleted: false when it had none): alerts are no longer delivered", path: orgPath, response: z.object({ deleted: z.boolean() }) }),
 };
 
 export const handler = areaHandler<AlertWebhookRouteDependencies, GatewayEvent>(alertWebhookRoutes, (signal) => ({

@@ -82,9 +82,9 @@ export async function readAlertWebhook(orgId: string, deps: Pick<WebhookConfigDe
   return { webhook, secretHint: webhookSecretHint(await secretOf(webhook, deps.signingKey)) };
 }
 
-/** Removes an org's webhook; 404 when it has none. */
-export async function removeAlertWebhook(orgId: string, deps: Pick<WebhookConfigDependencies, 'store'>): Promise<void> {
-  if ((await withStoreRetries(() => deps.store.deleteAlertWebhook(orgId))) === 'missing') throw alertWebhookNotFound(orgId);
+/** Removes an org's webhook; whether there was one (removing none changes nothing, so a retried DELETE is no error). */
+export async function removeAlertWebhook(orgId: string, deps: Pick<WebhookConfigDependencies, 'store'>): Promise<boolean> {
+  return (await withStoreRetries(() => deps.store.deleteAlertWebhook(orgId))) === 'deleted';
 }
 
 /** Tries within one run, and how long each may take: short, as a run holds a job Lambda (and the trigger retries runs). */

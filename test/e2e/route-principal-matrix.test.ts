@@ -116,6 +116,8 @@ const INPUTS: Readonly<Record<string, { readonly body?: () => unknown; readonly 
   'POST /v1/orgs/{orgId}/analytics-keys/{keyId}/rotate': { body: () => ({ graceSeconds: 0 }) },
   // The current month: the org was created today, so no earlier month may be exported.
   'POST /v1/orgs/{orgId}/exports': { body: () => ({ month: day(0).slice(0, 7) }) },
+  // Each caller that may rotates: its answer's secret joins the ones no refusal may show.
+  'PUT /v1/orgs/{orgId}/alerts/webhook': { body: () => ({ url: 'https://hooks.example.com/cu-ledger', format: 'json', rotateSecret: true }) },
 };
 
 interface MatrixRoute {
@@ -214,7 +216,8 @@ describe('every route of the registry under every kind of caller', () => {
     const query = [route.kind === 'read' ? WINDOW : '', input?.query ?? ''].filter(Boolean).join('&');
     const path = `${await pathOf(route, want.status < 300)}${query ? `?${query}` : ''}`;
     const reply = await call(method, path, { authorization: authorization[caller], ...(input?.body ? { body: input.body() } : {}) });
-    if (reply.body?.secret) keys.push({ keyId: reply.body.keyId, secret: reply.body.secret });
+    // An analytics key's secret comes with its id; a webhook's, with its hint.
+    if (reply.body?.secret) keys.push({ keyId: reply.body.keyId ?? reply.body.secretHint, secret: reply.body.secret });
     return reply;
   }
 

@@ -5,13 +5,7 @@
 // when the host resolves to a private address.
 
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alertWebhookRoutes, type AlertWebhookRouteDependencies } from '../../functions/alerts/alert-webhooks.handler';
 import { deliverAlertEvent, WEBHOOK_ALERT_TYPES } from '../../functions/jobs/alert-webhook.handler';
 import { handleStreamRecords } from '../../functions/jobs/ledger-stream.handler';
@@ -30,7 +24,7 @@ import { setAlertWebhook, type DeliveryDependencies, type DeliveryPolicy } from 
 import { putMember } from '../../shared/use-cases/provisioning';
 import { readerEvent } from '../support/api-events';
 import { createTestLedger, manualClock, parseBody, serviceEvent, type TestLedger } from '../support/ledger-fixture';
-import { REPO_ROOT } from '../support/runner-process';
+import { readmeVerifier, webhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { consumeRequest, provisionOrg, tryConsume } from '../support/provision';
 
 const LOCAL: WebhookUrlRules = { allowLocal: true };
@@ -38,16 +32,11 @@ const STRICT: WebhookUrlRules = { allowLocal: false };
 const WEBHOOK = 'PUT /v1/orgs/{orgId}/alerts/webhook';
 const signingKey = localPepper(undefined);
 
-const scratch = mkdtempSync(join(tmpdir(), 'cu-ledger-verifier-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const pollers: StreamPoller[] = [];
-const servers: Server[] = [];
+const receivers: WebhookReceiver[] = [];
 afterEach(async () => {
   await Promise.all(pollers.splice(0).map((poller) => poller.stop()));
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    server.close();
-  }
+  for (const receiver of receivers.splice(0)) receiver.close();
 });
 
 /** An org of 20 CU whose pool alert fires at half (10 CU), with an org admin (olga) and a contributor (carl). */
@@ -151,28 +140,11 @@ describe('the webhook routes', () => {
   });
 });
 
-/** An HTTP server on 127.0.0.1 that records each request and answers as `answer` says, when it says. */
-async function receiver(answer: (request: IncomingMessage) => Promise<number>) {
-  const requests: { headers: IncomingMessage['headers']; body: string }[] = [];
-  let connections = 0;
-  let answered = 0;
-  const server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      requests.push({ headers: request.headers, body });
-      void answer(request).then((status) => {
-        answered += 1;
-        response.writeHead(status).end();
-      });
-    });
-  });
-  server.on('connection', () => void (connections += 1));
-  servers.push(server);
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', () => listening()));
-  const { port } = server.address() as AddressInfo;
-  return { port, url: `http://127.0.0.1:${port}/hooks/cu-ledger`, requests, connections: () => connections, answered: () => answered };
+/** A receiver closed after the test. */
+async function receiver(answer: Parameters<typeof webhookReceiver>[0]): Promise<WebhookReceiver> {
+  const started = await webhookReceiver(answer);
+  receivers.push(started);
+  return started;
 }
 
 /** Tries in one run: quick backoff, and a timeout long enough that a held answer is the server's doing, not the client's. */
@@ -189,16 +161,6 @@ async function streamToWebhooks(ledger: TestLedger, deps: DeliveryDependencies):
   });
   pollers.push(poller);
   return { poller, bus };
-}
-
-/** The README's verifier, pasted into a module of its own as a receiver would, and imported. */
-async function readmeVerifier(): Promise<(secret: string, headers: Record<string, unknown>, rawBody: string, nowSeconds?: number) => boolean> {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  const block = /```js\n(\/\/ verify-cu-ledger-webhook\.mjs[\s\S]*?)```/.exec(readme);
-  expect(block, 'the README shows verify-cu-ledger-webhook.mjs').not.toBeNull();
-  const file = join(scratch, 'verify-cu-ledger-webhook.mjs');
-  writeFileSync(file, block![1]!);
-  return (await import(pathToFileURL(file).href)).verifyCuLedgerWebhook;
 }
 
 describe('delivering alerts', () => {

@@ -80,10 +80,21 @@ export function checkWebhookUrl(text: string, rules: WebhookUrlRules): URL {
   if (host === '' || METADATA_HOSTS.has(host) || host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) {
     throw webhookUrlRefused('refused_host', `must not name ${host || 'an empty host'}: metadata, local and internal hosts are refused`);
   }
-  if (ipaddr.isValid(host) && !isPublicAddress(host)) {
-    throw webhookUrlRefused('refused_address', `must not point at ${host}: private, loopback, link-local, metadata and reserved addresses are refused`);
+  const refused = refusedLiteralAddress(url, rules);
+  if (refused !== undefined) {
+    throw webhookUrlRefused('refused_address', `must not point at ${refused}: private, loopback, link-local, metadata and reserved addresses are refused`);
   }
   return url;
+}
+
+/**
+ * The URL's host when it is a literal address no webhook may reach; undefined for a name (DNS decides, at delivery)
+ * or an allowed address. A connection to a literal address makes no DNS lookup, so this check stands in for it.
+ */
+export function refusedLiteralAddress(url: URL, rules: WebhookUrlRules): string | undefined {
+  const host = bareHost(url);
+  if (!ipaddr.isValid(host)) return undefined;
+  return isDeliverableAddress(host, url, rules) ? undefined : host;
 }
 
 /**

@@ -7,7 +7,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { isDeliverableAddress, isPublicAddress, isLocalWebhookHost, type WebhookUrlRules } from '../../domain/alert-webhooks';
+import { isDeliverableAddress, refusedLiteralAddress, type WebhookUrlRules } from '../../domain/alert-webhooks';
 import { WebhookAddressRefusedError, type WebhookSender } from '../../ports/webhook-sender';
 
 /** A lookup that answers only addresses a webhook may reach, and fails the connection when DNS gives any other. */
@@ -30,10 +30,8 @@ export function httpsWebhookSender(rules: WebhookUrlRules, resolve: typeof dnsLo
     post({ url: target, headers, body, timeoutMs }) {
       const url = new URL(target);
       // A literal address never reaches the lookup: check it here, as checkWebhookUrl did when it was set.
-      const literal = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      if (!(rules.allowLocal && isLocalWebhookHost(url)) && /^[\d.]+$|:/.test(literal) && !isPublicAddress(literal)) {
-        return Promise.reject(new WebhookAddressRefusedError(url.hostname, literal));
-      }
+      const literal = refusedLiteralAddress(url, rules);
+      if (literal !== undefined) return Promise.reject(new WebhookAddressRefusedError(url.hostname, literal));
       const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
       return new Promise((answered, failed) => {
         const request = send(

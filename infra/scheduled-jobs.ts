@@ -5,7 +5,7 @@
 import { EVENT_LOG_INDEX, LEDGER_STREAM_FILTERS } from '../shared/adapters/dynamodb/ledger-table';
 import { FINANCE_EXPORT_REQUESTED } from '../shared/use-cases/finance-export';
 import type { DeployedFunction } from './api-routes';
-import { WEBHOOK_ALERT_TYPES } from '../functions/jobs/alert-webhook.handler';
+import { WEBHOOK_ALERT_TYPES } from '../shared/use-cases/alert-webhooks';
 
 /**
  * Re-runs of a failed run of a schedule or bus-rule job (Lambda's asynchronous retries on AWS; the local runner's bus

@@ -6,15 +6,8 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { AlertNotice } from '../../shared/domain/alert-webhooks';
 import { webhookDeliveryDependencies } from '../../shared/webhook-composition';
-import { deliverAlert, type DeliveryDependencies } from '../../shared/use-cases/alert-webhooks';
-import { USAGE_THRESHOLD_CROSSED } from '../../shared/use-cases/cost-alerts';
+import { deliverAlert, WEBHOOK_ALERT_TYPES, type DeliveryDependencies } from '../../shared/use-cases/alert-webhooks';
 import { loggedRun } from './logged-run';
-
-/**
- * The alerts a webhook receives. ProjectedExhaustion is published by the projection alerts (another change): its
- * literal stands here until both constants live together.
- */
-export const WEBHOOK_ALERT_TYPES = [USAGE_THRESHOLD_CROSSED, 'ProjectedExhaustion'] as const;
 
 const alertEvent = z.object({
   'detail-type': z.enum(WEBHOOK_ALERT_TYPES),

@@ -3,10 +3,11 @@
 // an asynchronous invocation (JOB_RUN_RETRIES), then filed in the runner's dead-letter list (GET /local/dead-letters),
 // where the job's dead-letter queue would have it on AWS.
 
-import { handler as alertWebhook, WEBHOOK_ALERT_TYPES } from '../../functions/jobs/alert-webhook.handler';
+import { handler as alertWebhook } from '../../functions/jobs/alert-webhook.handler';
 import { handler as financeExport } from '../../functions/jobs/finance-export.handler';
 import { log } from '../../shared/http/log';
 import type { PublishedEvent } from '../../shared/ports/event-publisher';
+import { WEBHOOK_ALERT_TYPES } from '../../shared/use-cases/alert-webhooks';
 import { FINANCE_EXPORT_REQUESTED } from '../../shared/use-cases/finance-export';
 import { JOB_RUN_RETRIES } from '../scheduled-jobs';
 import type { PublishedEventLog } from './published-events';

@@ -184,15 +184,18 @@ export function webhookBody(notice: AlertNotice, format: WebhookFormat): string 
   return JSON.stringify({ text: slackText(notice) });
 }
 
-/** One readable line for a person in Slack; the JSON format carries every field for machines. */
+/**
+ * One readable line for a person in Slack; the JSON format carries every field for machines. Told apart by their
+ * detail's fields: a projection names when the allowance runs out, a crossing names its threshold.
+ */
 function slackText(notice: AlertNotice): string {
   const detail = notice.detail as Record<string, any>;
   const org = `Org \`${detail['orgId']}\``;
-  if (notice.detailType === 'ProjectedExhaustion') {
+  if (detail['projectedAt'] !== undefined) {
     return `:hourglass: ${org} is projected to use up its ${detail['limitCu']} CU by ${detail['projectedAt']} (${detail['usageCu']} CU used, ${detail['remainingCu']} CU left, about ${detail['cuPerDay']} CU a day; the period resets ${detail['resetsAt']}).`;
   }
-  if (notice.detailType === 'UsageThresholdCrossed') {
-    const threshold = detail['threshold'] ?? {};
+  if (detail['threshold'] !== undefined) {
+    const threshold = detail['threshold'];
     const level = threshold.percent !== undefined ? `${threshold.percent}% (${threshold.levelCu} CU)` : `${threshold.levelCu} CU`;
     const scope = detail['scope']?.kind === 'org' || detail['scope'] === undefined ? 'the org pool' : `${detail['scope'].kind} \`${detail['scope'].id}\``;
     return `:warning: ${org} crossed cost alert \`${threshold.id}\` at ${level} on ${scope}: ${detail['usageCu']} of ${detail['limitCu']} CU used in the period that started ${detail['periodStart']}.`;

@@ -7,7 +7,7 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alertWebhookRoutes, type AlertWebhookRouteDependencies } from '../../functions/alerts/alert-webhooks.handler';
-import { deliverAlertEvent, WEBHOOK_ALERT_TYPES } from '../../functions/jobs/alert-webhook.handler';
+import { deliverAlertEvent } from '../../functions/jobs/alert-webhook.handler';
 import { handleStreamRecords } from '../../functions/jobs/ledger-stream.handler';
 import { lambdaContext } from '../../infra/local/api-gateway';
 import { eventBridgeFields, withBusJobs, type BusWithJobs } from '../../infra/local/bus-jobs';
@@ -20,7 +20,7 @@ import type { WebhookUrlRules } from '../../shared/domain/alert-webhooks';
 import { areaHandler } from '../../shared/http/lambda';
 import type { GatewayEvent } from '../../shared/http/principal';
 import { setAlertThresholds } from '../../shared/use-cases/cost-alerts';
-import { setAlertWebhook, type DeliveryDependencies, type DeliveryPolicy } from '../../shared/use-cases/alert-webhooks';
+import { setAlertWebhook, WEBHOOK_ALERT_TYPES, type DeliveryDependencies, type DeliveryPolicy } from '../../shared/use-cases/alert-webhooks';
 import { putMember } from '../../shared/use-cases/provisioning';
 import { readerEvent } from '../support/api-events';
 import { createTestLedger, manualClock, parseBody, serviceEvent, type TestLedger } from '../support/ledger-fixture';

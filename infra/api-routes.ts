@@ -9,7 +9,7 @@ import { analyticsKeyRoutes, handler as analyticsKeysHandler } from '../function
 import { handler as analyticsAuthorizerHandler } from '../functions/auth/analytics-authorizer.handler';
 import { exportRoutes, streamingHandler as exportHandler } from '../functions/analytics/export.handler';
 import { financeExportRoutes, handler as financeExportsHandler } from '../functions/exports/finance-exports.handler';
-import { alertWebhookRoutes, handler as alertWebhooksHandler } from '../functions/alerts/alert-webhooks.handler';
+import { alertRoutes, handler as alertsHandler } from '../functions/alerts/alerts.handler';
 import type { StreamingHandler } from '../shared/http/streaming';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
 import { handler as openApiHandler, openApiRoutes } from '../functions/openapi/openapi.handler';
@@ -175,15 +175,16 @@ export const API_AREAS: readonly ApiArea[] = [
     needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], eventBus: true },
   },
   {
-    name: 'alert-webhooks',
-    entry: 'functions/alerts/alert-webhooks.handler.ts',
-    handler: alertWebhooksHandler,
-    routeKeys: Object.keys(alertWebhookRoutes),
+    name: 'alerts',
+    entry: 'functions/alerts/alerts.handler.ts',
+    handler: alertsHandler,
+    routeKeys: Object.keys(alertRoutes),
     auth: 'analytics',
     serviceToo: true,
-    // An admin's member record, the webhook (GetItem); the webhook is put while the org exists (a transaction of a
-    // check and a put) or deleted. The signing key derives the secret a PUT answers and a GET hints at.
-    needs: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], webhookSigningKey: true },
+    // An admin's member record, the org, the thresholds and the webhook (GetItem), this period's firings (Query); the
+    // thresholds and the webhook are each put while the org exists (a transaction of a check and a put), the webhook
+    // deleted. The signing key derives the secret a PUT answers and a GET hints at.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], webhookSigningKey: true },
   },
   {
     name: 'openapi',

@@ -13,7 +13,7 @@ import { analyticsRoutes } from '../functions/analytics/analytics.handler';
 import { exportRoutes } from '../functions/analytics/export.handler';
 import { analyticsKeyRoutes } from '../functions/analytics/analytics-keys.handler';
 import { financeExportRoutes } from '../functions/exports/finance-exports.handler';
-import { alertWebhookRoutes } from '../functions/alerts/alert-webhooks.handler';
+import { alertRoutes } from '../functions/alerts/alerts.handler';
 import { meterRoutes } from '../functions/meter/meter.handler';
 import { openApiRoutes } from '../functions/openapi/openapi.handler';
 import packageJson from '../package.json';
@@ -31,7 +31,7 @@ export const ROUTE_MAPS: Readonly<Record<string, DocumentedArea['routes']>> = {
   export: exportRoutes,
   'analytics-keys': analyticsKeyRoutes,
   'finance-exports': financeExportRoutes,
-  'alert-webhooks': alertWebhookRoutes,
+  'alerts': alertRoutes,
   openapi: openApiRoutes,
 };
 

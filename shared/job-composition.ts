@@ -4,7 +4,11 @@
 import { createEventBridgeClient, eventBridgePublisher } from './adapters/eventbridge/event-publisher';
 import { localEventPublisher, processDependencies } from './composition';
 import type { EventPublisher } from './ports/event-publisher';
+import { AlertMemory } from './use-cases/cost-alerts';
 import type { StreamDependencies } from './use-cases/jobs';
+
+/** Kept while the function's instance lives: projections it saw recorded need no second write. */
+const alertMemory = new AlertMemory();
 
 let bus: EventPublisher | undefined;
 
@@ -22,5 +26,5 @@ export function busPublisher(env: NodeJS.ProcessEnv = process.env): EventPublish
 /** What the jobs and the stream handler need: the job and rollup store, the clock, the publisher. */
 export function jobDependencies(): StreamDependencies {
   const { store, clock } = processDependencies();
-  return { store, clock, publisher: busPublisher() };
+  return { store, clock, publisher: busPublisher(), alertMemory };
 }

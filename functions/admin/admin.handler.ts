@@ -7,7 +7,6 @@ import * as z from 'zod/mini';
 import { DEFAULT_MAX_REFILLS_PER_PERIOD, DEFAULT_REFILL_EXPIRY_DAYS } from '../../shared/domain/auto-refill';
 import { termsAt, type BillingTerms } from '../../shared/domain/billing-terms';
 import { toCu, toMilli, type MilliCu } from '../../shared/domain/compute-units';
-import { MAX_ALERT_THRESHOLDS, type AlertLevel, type AlertScope, type AlertThreshold } from '../../shared/domain/cost-alerts';
 import { invalidField } from '../../shared/domain/errors';
 import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
@@ -20,7 +19,6 @@ import { cuAmount, cuLimit, identifier, integer, isoDate, isoInstant, label, pag
 import type { OrgRecord, ScopeKind } from '../../shared/ports/ledger-records';
 import { getBalance } from '../../shared/use-cases/balance';
 import { recordPlatformAction } from '../../shared/use-cases/activity';
-import { readAlerts, setAlertThresholds, type AlertsView } from '../../shared/use-cases/cost-alerts';
 import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
 import { listEvents, listScopes, readOrg, type ScopeView } from '../../shared/use-cases/usage-views';
@@ -53,17 +51,6 @@ const autoRefillBody = z.strictObject({
   amountCu: z.optional(cuAmount),
   expiresInDays: z.optional(integer(1, 5 * 365)),
   maxPerPeriod: z.optional(integer(0, 100)),
-});
-const alertScopeBody = z.strictObject({ kind: z.enum(['org', 'project', 'member', 'api_key']), id: z.optional(identifier) });
-const alertThresholdBody = z.strictObject({
-  id: identifier,
-  scope: alertScopeBody,
-  /** Exactly one of the two: absolute CU, or a percentage of the scope's allowance (the pool) or cap. */
-  cu: z.optional(cuLimit),
-  percent: z.optional(integer(1, 100)),
-});
-const alertsBody = z.strictObject({
-  thresholds: z.array(alertThresholdBody).check(z.maxLength(MAX_ALERT_THRESHOLDS, `must list at most ${MAX_ALERT_THRESHOLDS} thresholds`)),
 });
 const balanceQuery = z.strictObject({ at: z.optional(isoInstant) });
 const actionBody = z.strictObject({
@@ -129,18 +116,6 @@ const balanceAnswer = z.object({
   allowance: z.object({ allowanceCu: z.number(), usedCu: z.number(), remainingCu: z.number(), resetsAt: z.string() }),
   topUps: z.array(z.object({ purchaseId: z.string(), source: topUpSource, cu: z.number(), remainingCu: z.number(), expiresAt: z.string() })),
   pendingDowngrade: pendingAnswer,
-});
-const alertThresholdAnswer = z.object({
-  id: z.string(),
-  scope: z.object({ kind: z.enum(['org', 'project', 'member', 'api_key']), id: z.optional(z.string()) }),
-  cu: z.optional(z.number()),
-  percent: z.optional(z.number()),
-});
-const alertsAnswer = z.object({
-  thresholds: z.array(alertThresholdAnswer),
-  currentPeriod: z.object({ start: z.string(), resetsAt: z.string() }),
-  /** What fired this period: each threshold at most once, with the usage that crossed it and the level it crossed. */
-  fired: z.array(z.object({ id: z.string(), firedAt: z.string(), usageCu: z.number(), limitCu: z.number() })),
 });
 /** A log entry: a consume or refund, or an activity entry; each kind's fields are in the README. */
 const logEntryAnswer = z.looseObject({ kind: z.string(), createdAt: z.string() });
@@ -312,45 +287,6 @@ export async function getAutoRefillRoute(event: APIGatewayProxyEventV2, deps: Le
   return jsonResponse(200, autoRefillView(await readOrg(orgId, deps), deps.clock.now()));
 }
 
-/** The body's thresholds as the domain's: a scope names its id unless it is the pool; a level is CU or a percentage. */
-function alertThresholdsOf(body: z.output<typeof alertsBody>): AlertThreshold[] {
-  return body.thresholds.map((threshold, index) => {
-    const field = `thresholds.${index}`;
-    const { kind, id } = threshold.scope;
-    if (kind === 'org' && id !== undefined) throw invalidField(`${field}.scope.id`, 'must be absent for the org pool');
-    if (kind !== 'org' && id === undefined) throw invalidField(`${field}.scope.id`, `is required for a ${kind} scope`);
-    const scope: AlertScope = kind === 'org' ? { kind } : { kind, id: id! };
-    if ((threshold.cu === undefined) === (threshold.percent === undefined)) throw invalidField(`${field}.cu`, 'give exactly one of cu and percent');
-    const level: AlertLevel = threshold.cu !== undefined ? { kind: 'absolute', cuMilli: toMilli(threshold.cu) } : { kind: 'percent', percent: threshold.percent! };
-    return { thresholdId: threshold.id, scope, level };
-  });
-}
-
-function alertsView(view: AlertsView): z.output<typeof alertsAnswer> {
-  return {
-    thresholds: view.thresholds.map(({ thresholdId, scope, level }) => ({
-      id: thresholdId,
-      scope: { ...scope },
-      ...(level.kind === 'absolute' ? { cu: toCu(level.cuMilli) } : { percent: level.percent }),
-    })),
-    currentPeriod: { start: view.terms.period.startsAt.toISOString(), resetsAt: view.terms.period.resetsAt.toISOString() },
-    fired: view.fired.map((firing) => ({ id: firing.thresholdId, firedAt: firing.firedAt, usageCu: toCu(firing.usageMilli), limitCu: toCu(firing.limitMilli) })),
-  };
-}
-
-export async function putAlertsRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  const { orgId } = pathParameters(event, orgPath);
-  // Validated like on every admin write; the thresholds have no log entry to record it on, as auto-refill has none.
-  writeActor(event);
-  const thresholds = alertThresholdsOf(parseInput(alertsBody, readJsonBody(event)));
-  return jsonResponse(200, alertsView(await setAlertThresholds(orgId, thresholds, deps)));
-}
-
-export async function getAlertsRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
-  const { orgId } = pathParameters(event, orgPath);
-  return jsonResponse(200, alertsView(await readAlerts(orgId, deps)));
-}
-
 export async function getBalanceRoute(event: APIGatewayProxyEventV2, deps: LedgerDependencies) {
   const { orgId } = pathParameters(event, orgPath);
   const { at } = queryParameters(event, balanceQuery);
@@ -411,8 +347,6 @@ export const adminRoutes: Routes<LedgerDependencies> = {
   'POST /v1/orgs/{orgId}/top-ups': serviceRoute(postTopUpRoute, { summary: 'Add a batch of top-up CU with its own expiry (idempotent by purchaseId)', path: orgPath, body: topUpBody, response: topUpAnswer, statuses: [201, 200] }),
   'PUT /v1/orgs/{orgId}/auto-refill': serviceRoute(putAutoRefillRoute, { summary: 'Turn auto-refill on or off, with its threshold and amount', path: orgPath, body: autoRefillBody, response: autoRefillAnswer }),
   'GET /v1/orgs/{orgId}/auto-refill': serviceRoute(getAutoRefillRoute, { summary: "The auto-refill settings and this period's refills", path: orgPath, response: autoRefillAnswer }),
-  'PUT /v1/orgs/{orgId}/alerts': serviceRoute(putAlertsRoute, { summary: 'Replace the cost-alert thresholds: per scope, absolute CU or a percentage of its allowance or cap', path: orgPath, body: alertsBody, response: alertsAnswer }),
-  'GET /v1/orgs/{orgId}/alerts': serviceRoute(getAlertsRoute, { summary: 'The cost-alert thresholds and what fired this period', path: orgPath, response: alertsAnswer }),
   'GET /v1/orgs/{orgId}/balance': serviceRoute(getBalanceRoute, { summary: 'The CU available: allowance and live top-ups, now or at a past instant', path: orgPath, query: balanceQuery, response: balanceAnswer }),
   'GET /v1/orgs/{orgId}/events': serviceRoute(listEventsRoute, { summary: "The org's activity log, newest first", path: orgPath, query: pageQuery, response: pageOf(logEntryAnswer) }),
   'POST /v1/activity': serviceRoute(postActivityRoute, {

@@ -22,7 +22,9 @@ export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatch
  * Rollups run concurrently (their order does not matter, and a redelivered one adds nothing); refills and publishing
  * run in stream order and stop at the first failure. The earliest failed record is the one reported.
  */
-export async function handleStreamRecords(records: readonly DynamoDBRecord[], deps: StreamDependencies): Promise<DynamoDBBatchResponse> {
+export async function handleStreamRecords(records: readonly DynamoDBRecord[], streamDeps: StreamDependencies): Promise<DynamoDBBatchResponse> {
+  // Each org's thresholds are read once per batch: a batch of one org's charges reads them once, not per record.
+  const deps: StreamDependencies = { ...streamDeps, thresholdsRead: new Map() };
   const failed = new Set<number>();
   const changes: (LedgerChange | undefined)[] = records.map((record, index) => {
     try {

@@ -5,7 +5,8 @@
 import type { AlertFiring } from '../domain/cost-alerts';
 import type { OrgTermsSource } from '../domain/billing-terms';
 import type { TopUpBatch } from '../domain/pool';
-import type { ActivityRecord, MeterEventRecord, OrgRecord } from './ledger-records';
+import type { MilliCu } from '../domain/compute-units';
+import type { ActivityRecord, MeterEventRecord, OrgRecord, ScopeKind } from './ledger-records';
 
 export type DueKind = 'rollover' | 'expiry';
 
@@ -28,9 +29,23 @@ export interface OrgChange {
   readonly sequenceNumber: string;
 }
 
+/** A charge raised a project's, member's or API key's usage in a period (refunds and cap changes raise none). */
+export interface ScopeChange {
+  readonly orgId: string;
+  readonly scope: { readonly kind: ScopeKind; readonly id: string };
+  readonly periodId: string;
+  readonly beforeMilli: MilliCu;
+  readonly afterMilli: MilliCu;
+  /** The scope's own cap after the change (null: none of its own; a member or key may have the org's default). */
+  readonly capMilli: MilliCu | null;
+  /** When the table wrote the change (the stream's approximate time). */
+  readonly at: Date;
+}
+
 /** One change the ledger's stream reports that the service acts on. */
 export type LedgerChange =
   | { readonly kind: 'org'; readonly change: OrgChange }
+  | { readonly kind: 'scope'; readonly change: ScopeChange }
   | { readonly kind: 'activity'; readonly entry: ActivityRecord }
   /** A consume or refund was logged: it goes into the usage rollup. */
   | { readonly kind: 'metered'; readonly event: MeterEventRecord }

@@ -21,14 +21,11 @@ import type { AlertWebhookStore } from '../ports/alert-webhook-store';
 import type { PepperSource } from '../ports/analytics-keys';
 import type { Clock } from '../ports/runtime';
 import { WebhookAddressRefusedError, type WebhookSender } from '../ports/webhook-sender';
-import { USAGE_THRESHOLD_CROSSED } from './cost-alerts';
+import { PROJECTED_EXHAUSTION, USAGE_THRESHOLD_CROSSED } from './cost-alerts';
 import { backoff, withStoreRetries, type RetryPolicy } from './store-retry';
 
-/**
- * The alerts a webhook receives. ProjectedExhaustion is published by the projection alerts (another change): its
- * literal stands here, once, until both constants live together.
- */
-export const WEBHOOK_ALERT_TYPES = [USAGE_THRESHOLD_CROSSED, 'ProjectedExhaustion'] as const;
+/** The alerts a webhook receives: a threshold crossed, and the pool's projected exhaustion. */
+export const WEBHOOK_ALERT_TYPES = [USAGE_THRESHOLD_CROSSED, PROJECTED_EXHAUSTION] as const;
 
 /**
  * The service's webhook signing key: a secret of its own, read like the analytics-key pepper (the same port and

@@ -16,7 +16,7 @@ import { termsSourceOf, type ActivityActor, type ActivityRecord, type OrgRecord 
 import type { Clock } from '../ports/runtime';
 import type { RollupStore } from '../ports/usage-store';
 import type { AlertStore } from '../ports/alert-store';
-import { alertCrossedEvent, alertOnCrossing, USAGE_THRESHOLD_CROSSED } from './cost-alerts';
+import { alertFiredEvent, alertOnCrossing, alertOnScopeCrossing, PROJECTED_EXHAUSTION, USAGE_THRESHOLD_CROSSED, type AlertTriggerDependencies } from './cost-alerts';
 import { withStoreRetries } from './store-retry';
 
 export interface JobDependencies {
@@ -209,8 +209,9 @@ export const DETAIL_TYPES = {
   periodReset: 'BillingPeriodReset',
   topUpExpired: 'TopUpExpired',
   autoRefillPurchased: 'AutoRefillPurchased',
-  /** Not from an activity entry: from a cost alert's firing (alertCrossedEvent). */
+  /** Not from activity entries: from cost alerts' firings (alertFiredEvent). */
   usageThresholdCrossed: USAGE_THRESHOLD_CROSSED,
+  projectedExhaustion: PROJECTED_EXHAUSTION,
 } as const;
 
 /**
@@ -256,7 +257,7 @@ function publishedEventWithoutId(entry: ActivityRecord): PublishedEvent | undefi
 }
 
 /** What the table stream's handler needs: the jobs' store with the rollup's write, the clock, the publisher. */
-export interface StreamDependencies extends JobDependencies {
+export interface StreamDependencies extends JobDependencies, Omit<AlertTriggerDependencies, 'store'> {
   readonly store: JobStore & RollupStore & AlertStore;
   readonly publisher: EventPublisher;
 }
@@ -272,8 +273,11 @@ export async function handleLedgerChange(change: LedgerChange, deps: StreamDepen
       await refillOnCrossing(change.change, deps);
       await alertOnCrossing(change.change, deps);
       return;
+    case 'scope':
+      await alertOnScopeCrossing(change.change, deps);
+      return;
     case 'alert_fired':
-      await deps.publisher.publish([alertCrossedEvent(change.firing)]);
+      await deps.publisher.publish([alertFiredEvent(change.firing)]);
       return;
     case 'metered':
       await withStoreRetries(() => deps.store.applyRollup(change.event));

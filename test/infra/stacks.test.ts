@@ -199,7 +199,7 @@ describe('the Analytics API', () => {
       ['export', true],
       ['analytics-keys', false],
       ['finance-exports', false],
-      ['alert-webhooks', false],
+      ['alerts', false],
     ]);
     const methods = restMethods(withAnalytics.statelessTemplate);
     expect([...methods.keys()].sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
@@ -217,10 +217,11 @@ describe('the Analytics API', () => {
       expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...area.needs.table, ...(area.needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
       // Readers read; the keys' area writes a key's listing and its activity entry, the exports' area files a request.
       const writes: Record<string, string[]> = { 'analytics-keys': ['dynamodb:PutItem', 'dynamodb:UpdateItem'], 'finance-exports': ['dynamodb:PutItem'] };
-      // The webhook's area reads and writes its one item (put beside a check of the org, or deleted), never a list.
+      // The alerts' area reads what fired (Query) and writes its own items, the thresholds and the webhook (each put
+      // beside a check of the org; the webhook deleted), never anything else.
       const expected =
-        area.name === 'alert-webhooks'
-          ? ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']
+        area.name === 'alerts'
+          ? ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']
           : ['dynamodb:GetItem', 'dynamodb:Query', ...(writes[area.name] ?? [])];
       expect(area.needs.table).toEqual(expected);
     }

@@ -6,7 +6,7 @@
 
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { alertWebhookRoutes, type AlertWebhookRouteDependencies } from '../../functions/alerts/alert-webhooks.handler';
+import { alertRoutes, type AlertRouteDependencies } from '../../functions/alerts/alerts.handler';
 import { deliverAlertEvent } from '../../functions/jobs/alert-webhook.handler';
 import { handleStreamRecords } from '../../functions/jobs/ledger-stream.handler';
 import { lambdaContext } from '../../infra/local/api-gateway';
@@ -41,7 +41,7 @@ afterEach(async () => {
 
 /** An org of 20 CU whose pool alert fires at half (10 CU), with an org admin (olga) and a contributor (carl). */
 async function alertingOrg(orgId: string) {
-  const clock = manualClock('2026-03-20T10:00:00.000Z');
+  const clock = manualClock('2026-03-15T20:00:00.000Z');
   const ledger = await createTestLedger({ clock });
   await provisionOrg(ledger.deps, orgId, { allowanceCu: 20, billingAnchor: '2026-01-15', members: { carl: null } });
   await putMember({ orgId, id: 'olga', role: 'org_admin' }, ledger.deps);
@@ -50,7 +50,7 @@ async function alertingOrg(orgId: string) {
 }
 
 function routes(ledger: TestLedger, urlRules: WebhookUrlRules = LOCAL) {
-  const handler = areaHandler<AlertWebhookRouteDependencies, GatewayEvent>(alertWebhookRoutes, () => ({ ...ledger.deps, signingKey, urlRules }));
+  const handler = areaHandler<AlertRouteDependencies, GatewayEvent>(alertRoutes, () => ({ ...ledger.deps, signingKey, urlRules }));
   const asService = async (routeKey: string, orgId: string, body?: unknown) => {
     const answer = await handler(serviceEvent(routeKey, { pathParameters: { orgId }, body }), lambdaContext('alert-webhooks'));
     return { status: answer.statusCode, body: parseBody(answer) };
@@ -70,13 +70,13 @@ describe('the webhook routes', () => {
 
     const created = await asService(WEBHOOK, orgId, { url: 'https://hooks.example.com/cu', format: 'json' });
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ url: 'https://hooks.example.com/cu', format: 'json', secretCreatedAt: '2026-03-20T10:00:00.000Z' });
+    expect(created.body).toMatchObject({ url: 'https://hooks.example.com/cu', format: 'json', secretCreatedAt: '2026-03-15T20:00:00.000Z' });
     const secret: string = created.body.secret;
     expect(secret).toMatch(/^whsec_/);
     expect(created.body.secretHint).toBe(secret.slice(0, 10));
 
     const read = await asService('GET /v1/orgs/{orgId}/alerts/webhook', orgId);
-    expect(read).toEqual({ status: 200, body: { url: 'https://hooks.example.com/cu', format: 'json', secretHint: created.body.secretHint, secretCreatedAt: '2026-03-20T10:00:00.000Z', updatedAt: '2026-03-20T10:00:00.000Z' } });
+    expect(read).toEqual({ status: 200, body: { url: 'https://hooks.example.com/cu', format: 'json', secretHint: created.body.secretHint, secretCreatedAt: '2026-03-15T20:00:00.000Z', updatedAt: '2026-03-15T20:00:00.000Z' } });
 
     const changed = await asService(WEBHOOK, orgId, { url: 'https://hooks.slack.com/services/T0/B0/x', format: 'slack' });
     expect(changed.body).not.toHaveProperty('secret');

@@ -9,7 +9,8 @@ import { startStreamPoller, type StreamPoller } from '../../infra/local/stream-p
 import { toMilli } from '../../shared/domain/compute-units';
 import type { PublishedEvent } from '../../shared/ports/event-publisher';
 import type { StreamDependencies } from '../../shared/use-cases/jobs';
-import { readAlerts, setAlertThresholds } from '../../shared/use-cases/cost-alerts';
+import { readAlerts, setAlertThresholds, type AlertsView } from '../../shared/use-cases/cost-alerts';
+import { firingId } from '../../shared/domain/cost-alerts';
 import { createTestLedger, manualClock, type TestLedger } from '../support/ledger-fixture';
 import { consumeRequest, provisionOrg, tryConsume } from '../support/provision';
 
@@ -47,6 +48,8 @@ async function pollStream(ledger: TestLedger, store: StreamDependencies['store']
   return poller;
 }
 
+const thresholdFirings = (view: AlertsView) => view.fired.filter((firing) => firing.kind === 'threshold');
+
 const crossings = (published: PublishedEvent[]) => published.filter((event) => event.detailType === 'UsageThresholdCrossed');
 
 /** Four cold instances racing `count` consumes of `cu`. */
@@ -78,7 +81,7 @@ describe('UsageThresholdCrossed', () => {
     // The usage the crossing charge left: at the level or just past it (one 0.5 CU step).
     expect((detail as { usageCu: number }).usageCu).toBeGreaterThanOrEqual(10);
     expect((detail as { usageCu: number }).usageCu).toBeLessThan(10.5);
-    expect((await readAlerts(orgId, ledger.deps)).fired.map((firing) => firing.thresholdId)).toEqual(['half']);
+    expect(thresholdFirings(await readAlerts(orgId, ledger.deps)).map(firingId)).toEqual(['half']);
   });
 
   it('fires once when the trigger crashes after its write: the retry finds the firing and adds none', async () => {
@@ -124,6 +127,6 @@ describe('UsageThresholdCrossed', () => {
       ['half', '2026-03-15T00:00:00.000Z'],
       ['half', '2026-04-15T00:00:00.000Z'],
     ]);
-    expect((await readAlerts(orgId, ledger.deps)).fired.map((firing) => firing.periodStart)).toEqual(['2026-04-15T00:00:00.000Z']);
+    expect(thresholdFirings(await readAlerts(orgId, ledger.deps)).map((firing) => firing.periodStart)).toEqual(['2026-04-15T00:00:00.000Z']);
   });
 });

@@ -1,19 +1,25 @@
-// Cost-alert thresholds through the admin routes on DynamoDB Local: a list set is read back as set, replaced as a
-// whole, refused with the field at fault (and nothing written), and refused for an org that does not exist.
+// Cost-alert thresholds through the alerts routes on DynamoDB Local: a list set is read back as set, replaced as a
+// whole, refused with the field at fault (and nothing written), and refused for an org that does not exist; the
+// service and the org's admins may call them, nobody else.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminRoutes } from '../../functions/admin/admin.handler';
+import { alertRoutes, type AlertRouteDependencies } from '../../functions/alerts/alerts.handler';
+import { lambdaContext } from '../../infra/local/api-gateway';
+import { localPepper } from '../../shared/adapters/local/file-key-store';
 import { areaHandler } from '../../shared/http/lambda';
+import type { GatewayEvent } from '../../shared/http/principal';
+import { putMember } from '../../shared/use-cases/provisioning';
+import { readerEvent } from '../support/api-events';
 import { createTestLedger, manualClock, parseBody, serviceEvent, type TestLedger } from '../support/ledger-fixture';
 import { provisionOrg } from '../support/provision';
 
 let ledger: TestLedger;
-let invoke: (event: ReturnType<typeof serviceEvent>) => Promise<{ statusCode?: number; body?: string }>;
+let invoke: (event: GatewayEvent) => Promise<{ statusCode?: number; body?: string }>;
 
 beforeAll(async () => {
   ledger = await createTestLedger({ clock: manualClock('2026-02-20T10:00:00.000Z') });
-  const admin = areaHandler(adminRoutes, () => ledger.deps);
-  invoke = async (event) => (admin as any)(event, {} as never);
+  const alerts = areaHandler<AlertRouteDependencies, GatewayEvent>(alertRoutes, () => ({ ...ledger.deps, signingKey: localPepper(undefined), urlRules: { allowLocal: false } }));
+  invoke = (event) => alerts(event, lambdaContext('alerts'));
 });
 
 let orgSequence = 0;
@@ -90,6 +96,27 @@ describe('cost-alert thresholds', () => {
     const response = await putAlerts(orgId, body);
     const answer = parseBody(response);
     expect({ status: response.statusCode, code: answer.error?.code, field: answer.error?.field }).toEqual({ status: 400, code: 'validation_failed', field });
+    expect(await ledger.scanAll()).toEqual(before);
+  });
+
+  it('lets the org\'s admins set and read them with a person token; project admins, contributors and other orgs\' admins get 403 and change nothing', async () => {
+    const orgId = await newOrg();
+    const other = await newOrg();
+    await putMember({ orgId, id: 'olga', role: 'org_admin' }, ledger.deps);
+    await putMember({ orgId, id: 'pat', role: 'project_admin', adminOfProjectIds: ['web'] }, ledger.deps);
+    await putMember({ orgId: other, id: 'otto', role: 'org_admin' }, ledger.deps);
+    const asPerson = (routeKey: string, userId: string, callerOrg: string, body?: unknown) =>
+      invoke(readerEvent(routeKey, { orgId: callerOrg, userId }, { pathParameters: { orgId }, body }));
+
+    const put = await asPerson('PUT /v1/orgs/{orgId}/alerts', 'olga', orgId, { thresholds });
+    expect(put.statusCode).toBe(200);
+    expect(parseBody(await asPerson('GET /v1/orgs/{orgId}/alerts', 'olga', orgId)).thresholds).toEqual(thresholds);
+
+    const before = await ledger.scanAll();
+    for (const [userId, callerOrg] of [['pat', orgId], ['alice', orgId], ['otto', other]] as const) {
+      expect([userId, (await asPerson('PUT /v1/orgs/{orgId}/alerts', userId, callerOrg, { thresholds: [] })).statusCode]).toEqual([userId, 403]);
+      expect([userId, (await asPerson('GET /v1/orgs/{orgId}/alerts', userId, callerOrg)).statusCode]).toEqual([userId, 403]);
+    }
     expect(await ledger.scanAll()).toEqual(before);
   });
 });

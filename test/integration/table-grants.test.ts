@@ -19,7 +19,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
 import { exportRoutes } from '../../functions/analytics/export.handler';
 import { financeExportRoutes, type FinanceExportRouteDependencies } from '../../functions/exports/finance-exports.handler';
-import { alertWebhookRoutes, type AlertWebhookRouteDependencies } from '../../functions/alerts/alert-webhooks.handler';
+import { alertRoutes, type AlertRouteDependencies } from '../../functions/alerts/alerts.handler';
 import { deliverAlert, setAlertWebhook } from '../../shared/use-cases/alert-webhooks';
 import { streamingAreaHandler, type StreamingHandler } from '../../shared/http/streaming';
 import { readerEvent } from '../support/api-events';
@@ -166,8 +166,8 @@ describe('table grants', () => {
       const depsFor = (areaName: string) => (name === areaName ? own : ledger.deps);
       const event = () => readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { query: call.query ?? {} });
       const noBus = { publish: async () => undefined };
-      const response = call.routeKey in alertWebhookRoutes
-        ? await areaHandler<AlertWebhookRouteDependencies, GatewayEvent>(alertWebhookRoutes, () => ({ ...depsFor('alert-webhooks'), signingKey: vault.pepper, urlRules: { allowLocal: false } }))(serviceEvent(call.routeKey, call), lambdaContext('alert-webhooks'))
+      const response = call.routeKey in alertRoutes
+        ? await areaHandler<AlertRouteDependencies, GatewayEvent>(alertRoutes, () => ({ ...depsFor('alerts'), signingKey: vault.pepper, urlRules: { allowLocal: false } }))(serviceEvent(call.routeKey, call), lambdaContext('alerts'))
         : call.routeKey in financeExportRoutes
         ? await areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, () => ({ ...depsFor('finance-exports'), publisher: noBus }))(serviceEvent(call.routeKey, call), lambdaContext('finance-exports'))
         : call.routeKey in analyticsKeyRoutes

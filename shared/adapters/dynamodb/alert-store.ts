@@ -1,6 +1,6 @@
 // The alert port on DynamoDB: an org's thresholds in one item beside the org's, and one item per firing.
 
-import type { AlertFiring, AlertThreshold } from '../../domain/cost-alerts';
+import { firingId, type AlertFiring, type AlertLevel, type AlertScope, type AlertThreshold } from '../../domain/cost-alerts';
 import type { MilliCu } from '../../domain/compute-units';
 import type { AlertWebhook } from '../../domain/alert-webhooks';
 import type { AlertStore } from '../../ports/alert-store';
@@ -52,7 +52,7 @@ export function dynamoDbAlertStore(table: LedgerTableAccess): AlertStore & Alert
           table.send(
             new PutCommand({
               TableName: table.tableName,
-              Item: { ...alertFiringKey(firing.orgId, firing.periodStart, firing.thresholdId), entity: ALERT_FIRING_ENTITY, ...firing },
+              Item: { ...alertFiringKey(firing.orgId, firing.periodStart, firingId(firing)), entity: ALERT_FIRING_ENTITY, ...firing },
               ConditionExpression: CONDITIONS.itemIsNew,
               ExpressionAttributeNames: CONDITION_NAMES.itemIsNew,
             }),
@@ -72,16 +72,27 @@ export function dynamoDbAlertStore(table: LedgerTableAccess): AlertStore & Alert
   };
 }
 
-/** A firing as the table holds it (its item, or a stream record's new image). */
+/** A firing as the table holds it (its item, or a stream record's new image); firings written before projections are thresholds'. */
 export function alertFiringOf(item: Record<string, unknown>): AlertFiring {
+  const milli = (name: string) => Number(item[name]) as MilliCu;
+  const common = { orgId: String(item['orgId']), periodStart: String(item['periodStart']), firedAt: String(item['firedAt']), usageMilli: milli('usageMilli') };
+  if (item['kind'] === 'projected_exhaustion') {
+    return {
+      ...common,
+      kind: 'projected_exhaustion',
+      resetsAt: String(item['resetsAt']),
+      projectedAt: String(item['projectedAt']),
+      limitMilli: milli('limitMilli'),
+      remainingMilli: milli('remainingMilli'),
+      milliPerDay: milli('milliPerDay'),
+    };
+  }
   return {
-    orgId: String(item['orgId']),
+    ...common,
+    kind: 'threshold',
     thresholdId: String(item['thresholdId']),
-    scope: item['scope'] as AlertFiring['scope'],
-    level: item['level'] as AlertFiring['level'],
-    periodStart: String(item['periodStart']),
-    firedAt: String(item['firedAt']),
-    usageMilli: Number(item['usageMilli']) as MilliCu,
-    limitMilli: Number(item['limitMilli']) as MilliCu,
+    scope: item['scope'] as AlertScope,
+    level: item['level'] as AlertLevel,
+    limitMilli: item['limitMilli'] === null || item['limitMilli'] === undefined ? null : milli('limitMilli'),
   };
 }

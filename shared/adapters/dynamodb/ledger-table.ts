@@ -63,15 +63,23 @@ export const ACTIVITY_ENTITY = 'activity';
 /** The `entity` of a cost alert's firing: the stream publishes each one when it is written (once per threshold and period). */
 export const ALERT_FIRING_ENTITY = 'alert_firing';
 
+/** The `entity` of a project's, member's or API key's item: its kind (a charge sets it, as provisioning does). */
+export const SCOPE_ENTITIES = ['project', 'member', 'api_key'] as const satisfies readonly ScopeKind[];
+
 /**
- * The stream records the stream job is given, as Lambda event filter patterns (the local runner applies the same):
- * a changed org item (auto-refill and cost alerts compare its pool before and after), a new activity-log entry or alert
+ * The stream records the stream job is given, as Lambda event filter patterns (the local runner reads every record and
+ * acts on the same ones): a changed org item (auto-refill and cost alerts compare its pool before and after), a
+ * project, member or API key written (its cost alerts compare its counter before and after), a new activity-log entry or alert
  * firing (published) and a new consume or refund (rolled up into the usage cells).
  */
 export const LEDGER_STREAM_FILTERS = [
   { eventName: ['MODIFY'], dynamodb: { Keys: { [SORT_KEY]: { S: [ORG_SORT_KEY] } } } },
+  { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { entity: { S: [...SCOPE_ENTITIES] } } } },
   { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [ACTIVITY_ENTITY, EVENT_ENTITY, ALERT_FIRING_ENTITY] } } } },
 ] as const;
+
+/** The partition of an org's own items (the org, its scopes, settings and firings): `ORG#<org>`. */
+export const ORG_PARTITION_PREFIX = 'ORG#';
 
 const SCOPE_PREFIX: Record<ScopeKind, string> = { project: 'PROJECT#', member: 'MEMBER#', api_key: 'APIKEY#' };
 
@@ -82,7 +90,7 @@ export interface ItemKey {
 
 /** The org: plan, anchor, default limit, config version, the allowance's usage per period, and its top-up batches. */
 export function orgKey(orgId: string): ItemKey {
-  return { pk: `ORG#${orgId}`, sk: ORG_SORT_KEY };
+  return { pk: `${ORG_PARTITION_PREFIX}${orgId}`, sk: ORG_SORT_KEY };
 }
 
 /** The org item's record of the last charge's time: the auto-refill trigger reads the pool as of that write. */

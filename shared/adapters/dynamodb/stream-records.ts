@@ -6,9 +6,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { LedgerChange } from '../../ports/job-store';
-import { toActivityRecord, toEventRecord, toOrgRecord } from './item-mapping';
+import { toActivityRecord, toEventRecord, toOrgRecord, toScopeRecord } from './item-mapping';
+import type { MilliCu } from '../../domain/compute-units';
+import type { ScopeKind } from '../../ports/ledger-records';
 import { alertFiringOf } from './alert-store';
-import { ACTIVITY_ENTITY, ALERT_FIRING_ENTITY, CHARGED_AT, EVENT_ENTITY, ORG_SORT_KEY, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
+import { ACTIVITY_ENTITY, ALERT_FIRING_ENTITY, CHARGED_AT, EVENT_ENTITY, ORG_PARTITION_PREFIX, ORG_SORT_KEY, PARTITION_KEY, SCOPE_ENTITIES, SORT_KEY, TOP_UP_USED_PREFIX, USAGE_PREFIX } from './ledger-table';
 
 type Image = Record<string, AttributeValue>;
 
@@ -28,6 +30,10 @@ export function ledgerChangeOf(record: DynamoDBRecord): LedgerChange | undefined
     const at = new Date(chargedAt);
     return { kind: 'org', change: { before, after, at, sequenceNumber: data.SequenceNumber ?? '' } };
   }
+  const scopeKind = newImage?.entity?.S;
+  if ((record.eventName === 'MODIFY' || record.eventName === 'INSERT') && newImage && isScopeKind(scopeKind)) {
+    return scopeChangeOf(scopeKind, oldImage, newImage, record);
+  }
   if (record.eventName === 'INSERT' && newImage && newImage.entity?.S === ACTIVITY_ENTITY) {
     return { kind: 'activity', entry: toActivityRecord(unmarshall(newImage)) };
   }
@@ -46,4 +52,39 @@ function drewOnPool(before: Record<string, unknown>, after: Record<string, unkno
     ([attribute, value]) =>
       (attribute.startsWith(USAGE_PREFIX) || attribute.startsWith(TOP_UP_USED_PREFIX)) && Number(value) > Number(before[attribute] ?? 0),
   );
+}
+
+const SCOPE_KINDS: readonly string[] = SCOPE_ENTITIES;
+
+function isScopeKind(entity: string | undefined): entity is ScopeKind {
+  return entity !== undefined && SCOPE_KINDS.includes(entity);
+}
+
+/**
+ * A project's, member's or API key's counter that went up: a charge (its first one inserts the item). The counter's
+ * attribute names its period. A refund, a cap change or a prune raises none and reads as undefined.
+ */
+function scopeChangeOf(kind: ScopeKind, oldImage: Image | undefined, newImage: Image, record: DynamoDBRecord): LedgerChange | undefined {
+  const after = unmarshall(newImage);
+  const orgId = String(after[PARTITION_KEY]).slice(ORG_PARTITION_PREFIX.length);
+  const [before, afterScope] = [
+    toScopeRecord(kind, String(after['scopeId']), oldImage ? unmarshall(oldImage) : undefined),
+    toScopeRecord(kind, String(after['scopeId']), after),
+  ];
+  const raised = Object.entries(afterScope.usage).find(([periodId, used]) => used > (before.usage[periodId] ?? 0));
+  if (!raised) return undefined;
+  const [periodId, afterMilli] = raised;
+  const seconds = record.dynamodb?.ApproximateCreationDateTime;
+  return {
+    kind: 'scope',
+    change: {
+      orgId,
+      scope: { kind, id: afterScope.id },
+      periodId,
+      beforeMilli: before.usage[periodId] ?? (0 as MilliCu),
+      afterMilli,
+      capMilli: afterScope.capMilli,
+      at: seconds === undefined ? new Date() : new Date(seconds * 1000),
+    },
+  };
 }

@@ -57,7 +57,7 @@ describe('ledger stream changes', () => {
     for (const after of [refunded, toppedUp, expired, downgraded]) expect(ledgerChangeOf(record('MODIFY', charged, after))).toBeUndefined();
   });
 
-  it('reads a new activity entry and a new consume or refund, and nothing from scopes, refunded totals, rollups, due items or removals', () => {
+  it('reads a new activity entry and a new consume or refund, and nothing from refunded totals, rollups, due items, removals or items without their entity', () => {
     expect(ledgerChangeOf(record('INSERT', undefined, { pk: 'ORG#acme#ACT#EXPIRED#buy-1', sk: 'ACTIVITY', entity: 'activity', ...entry }))).toEqual({ kind: 'activity', entry });
     const consumed = {
       kind: 'consume',

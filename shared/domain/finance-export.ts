@@ -52,6 +52,16 @@ export function exportCoverage(month: string, orgCreatedAt: string, now: Date): 
   return { ...covered, partial, cutoff: partial ? now.toISOString() : covered.to };
 }
 
+/** The prefix of the events' Hive-style partitions, which the Glue table (`infra`) is laid over. */
+export const EVENTS_PARTITIONS_PREFIX = 'exports/events';
+/** The partition keys of the events, in order, as the Glue table names them. */
+export const EVENTS_PARTITION_KEYS = ['org_id', 'month'] as const;
+
+/** The prefix of one partition of the events, for values of the partition keys (a projection template passes `${org_id}` and `${month}`). */
+export function eventsPartitionPrefix(values: Record<(typeof EVENTS_PARTITION_KEYS)[number], string>): string {
+  return `${EVENTS_PARTITIONS_PREFIX}/${EVENTS_PARTITION_KEYS.map((key) => `${key}=${values[key]}`).join('/')}/`;
+}
+
 /**
  * Where an export's files go. The events sit under a Hive-style prefix of their own (`exports/events/org_id=…/
  * month=…/`), apart from the org's month folder, because Athena reads every file under a partition's prefix; both
@@ -61,7 +71,7 @@ export function exportKeys(orgId: string, month: string) {
   const folder = `exports/${orgId}/${month}`;
   return {
     usage: `${folder}/usage.json`,
-    events: `exports/events/org_id=${orgId}/month=${month}/events.csv`,
+    events: `${eventsPartitionPrefix({ org_id: orgId, month })}events.csv`,
     byProject: `${folder}/by-project.csv`,
     byUser: `${folder}/by-user.csv`,
     byModel: `${folder}/by-model.csv`,

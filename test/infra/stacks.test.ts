@@ -13,6 +13,8 @@ import { BACKGROUND_JOBS, type BackgroundJob } from '../../infra/scheduled-jobs'
 import { LEDGER_STREAM_FILTERS, LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
 import { SERVICE_CALLERS_UNSET_WARNING } from '../../infra/stacks/stateless-stack';
 import { SERVICE_CALLER_ARNS_ENV } from '../../shared/http/principal';
+import { exportKeys } from '../../shared/domain/finance-export';
+import { EVENT_COLUMNS } from '../../shared/domain/usage-rows';
 import { onlyResource, resourcesOf, synthesize, TEST_JWT_CONTEXT as JWT, TEST_SERVICE_CALLERS_CONTEXT, type SynthesizedApp } from '../support/cdk-app';
 import { EVERY_KIND, WITH_ANALYTICS_ROUTES } from './fixtures/registries';
 
@@ -390,6 +392,54 @@ describe('the export bucket', () => {
         expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       );
     }
+  });
+});
+
+describe('the export catalog', () => {
+  const table = () => onlyResource(deployed.statefulTemplate, 'AWS::Glue::Table').Properties;
+  const [bucketId] = Object.keys(deployed.statefulTemplate.findResources('AWS::S3::Bucket', { Properties: { BucketName: Match.anyValue() } }));
+  /** A template string with the bucket's Ref put back as `<bucket>`. */
+  const withBucket = (value: unknown): string =>
+    typeof value === 'string' ? value : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part) === JSON.stringify({ Ref: bucketId }) ? '<bucket>' : JSON.stringify(part))).join('');
+
+  it('is one Glue database with one events table, no crawler', () => {
+    const database = onlyResource(deployed.statefulTemplate, 'AWS::Glue::Database').Properties;
+    expect(database.DatabaseInput.Name).toBe('cu_ledger_dev_exports');
+    expect(table().DatabaseName).toBe('cu_ledger_dev_exports');
+    expect(table().TableInput.Name).toBe('events');
+    expect(deployed.statefulTemplate.findResources('AWS::Glue::Crawler')).toEqual({});
+  });
+
+  it('reads the events CSVs of the export bucket in the order EVENT_COLUMNS writes them, skipping the header', () => {
+    const input = table().TableInput;
+    expect(input.StorageDescriptor.Columns.map((column: { Name: string }) => column.Name)).toEqual(EVENT_COLUMNS.map((column) => column.toLowerCase()));
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.serde2.OpenCSVSerde');
+    expect(input.Parameters['skip.header.line.count']).toBe('1');
+    expect(withBucket(input.StorageDescriptor.Location)).toBe('s3://<bucket>/exports/events/');
+  });
+
+  it('finds its partitions by projection: the org injected, the month a range of months up to now', () => {
+    const input = table().TableInput;
+    expect(input.PartitionKeys).toEqual([
+      { Name: 'org_id', Type: 'string' },
+      { Name: 'month', Type: 'string' },
+    ]);
+    expect(input.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.org_id.type': 'injected',
+      'projection.month.type': 'date',
+      'projection.month.format': 'yyyy-MM',
+      'projection.month.range': '2020-01,NOW',
+      'projection.month.interval': '1',
+      'projection.month.interval.unit': 'MONTHS',
+    });
+    expect(withBucket(input.Parameters['storage.location.template'])).toBe('s3://<bucket>/exports/events/org_id=${org_id}/month=${month}/');
+  });
+
+  it('lays its location template over the very keys the export writes', () => {
+    const template = withBucket(table().TableInput.Parameters['storage.location.template']);
+    const written = `s3://<bucket>/${exportKeys('org_1', '2026-05').events}`;
+    expect(written.startsWith(template.replace('${org_id}', 'org_1').replace('${month}', '2026-05'))).toBe(true);
   });
 });
 

@@ -42,6 +42,12 @@ function dueItemJob(name: string, description: string): BackgroundJob {
   };
 }
 
+/**
+ * On the 1st (UTC), at 00:15 and again every six hours: the first run requests last month's exports, the later ones
+ * catch what the first left (a failed run, an org whose item a retry has not reached). Nothing is due on other days.
+ */
+export const MONTHLY_EXPORT_SCHEDULE = 'cron(15 0,6,12,18 1 * ? *)';
+
 /** The jobs deployed today; each capability that needs one adds it here and the stack wires it. */
 export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
   dueItemJob('period-rollover', 'Starts each org billing period that is due: pending downgrade, BillingPeriodReset, old counters pruned'),
@@ -56,6 +62,16 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     // update; a rollup is one transaction of a put (its marker) and an update (its cell), and a model name an update.
     // The alert trigger reads the org's thresholds (GetItem) and puts a firing.
     needs: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], eventBus: true },
+  },
+  {
+    name: 'monthly-export',
+    entry: 'functions/jobs/monthly-export.handler.ts',
+    description: "Requests last month's finance export for every org (FinanceExportRequested) and files the next month's",
+    trigger: { schedule: MONTHLY_EXPORT_SCHEDULE },
+    reservedConcurrency: 1,
+    // What is due by Query, the org by GetItem; a request is a put of its record; the due item moves in a transaction
+    // of a put and a delete; the request is published on the bus.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], eventBus: true },
   },
   {
     name: 'finance-export',

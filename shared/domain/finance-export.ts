@@ -32,6 +32,15 @@ export function exportMonthOf(month: string): ExportMonth {
   return { month, startDate, endDate: addDays(dayOf(next), -1), from: new Date(start).toISOString(), to: next.toISOString() };
 }
 
+/**
+ * The monthly export an org has due at `at`: the month `at` falls in, exported once it has ended (on the 1st of the
+ * next month, UTC). Filed when the org is created, and for the next month each time one is handled.
+ */
+export function monthlyExportDue(orgId: string, at: Date): { readonly kind: 'export'; readonly orgId: string; readonly dueAt: string; readonly ref: string } {
+  const month = dayOf(at).slice(0, 7);
+  return { kind: 'export', orgId, dueAt: exportMonthOf(month).to, ref: month };
+}
+
 /** What an export covers: the month, and the instant it covers up to (the month's end unless partial). */
 export interface ExportCoverage extends ExportMonth {
   readonly partial: boolean;

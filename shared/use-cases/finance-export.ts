@@ -10,6 +10,7 @@ import {
   exportCoverage,
   exportKeys,
   exportManifest,
+  monthlyExportDue,
   type ExportedFile,
   type ExportManifest,
 } from '../domain/finance-export';
@@ -19,11 +20,13 @@ import { EVENT_COLUMNS, eventTableRow, usageSummaryBody } from '../domain/usage-
 import type { AdminStore } from '../ports/admin-store';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { FinanceExportRecord, FinanceExportStore } from '../ports/finance-export-store';
+import type { JobStore } from '../ports/job-store';
 import type { ObjectStore } from '../ports/object-store';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { UsageStore } from '../ports/usage-store';
 import { eachEventsPage, getBreakdown, getUsageSummary } from './usage-analytics';
 import { readOrg } from './usage-views';
+import { eachDue, type JobRunSummary } from './jobs';
 import { withStoreRetries } from './store-retry';
 
 export interface FinanceExportDependencies {
@@ -108,6 +111,32 @@ export async function requestFinanceExport(orgId: string, month: string, deps: E
   const detail: FinanceExportRequest = { orgId, month, exportId: record.exportId };
   await deps.publisher.publish([{ detailType: FINANCE_EXPORT_REQUESTED, id: record.exportId, time: record.requestedAt, detail: { ...detail } }]);
   return record;
+}
+
+export interface MonthlyExportDependencies extends ExportRequestDependencies {
+  readonly store: ExportRequestDependencies['store'] & JobStore;
+}
+
+/**
+ * The monthly export (a schedule on the 1st, UTC): for each org whose month has ended, request that month's export
+ * as the route does, then refile the due item for the next month. Steps per due item:
+ * 1. the org is gone: drop the item;
+ * 2. request the month's export (filed, FinanceExportRequested published);
+ * 3. in one write, the item goes and the next month's is filed.
+ * A run that stops between 2 and 3, or two runs at once, request the month again: the record is replaced and the
+ * export rewrites the same bytes, so a repeat changes nothing but the record's id.
+ */
+export function runMonthlyExport(deps: MonthlyExportDependencies): Promise<JobRunSummary> {
+  return eachDue('export', 'monthly-export', deps, async (due) => {
+    const org = await withStoreRetries(() => deps.store.getOrg(due.orgId));
+    if (!org) {
+      await withStoreRetries(() => deps.store.dropDue(due));
+      return 'handled';
+    }
+    await requestFinanceExport(due.orgId, due.ref, deps);
+    await withStoreRetries(() => deps.store.refileDue(due, monthlyExportDue(due.orgId, new Date(due.dueAt))));
+    return 'handled';
+  });
 }
 
 /** The org's exports, oldest month first, each with its status and, once done, its manifest. */

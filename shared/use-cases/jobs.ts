@@ -9,6 +9,7 @@ import { crossedThreshold, refillBatch, refillPurchaseId } from '../domain/auto-
 import { settledTerms, termsAt } from '../domain/billing-terms';
 import { poolAt } from '../domain/charge-limits';
 import { toCu } from '../domain/compute-units';
+import { monthlyExportDue } from '../domain/finance-export';
 import { isLive, liveBatchCount, MAX_LIVE_TOP_UPS, poolRemaining } from '../domain/pool';
 import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
 import type { DueItem, JobStore, LedgerChange, OrgChange } from '../ports/job-store';
@@ -50,7 +51,11 @@ const ATTEMPTS_PER_ITEM = 5;
 /** What became of one due item in a run: handled (written, found written, or dropped), or left for the next run. */
 export type DueOutcome = 'handled' | 'left';
 
-async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<DueOutcome>): Promise<JobRunSummary> {
+/**
+ * Handles what is due of `kind` up to now, a page at a time, until nothing is due (an item refiled still due after a
+ * long stop is handled in the same run) or the run's page budget is spent.
+ */
+export async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<DueOutcome>): Promise<JobRunSummary> {
   let handled = 0;
   // Items left for the next run stay in the table: the next page starts after the last of them, not at the top.
   let lastLeft: DueItem | undefined;
@@ -115,6 +120,7 @@ export async function rollOrgPeriod(due: DueItem, deps: JobDependencies): Promis
         prunePeriods,
         entry,
         nextReset: started.period.resetsAt.toISOString(),
+        monthlyExport: monthlyExportDue(org.orgId, resetAt),
       }),
     );
     if (outcome === 'stale') continue;

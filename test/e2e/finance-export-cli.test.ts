@@ -38,6 +38,38 @@ describe('finance exports through the local runner', () => {
     );
   });
 
+  it("exports last month for every org once the runner's clock reaches the 1st and its jobs run", async () => {
+    const orgs = ['atlas', 'zephyr'];
+    await ok('PUT', '/local/clock', { at: '2026-06-03T09:00:00Z' });
+    for (const [index, orgId] of orgs.entries()) {
+      await ok('PUT', `/v1/orgs/${orgId}`, { plan: { name: 'pro', allowanceCu: 100 }, billingAnchor: '2026-06-03' });
+      await ok('POST', '/v1/meter/consume', { requestId: `m${index}`, orgId, projectId: 'web', userId: 'ana', jobType: 'upscale', cu: index + 1 });
+    }
+    await ok('POST', '/local/jobs/run');
+    // Nothing is due before the month ends.
+    for (const orgId of orgs) expect((await ok('GET', `/v1/orgs/${orgId}/exports`)).items).toEqual([]);
+
+    await ok('PUT', '/local/clock', { at: '2026-07-01T00:20:00Z' });
+    await ok('POST', '/local/jobs/run');
+    for (const orgId of orgs) {
+      await vi.waitFor(
+        async () => {
+          const months = (await ok('GET', `/v1/orgs/${orgId}/exports`)).items.filter((item: { kind?: string }) => item.kind !== 'period');
+          expect(months).toEqual([expect.objectContaining({ month: '2026-06', status: 'done', manifest: expect.objectContaining({ orgId, month: '2026-06', partial: false }) })]);
+          const usage = months[0].manifest.files.find((file: { key: string }) => file.key === `exports/${orgId}/2026-06/usage.json`);
+          expect(usage, orgId).toBeDefined();
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      const events = (await ok('GET', `/v1/orgs/${orgId}/exports`)).items.find((item: { month: string }) => item.month === '2026-06').manifest.files.find((file: { key: string }) => file.key.endsWith('events.csv'));
+      expect(events, orgId).toMatchObject({ key: `exports/events/org_id=${orgId}/month=2026-06/events.csv`, rows: 1 });
+    }
+
+    // A second run the same day requests nothing again: July is not due until August.
+    const again = await ok('POST', '/local/jobs/run');
+    expect(again.runs.find((run: { job: string }) => run.job === 'monthly-export')).toEqual({ job: 'monthly-export', handled: 0 });
+  }, 120_000);
+
   it('lands the files in the local bucket, readable with the AWS CLI, matching the manifest', async () => {
 
     // The AWS CLI's calls come last: a pause that long would let the runner close the client's idle connection.

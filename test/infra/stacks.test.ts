@@ -472,8 +472,8 @@ describe('background jobs', () => {
       (output) => output.Export.Name === value['Fn::ImportValue'],
     )?.Value;
 
-  it('deploys period rollover, top-up expiry, the ledger stream and the finance export jobs on Node.js 22 arm64', () => {
-    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream', 'finance-export']);
+  it('deploys period rollover, top-up expiry, the ledger stream, the monthly export and the finance export jobs on Node.js 22 arm64', () => {
+    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream', 'monthly-export', 'finance-export']);
     for (const job of BACKGROUND_JOBS) {
       const [, fn] = jobFunction(job.name);
       expect(fn.Properties.Runtime, job.name).toBe('nodejs22.x');
@@ -483,7 +483,7 @@ describe('background jobs', () => {
 
   it('runs rollover and expiry every five minutes, with retries and a dead-letter queue', () => {
     const schedules = new Map(resourcesOf(deployed.statelessTemplate, 'AWS::Scheduler::Schedule').map(([, schedule]) => [schedule.Properties.Name, schedule.Properties]));
-    expect([...schedules.keys()].sort()).toEqual(['cu-ledger-dev-period-rollover', 'cu-ledger-dev-top-up-expiry']);
+    expect([...schedules.keys()].sort()).toEqual(['cu-ledger-dev-monthly-export', 'cu-ledger-dev-period-rollover', 'cu-ledger-dev-top-up-expiry']);
     for (const name of ['period-rollover', 'top-up-expiry']) {
       const schedule = schedules.get(`cu-ledger-dev-${name}`);
       expect(schedule.ScheduleExpression).toBe('rate(5 minutes)');
@@ -528,7 +528,23 @@ describe('background jobs', () => {
 
   it('gives the stream job no asynchronous retry settings: the mapping retries and files its failures', () => {
     const configured = resourcesOf(deployed.statelessTemplate, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties.FunctionName.Ref);
-    expect(configured.sort()).toEqual([jobFunction('period-rollover')[0], jobFunction('top-up-expiry')[0], jobFunction('finance-export')[0]].sort());
+    expect(configured.sort()).toEqual([jobFunction('period-rollover')[0], jobFunction('top-up-expiry')[0], jobFunction('monthly-export')[0], jobFunction('finance-export')[0]].sort());
+  });
+
+  it('runs the monthly export on the 1st of each month (UTC), a few times that day, with retries and a dead-letter queue', () => {
+    const schedule = resourcesOf(deployed.statelessTemplate, 'AWS::Scheduler::Schedule').find(([, candidate]) => candidate.Properties.Name === 'cu-ledger-dev-monthly-export')![1].Properties;
+    const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = /^cron\((.*)\)$/.exec(schedule.ScheduleExpression)![1]!.split(' ');
+    expect({ dayOfMonth, month, dayOfWeek, year }).toEqual({ dayOfMonth: '1', month: '*', dayOfWeek: '?', year: '*' });
+    expect(hours!.split(',').length).toBeGreaterThan(1);
+    expect(Number(minutes)).toBeLessThan(60);
+    expect(schedule.ScheduleExpressionTimezone ?? 'Etc/UTC').toBe('Etc/UTC');
+    expect(schedule.Target.Arn).toEqual({ 'Fn::GetAtt': [jobFunction('monthly-export')[0], 'Arn'] });
+    expect(schedule.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+    expect(schedule.Target.DeadLetterConfig.Arn).toEqual(deadLetterQueueArn('monthly-export'));
+    // It files requests and publishes them; the files are the finance-export job's to write.
+    const grants = grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-monthly-export');
+    expect(grants.filter((grant) => grant.action === 'events:PutEvents')).toHaveLength(1);
+    expect(grants.filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
   });
 
   it('runs the finance export on FinanceExportRequested, with retries and a dead-letter queue, writing only under exports/', () => {
@@ -541,6 +557,18 @@ describe('background jobs', () => {
     const s3Grants = grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-finance-export').filter((grant) => grant.action.startsWith('s3:'));
     expect(s3Grants.map((grant) => grant.action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     for (const grant of s3Grants) expect(grant.resource).toMatch(/\/exports\/\*/);
+    // Not the whole bucket, not `*`, by any statement of any role in either stack.
+    const writes = (template: Template) =>
+      resourcesOf(template, 'AWS::IAM::Policy')
+        .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => actionsOf(statement).some((action) => ['s3:PutObject', 's3:*', '*'].includes(action)))
+        .flatMap((statement) => [statement.Resource].flat().map((resource) => JSON.stringify(resource)));
+    const everyWrite = [...writes(deployed.statelessTemplate), ...writes(deployed.statefulTemplate)];
+    expect(everyWrite.length).toBeGreaterThan(0);
+    for (const resource of everyWrite) {
+      expect(resource).not.toBe('"*"');
+      expect(resource).toMatch(/\/exports\/\*"\]\]\}$/);
+    }
     // The route only files and publishes the request: no bucket access of its own.
     expect(grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-finance-exports').filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
   });

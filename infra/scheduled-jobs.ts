@@ -3,7 +3,7 @@
 // or twice.
 
 import { EVENT_LOG_INDEX, LEDGER_STREAM_FILTERS } from '../shared/adapters/dynamodb/ledger-table';
-import { FINANCE_EXPORT_REQUESTED } from '../shared/use-cases/finance-export';
+import { FINANCE_EXPORT_TRIGGERS } from '../shared/use-cases/finance-export';
 import type { DeployedFunction } from './api-routes';
 
 /** Which records of the ledger table's stream reach a stream job. */
@@ -76,8 +76,8 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
   {
     name: 'finance-export',
     entry: 'functions/jobs/finance-export.handler.ts',
-    description: "Exports an org's month to the export bucket (usage, events, chargeback files, manifest last) and records the outcome",
-    trigger: { detailTypes: [FINANCE_EXPORT_REQUESTED] },
+    description: "Exports an org's month, or a period its reset closed, to the export bucket (usage, events, chargeback files, manifest last) and records the outcome",
+    trigger: { detailTypes: FINANCE_EXPORT_TRIGGERS },
     reservedConcurrency: 2,
     // The org (GetItem), rollup cells, model names and the event log (Query, its index); the outcome is an update;
     // the files are put (multipart) under the exports prefix only.

@@ -4,7 +4,7 @@
 import { handler as financeExport } from '../../functions/jobs/finance-export.handler';
 import { log } from '../../shared/http/log';
 import type { PublishedEvent } from '../../shared/ports/event-publisher';
-import { FINANCE_EXPORT_REQUESTED } from '../../shared/use-cases/finance-export';
+import { FINANCE_EXPORT_TRIGGERS } from '../../shared/use-cases/finance-export';
 import type { PublishedEventLog } from './published-events';
 
 export interface BusJob {
@@ -14,7 +14,11 @@ export interface BusJob {
 }
 
 /** The jobs BACKGROUND_JOBS triggers from the bus. */
-export const LOCAL_BUS_JOBS: readonly BusJob[] = [{ name: 'finance-export', detailType: FINANCE_EXPORT_REQUESTED, run: (event) => financeExport({ detail: event.detail }) }];
+export const LOCAL_BUS_JOBS: readonly BusJob[] = FINANCE_EXPORT_TRIGGERS.map((detailType) => ({
+  name: 'finance-export',
+  detailType,
+  run: (event: PublishedEvent) => financeExport({ 'detail-type': event.detailType, detail: event.detail }),
+}));
 
 export interface BusWithJobs extends PublishedEventLog {
   /** Resolves once every run started so far has ended. */

@@ -1,6 +1,7 @@
 // End to end: `npm start` runs s3rver with the export bucket, POST /local/exports writes an org's month there, and
 // the AWS CLI (`--endpoint-url`, as the README shows) reads back exactly the bytes the manifest's checksums name; the
-// on-demand route's request is run by the runner in the background.
+// on-demand route's request, the monthly export on the 1st and a period's close are run by the runner in the
+// background.
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -68,6 +69,26 @@ describe('finance exports through the local runner', () => {
     // A second run the same day requests nothing again: July is not due until August.
     const again = await ok('POST', '/local/jobs/run');
     expect(again.runs.find((run: { job: string }) => run.job === 'monthly-export')).toEqual({ job: 'monthly-export', handled: 0 });
+  }, 120_000);
+
+  it("exports each org's billing period when its reset closes it (BillingPeriodReset on the runner's bus)", async () => {
+    // atlas and zephyr are anchored on the 3rd: their first period closes on July 3rd.
+    await ok('PUT', '/local/clock', { at: '2026-07-03T00:20:00Z' });
+    await ok('POST', '/local/jobs/run');
+    for (const orgId of ['atlas', 'zephyr']) {
+      await vi.waitFor(
+        async () =>
+          expect((await ok('GET', `/v1/orgs/${orgId}/exports`)).items).toContainEqual(
+            expect.objectContaining({
+              kind: 'period',
+              period: { start: '2026-06-03T00:00:00.000Z', end: '2026-07-03T00:00:00.000Z' },
+              status: 'done',
+              manifest: expect.objectContaining({ orgId, period: { start: '2026-06-03T00:00:00.000Z', end: '2026-07-03T00:00:00.000Z' } }),
+            }),
+          ),
+        { timeout: 30_000, interval: 200 },
+      );
+    }
   }, 120_000);
 
   it('lands the files in the local bucket, readable with the AWS CLI, matching the manifest', async () => {

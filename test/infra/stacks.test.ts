@@ -13,7 +13,7 @@ import { BACKGROUND_JOBS, type BackgroundJob } from '../../infra/scheduled-jobs'
 import { LEDGER_STREAM_FILTERS, LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
 import { SERVICE_CALLERS_UNSET_WARNING } from '../../infra/stacks/stateless-stack';
 import { SERVICE_CALLER_ARNS_ENV } from '../../shared/http/principal';
-import { exportKeys } from '../../shared/domain/finance-export';
+import { exportKeys, monthTarget } from '../../shared/domain/finance-export';
 import { EVENT_COLUMNS } from '../../shared/domain/usage-rows';
 import { onlyResource, resourcesOf, synthesize, TEST_JWT_CONTEXT as JWT, TEST_SERVICE_CALLERS_CONTEXT, type SynthesizedApp } from '../support/cdk-app';
 import { EVERY_KIND, WITH_ANALYTICS_ROUTES } from './fixtures/registries';
@@ -438,7 +438,7 @@ describe('the export catalog', () => {
 
   it('lays its location template over the very keys the export writes', () => {
     const template = withBucket(table().TableInput.Parameters['storage.location.template']);
-    const written = `s3://<bucket>/${exportKeys('org_1', '2026-05').events}`;
+    const written = `s3://<bucket>/${exportKeys('org_1', monthTarget('2026-05')).events}`;
     expect(written.startsWith(template.replace('${org_id}', 'org_1').replace('${month}', '2026-05'))).toBe(true);
   });
 });
@@ -547,10 +547,10 @@ describe('background jobs', () => {
     expect(grants.filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
   });
 
-  it('runs the finance export on FinanceExportRequested, with retries and a dead-letter queue, writing only under exports/', () => {
+  it('runs the finance export on FinanceExportRequested and BillingPeriodReset, with retries and a dead-letter queue, writing only under exports/', () => {
     const rules = resourcesOf(deployed.statelessTemplate, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
     const rule = rules.find((candidate) => candidate.Name === 'cu-ledger-dev-finance-export')!;
-    expect(rule.EventPattern).toEqual({ 'detail-type': ['FinanceExportRequested'] });
+    expect(rule.EventPattern).toEqual({ 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset'] });
     expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [jobFunction('finance-export')[0], 'Arn'] });
     expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
     expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual(deadLetterQueueArn('finance-export'));
@@ -588,7 +588,7 @@ describe('background jobs', () => {
   it('runs each bus rule with retries and a dead-letter queue', () => {
     const rules = resourcesOf(everyKind.statelessTemplate, 'AWS::Events::Rule');
     expect(rules.map(([, rule]) => rule.Properties.EventPattern).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
-      { 'detail-type': ['FinanceExportRequested'] },
+      { 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset'] },
       { 'detail-type': ['usage.threshold_crossed'] },
     ]);
     for (const [, rule] of rules) {

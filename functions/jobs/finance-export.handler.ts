@@ -1,14 +1,13 @@
 // The finance-export job (a rule on the service's bus; in-process locally): runs one org's export into the export
 // bucket and records how it ended. FinanceExportRequested asks for a month (on demand, or the monthly job's);
-// BillingPeriodReset closes a period, which is exported under the org's periods/ folder. Safe twice: a re-run
-// rewrites the same files.
+// BillingPeriodReset (or BillingPeriodRestarted, an upgrade) closes a period, which is exported under the org's
+// periods/ folder. Safe twice: a re-run rewrites the same files.
 
 import type { EventBridgeEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { monthTarget } from '../../shared/domain/finance-export';
 import { financeExportDependencies } from '../../shared/export-composition';
-import { exportClosedPeriod, runFinanceExport } from '../../shared/use-cases/finance-export';
-import { DETAIL_TYPES } from '../../shared/use-cases/jobs';
+import { exportClosedPeriod, PERIOD_CLOSED_EVENTS, runFinanceExport } from '../../shared/use-cases/finance-export';
 import { loggedRun } from './logged-run';
 
 const requestDetail = z.object({ orgId: z.string(), month: z.string(), exportId: z.string() });
@@ -17,7 +16,7 @@ const resetDetail = z.object({ eventId: z.string(), orgId: z.string(), periodSta
 export async function handler(event: Pick<EventBridgeEvent<string, unknown>, 'detail-type' | 'detail'>): Promise<void> {
   const deps = financeExportDependencies();
   const run =
-    event['detail-type'] === DETAIL_TYPES.periodReset
+    PERIOD_CLOSED_EVENTS.includes(event['detail-type'])
       ? () => exportClosedPeriod(resetDetail.parse(event.detail), deps)
       : () => {
           const { orgId, month, exportId } = requestDetail.parse(event.detail);

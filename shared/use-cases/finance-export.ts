@@ -88,8 +88,11 @@ export async function exportRange(orgId: string, target: ExportTarget, deps: Fin
 /** The bus event that starts an export's run (the job Lambda on AWS, the runner locally). */
 export const FINANCE_EXPORT_REQUESTED = 'FinanceExportRequested';
 
-/** The detail-types that start the finance-export job: a month asked for, and a period closed by its reset. */
-export const FINANCE_EXPORT_TRIGGERS: readonly string[] = [FINANCE_EXPORT_REQUESTED, DETAIL_TYPES.periodReset];
+/** The detail-types that start the finance-export job: a month asked for, a period closed by its reset or by an upgrade. */
+export const FINANCE_EXPORT_TRIGGERS: readonly string[] = [FINANCE_EXPORT_REQUESTED, DETAIL_TYPES.periodReset, DETAIL_TYPES.periodRestarted];
+
+/** The detail-types that close a period, with the same `{ eventId, orgId, periodStart, previousPeriodStart }`. */
+export const PERIOD_CLOSED_EVENTS: readonly string[] = [DETAIL_TYPES.periodReset, DETAIL_TYPES.periodRestarted];
 
 /** FinanceExportRequested's detail: on-demand and scheduled requests are for months. */
 export interface FinanceExportRequestedDetail {
@@ -181,7 +184,7 @@ export async function runFinanceExport(request: FinanceExportRequest, deps: Fina
   return manifest;
 }
 
-/** A period's close, as BillingPeriodReset tells it: the period that ended runs up to the one that started. */
+/** A period's close, as BillingPeriodReset (or BillingPeriodRestarted) tells it: the period that ended runs up to the one that started. */
 export interface PeriodClose {
   readonly orgId: string;
   readonly previousPeriodStart: string;

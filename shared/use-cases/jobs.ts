@@ -213,6 +213,8 @@ export async function refillOnCrossing(change: OrgChange, deps: JobDependencies)
 /** The `detail-type`s this service publishes, each from one kind of activity entry. */
 export const DETAIL_TYPES = {
   periodReset: 'BillingPeriodReset',
+  /** An upgrade started a new period at once: the one before it closed early. */
+  periodRestarted: 'BillingPeriodRestarted',
   topUpExpired: 'TopUpExpired',
   autoRefillPurchased: 'AutoRefillPurchased',
   /** Not from an activity entry: from a cost alert's firing (alertCrossedEvent). */
@@ -241,6 +243,18 @@ function publishedEventWithoutId(entry: ActivityRecord): PublishedEvent | undefi
           previousPeriodStart: entry.previousPeriodId,
           plan: { name: entry.plan.planName, allowanceCu: toCu(entry.plan.allowanceMilli) },
           downgradeApplied: entry.downgradeApplied,
+        },
+      };
+    case 'plan_upgraded':
+      return {
+        ...common,
+        detailType: DETAIL_TYPES.periodRestarted,
+        detail: {
+          orgId: entry.orgId,
+          periodStart: entry.periodId,
+          // The period the upgrade closed: the one in force just before it, by the terms before it.
+          previousPeriodStart: termsAt(entry.before, new Date(Date.parse(entry.periodId) - 1)).period.id,
+          plan: { name: entry.plan.planName, allowanceCu: toCu(entry.plan.allowanceMilli) },
         },
       };
     case 'top_up_expired':

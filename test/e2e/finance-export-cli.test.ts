@@ -71,7 +71,7 @@ describe('finance exports through the local runner', () => {
     expect(again.runs.find((run: { job: string }) => run.job === 'monthly-export')).toEqual({ job: 'monthly-export', handled: 0 });
   }, 120_000);
 
-  it("exports each org's billing period when its reset closes it (BillingPeriodReset on the runner's bus)", async () => {
+  it("exports each org's billing period when its reset or an upgrade closes it (BillingPeriodReset, BillingPeriodRestarted)", async () => {
     // atlas and zephyr are anchored on the 3rd: their first period closes on July 3rd.
     await ok('PUT', '/local/clock', { at: '2026-07-03T00:20:00Z' });
     await ok('POST', '/local/jobs/run');
@@ -89,6 +89,18 @@ describe('finance exports through the local runner', () => {
         { timeout: 30_000, interval: 200 },
       );
     }
+
+    // An upgrade closes the period early (BillingPeriodRestarted): exported from its start to the upgrade's instant.
+    await ok('PUT', '/local/clock', { at: '2026-07-10T12:00:00Z' });
+    await ok('PUT', '/v1/orgs/atlas/plan', { name: 'max', allowanceCu: 500, change: 'upgrade' });
+    await ok('POST', '/local/jobs/run');
+    await vi.waitFor(
+      async () =>
+        expect((await ok('GET', '/v1/orgs/atlas/exports')).items).toContainEqual(
+          expect.objectContaining({ kind: 'period', period: { start: '2026-07-03T00:00:00.000Z', end: expect.stringMatching(/^2026-07-10T12:00:0\d\.\d{3}Z$/) }, status: 'done' }),
+        ),
+      { timeout: 30_000, interval: 200 },
+    );
   }, 120_000);
 
   it('lands the files in the local bucket, readable with the AWS CLI, matching the manifest', async () => {

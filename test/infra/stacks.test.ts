@@ -547,10 +547,10 @@ describe('background jobs', () => {
     expect(grants.filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
   });
 
-  it('runs the finance export on FinanceExportRequested and BillingPeriodReset, with retries and a dead-letter queue, writing only under exports/', () => {
+  it('runs the finance export on FinanceExportRequested, BillingPeriodReset and BillingPeriodRestarted, with retries and a dead-letter queue, writing only under exports/', () => {
     const rules = resourcesOf(deployed.statelessTemplate, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
     const rule = rules.find((candidate) => candidate.Name === 'cu-ledger-dev-finance-export')!;
-    expect(rule.EventPattern).toEqual({ 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset'] });
+    expect(rule.EventPattern).toEqual({ 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset', 'BillingPeriodRestarted'] });
     expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [jobFunction('finance-export')[0], 'Arn'] });
     expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
     expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual(deadLetterQueueArn('finance-export'));
@@ -588,7 +588,7 @@ describe('background jobs', () => {
   it('runs each bus rule with retries and a dead-letter queue', () => {
     const rules = resourcesOf(everyKind.statelessTemplate, 'AWS::Events::Rule');
     expect(rules.map(([, rule]) => rule.Properties.EventPattern).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
-      { 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset'] },
+      { 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset', 'BillingPeriodRestarted'] },
       { 'detail-type': ['usage.threshold_crossed'] },
     ]);
     for (const [, rule] of rules) {

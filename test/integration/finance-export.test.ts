@@ -12,11 +12,12 @@ import { putMember } from '../../shared/use-cases/provisioning';
 import { parseBody, readerEvent, serviceEvent } from '../support/api-events';
 import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';
 import { createS3Client, s3ObjectStore } from '../../shared/adapters/s3/object-store';
-import { exportKeys, monthTarget, type ExportManifest } from '../../shared/domain/finance-export';
+import { exportKeys, monthlyExportDue, monthTarget, type ExportManifest } from '../../shared/domain/finance-export';
 import { ValidationError } from '../../shared/domain/errors';
 import type { ObjectStore } from '../../shared/ports/object-store';
 import { consume } from '../../shared/use-cases/consume';
 import { exportClosedPeriod, exportRange, runFinanceExport, runMonthlyExport } from '../../shared/use-cases/finance-export';
+import { dueReset, rollOrgPeriod } from '../../shared/use-cases/jobs';
 import { refund } from '../../shared/use-cases/refund';
 import { startS3Local, type RunningS3Local } from '../../infra/local/s3-local';
 import { createTestLedger, manualClock, type TestLedger } from '../support/ledger-fixture';
@@ -366,6 +367,24 @@ describe('runMonthlyExport', () => {
       // Each request is filed as the route files one: a record per month, requested.
       const months = (await ledger.deps.store.listFinanceExports(OTHER)).map((record) => [record.target, record.status]);
       expect(months).toEqual([[{ kind: 'month', month: '2026-05' }, 'requested']]);
+    } finally {
+      clock.set('2026-05-03T00:00:00.000Z');
+    }
+  });
+
+  it('files the missing monthly export due of an org created before monthly exports at its next period rollover (the backfill)', async () => {
+    const OLD = `fin3-${randomUUID().slice(0, 8)}`;
+    await provisionOrg(ledger.deps, OLD, { allowanceCu: 10, billingAnchor: '2026-05-03' });
+    // As an org provisioned before this change: no export due item.
+    await ledger.deps.store.dropDue(monthlyExportDue(OLD, clock.now()));
+    const dueOf = async () => (await ledger.scanAll()).filter((item) => item.pk === 'DUE#export' && item.orgId === OLD).map((item) => [item.ref, item.dueAt]);
+    expect(await dueOf()).toEqual([]);
+
+    clock.set('2026-06-03T00:01:00.000Z');
+    try {
+      const org = await ledger.deps.store.getOrg(OLD);
+      expect(await rollOrgPeriod(dueReset(org!, clock.now())!, { store: ledger.deps.store, clock })).toBe('handled');
+      expect(await dueOf()).toEqual([['2026-06', '2026-07-01T00:00:00.000Z']]);
     } finally {
       clock.set('2026-05-03T00:00:00.000Z');
     }

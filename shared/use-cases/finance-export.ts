@@ -1,7 +1,7 @@
 // Finance exports (issue 12) of a month or of a closed billing period: the usage summary, the events, the chargeback
 // files and, last, the manifest that says the export is complete. Everything streams into the object store while it
 // is hashed and counted. Months are exported on request and on the 1st for the month before; a period when its reset
-// (BillingPeriodReset) closes it.
+// (BillingPeriodReset) or an upgrade (BillingPeriodRestarted) closes it.
 
 import { createHash } from 'node:crypto';
 import { csvStream } from '../domain/csv';

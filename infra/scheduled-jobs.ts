@@ -3,7 +3,7 @@
 // or twice.
 
 import { EVENT_LOG_INDEX, LEDGER_STREAM_FILTERS } from '../shared/adapters/dynamodb/ledger-table';
-import { FINANCE_EXPORT_REQUESTED } from '../shared/use-cases/finance-export';
+import { FINANCE_EXPORT_TRIGGERS } from '../shared/use-cases/finance-export';
 import type { DeployedFunction } from './api-routes';
 import { WEBHOOK_ALERT_TYPES } from '../shared/use-cases/alert-webhooks';
 
@@ -49,6 +49,12 @@ function dueItemJob(name: string, description: string): BackgroundJob {
   };
 }
 
+/**
+ * On the 1st (UTC), at 00:15 and again every six hours: the first run requests last month's exports, the later ones
+ * catch what the first left (a failed run, an org whose item a retry has not reached). Nothing is due on other days.
+ */
+export const MONTHLY_EXPORT_SCHEDULE = 'cron(15 0,6,12,18 1 * ? *)';
+
 /** The jobs deployed today; each capability that needs one adds it here and the stack wires it. */
 export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
   dueItemJob('period-rollover', 'Starts each org billing period that is due: pending downgrade, BillingPeriodReset, old counters pruned'),
@@ -65,10 +71,20 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     needs: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], eventBus: true },
   },
   {
+    name: 'monthly-export',
+    entry: 'functions/jobs/monthly-export.handler.ts',
+    description: "Requests last month's finance export for every org (FinanceExportRequested) and files the next month's",
+    trigger: { schedule: MONTHLY_EXPORT_SCHEDULE },
+    reservedConcurrency: 1,
+    // What is due by Query, the org by GetItem; a request is a put of its record; the due item moves in a transaction
+    // of a put and a delete; the request is published on the bus.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], eventBus: true },
+  },
+  {
     name: 'finance-export',
     entry: 'functions/jobs/finance-export.handler.ts',
-    description: "Exports an org's month to the export bucket (usage, events, chargeback files, manifest last) and records the outcome",
-    trigger: { detailTypes: [FINANCE_EXPORT_REQUESTED] },
+    description: "Exports an org's month, or a period its reset closed, to the export bucket (usage, events, chargeback files, manifest last) and records the outcome",
+    trigger: { detailTypes: FINANCE_EXPORT_TRIGGERS },
     reservedConcurrency: 2,
     // The org (GetItem), rollup cells, model names and the event log (Query, its index); the outcome is an update;
     // the files are put (multipart) under the exports prefix only.

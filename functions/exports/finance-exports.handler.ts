@@ -21,16 +21,20 @@ export interface FinanceExportRouteDependencies extends LedgerDependencies {
 const requestBody = z.strictObject({ month: z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a calendar month, YYYY-MM')) });
 
 const requestedAnswer = z.object({ exportId: z.string(), month: z.string(), status: z.literal('requested'), requestedAt: z.string() });
+const exportState = {
+  exportId: z.string(),
+  status: z.enum(['requested', 'done', 'failed']),
+  requestedAt: z.string(),
+  finishedAt: z.nullable(z.string()),
+  manifest: z.nullable(z.record(z.string(), z.unknown())),
+};
+/** A month's export as it always was (with its kind), or a closed period's with the period's instants. */
 const listAnswer = z.object({
   items: z.array(
-    z.object({
-      exportId: z.string(),
-      month: z.string(),
-      status: z.enum(['requested', 'done', 'failed']),
-      requestedAt: z.string(),
-      finishedAt: z.nullable(z.string()),
-      manifest: z.nullable(z.record(z.string(), z.unknown())),
-    }),
+    z.union([
+      z.object({ kind: z.literal('month'), month: z.string(), ...exportState }),
+      z.object({ kind: z.literal('period'), period: z.object({ start: z.string(), end: z.string() }), ...exportState }),
+    ]),
   ),
 });
 
@@ -38,14 +42,17 @@ const requestRoute: RouteHandler<FinanceExportRouteDependencies, GatewayEvent> =
   const orgId = await administeredOrg(event, deps, principal);
   const { month } = parseInput(requestBody, readJsonBody(event));
   const record = await requestFinanceExport(orgId, month, deps);
-  return jsonResponse(202, { exportId: record.exportId, month: record.month, status: 'requested', requestedAt: record.requestedAt } satisfies z.output<typeof requestedAnswer>);
+  return jsonResponse(202, { exportId: record.exportId, month, status: 'requested', requestedAt: record.requestedAt } satisfies z.output<typeof requestedAnswer>);
 };
 
 const listRoute: RouteHandler<FinanceExportRouteDependencies, GatewayEvent> = async (event, deps, principal) => {
   const orgId = await administeredOrg(event, deps, principal);
   const records = await listFinanceExports(orgId, deps);
-  const items = records.map(({ exportId, month, status, requestedAt, finishedAt, manifest }) => ({ exportId, month, status, requestedAt, finishedAt, manifest }));
-  return jsonResponse(200, { items });
+  const items = records.map(({ target, exportId, status, requestedAt, finishedAt, manifest }) => {
+    const state = { exportId, status, requestedAt, finishedAt, manifest };
+    return target.kind === 'month' ? { kind: target.kind, month: target.month, ...state } : { kind: target.kind, period: { start: target.periodStart, end: target.periodEnd }, ...state };
+  });
+  return jsonResponse(200, { items } satisfies z.output<typeof listAnswer>);
 };
 
 export const financeExportRoutes: Routes<FinanceExportRouteDependencies, GatewayEvent> = {
@@ -56,7 +63,7 @@ export const financeExportRoutes: Routes<FinanceExportRouteDependencies, Gateway
     response: requestedAnswer,
     statuses: [202],
   }),
-  'GET /v1/orgs/{orgId}/exports': serviceOrPersonRoute(listRoute, { summary: "The org's finance exports, oldest month first: status and, once done, the manifest", path: orgPath, response: listAnswer }),
+  'GET /v1/orgs/{orgId}/exports': serviceOrPersonRoute(listRoute, { summary: "The org's finance exports, months then closed billing periods, oldest first: kind, status and, once done, the manifest", path: orgPath, response: listAnswer }),
 };
 
 export const handler = areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, (signal) => ({ ...ledgerDependencies(signal), publisher: busPublisher() }));

@@ -8,7 +8,7 @@ import { handler as financeExport } from '../../functions/jobs/finance-export.ha
 import { log } from '../../shared/http/log';
 import type { PublishedEvent } from '../../shared/ports/event-publisher';
 import { WEBHOOK_ALERT_TYPES } from '../../shared/use-cases/alert-webhooks';
-import { FINANCE_EXPORT_REQUESTED } from '../../shared/use-cases/finance-export';
+import { FINANCE_EXPORT_TRIGGERS } from '../../shared/use-cases/finance-export';
 import { JOB_RUN_RETRIES } from '../scheduled-jobs';
 import type { PublishedEventLog } from './published-events';
 
@@ -20,7 +20,7 @@ export interface BusJob {
 
 /** The jobs BACKGROUND_JOBS triggers from the bus, each run as its Lambda is: with the EventBridge event's fields. */
 export const LOCAL_BUS_JOBS: readonly BusJob[] = [
-  { name: 'finance-export', detailTypes: [FINANCE_EXPORT_REQUESTED], run: (event) => financeExport({ detail: event.detail }) },
+  { name: 'finance-export', detailTypes: FINANCE_EXPORT_TRIGGERS, run: (event) => financeExport(eventBridgeFields(event)) },
   { name: 'alert-webhook', detailTypes: WEBHOOK_ALERT_TYPES, run: (event) => alertWebhook(eventBridgeFields(event)) },
 ];
 

@@ -2,6 +2,7 @@
 // run in-process on a timer, one run of a job at a time, with one JSON log line per run.
 
 import { handler as periodRollover, type JobRunSummary } from '../../functions/jobs/period-rollover.handler';
+import { handler as monthlyExport } from '../../functions/jobs/monthly-export.handler';
 import { handler as topUpExpiry } from '../../functions/jobs/top-up-expiry.handler';
 import { log } from '../../shared/http/log';
 
@@ -10,10 +11,15 @@ export interface ScheduledJob {
   run(): Promise<JobRunSummary>;
 }
 
-/** In the order a manual run takes them: a period reset first, then the expiry of what the new period left. */
+/**
+ * In the order a manual run takes them: a period reset first, then the expiry of what the new period left, then the
+ * monthly exports (which only find something due from the 1st on, so running them on every tick is the cron's
+ * effect: `cron(… 1 * ? *)` on AWS).
+ */
 export const LOCAL_JOBS: readonly ScheduledJob[] = [
   { name: 'period-rollover', run: () => periodRollover() },
   { name: 'top-up-expiry', run: () => topUpExpiry() },
+  { name: 'monthly-export', run: () => monthlyExport() },
 ];
 
 /** As on AWS: every 5 minutes. */

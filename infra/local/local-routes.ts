@@ -17,7 +17,8 @@ import { serviceRoute, type Routes } from '../../shared/http/routes';
 import { parseInput, readJsonBody } from '../../shared/http/request';
 import { identifier } from '../../shared/http/schemas';
 import { financeExportDependencies } from '../../shared/export-composition';
-import { exportMonth } from '../../shared/use-cases/finance-export';
+import { monthTarget } from '../../shared/domain/finance-export';
+import { exportRange } from '../../shared/use-cases/finance-export';
 import type { LocalOnlyRoutes } from './api-gateway';
 import type { JobSchedule } from './jobs';
 import type { BusWithJobs } from './bus-jobs';
@@ -81,7 +82,7 @@ export const localRoutes: Routes<LocalControls> = {
     const { orgId, month } = parseInput(exportBody, readJsonBody(event));
     // The rollup cells behind the summary and chargeback files come from the stream: bring them up to date first.
     await controls.stream.drain();
-    return jsonResponse(200, await exportMonth(orgId, month, financeExportDependencies()));
+    return jsonResponse(200, await exportRange(orgId, monthTarget(month), financeExportDependencies()));
   }, { summary: "Export an org's month to the local export bucket now, and answer its manifest", body: exportBody }),
 };
 

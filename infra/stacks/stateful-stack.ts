@@ -14,6 +14,7 @@ import {
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
+import { ExportCatalog } from '../constructs/export-catalog';
 import type { DeploymentConfig } from '../deployment-config';
 
 export interface StatefulStackProps extends StackProps {
@@ -33,6 +34,8 @@ export class StatefulStack extends Stack {
   /** The table's stream (new and old images), which the stream jobs read. */
   readonly tableStreamArn: string;
   readonly exportBucket: Bucket;
+  /** The Glue database and events table Athena queries the exports through. */
+  readonly exportCatalog: ExportCatalog;
   readonly pepper: Secret;
   readonly webhookSigningKey: Secret;
   /** Analytics-key secrets are created at run time under this name prefix (the key store). */
@@ -103,6 +106,9 @@ export class StatefulStack extends Stack {
         },
       ],
     });
+
+    // Beside the bucket: the catalog describes its files and goes with them.
+    this.exportCatalog = new ExportCatalog(this, 'ExportCatalog', { bucket: this.exportBucket, databaseName: `${config.prefix.replace(/-/g, '_')}_exports` });
 
     // Analytics keys are stored as salted hashes keyed with this pepper: a leaked table alone cannot be brute-forced.
     this.pepper = new Secret(this, 'KeyPepper', {

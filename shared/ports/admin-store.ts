@@ -4,6 +4,7 @@ import type { AutoRefillSettings } from '../domain/auto-refill';
 import type { OrgTermsSource } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
 import type { TopUpBatch } from '../domain/pool';
+import type { DueItem } from './job-store';
 import type { ScopeSettingsValues } from '../domain/setting-changes';
 import { isMeterEvent, logConcerns, type ActivityRecord, type LogEntry, type OrgRecord, type ScopeChangeKind, type ScopeKind, type ScopeRecord, type ScopeRef } from './ledger-records';
 
@@ -98,10 +99,16 @@ export interface Page<T> {
   readonly nextCursor: string | null;
 }
 
+/** What a new org has due: its first reset (an instant) and its first monthly export. */
+export interface FirstDue {
+  readonly reset: string;
+  readonly monthlyExport: DueItem;
+}
+
 export interface AdminStore {
   getOrg(orgId: string): Promise<OrgRecord | undefined>;
-  /** Creates the org with its provisioning entry and its first period's reset due; undefined when it exists already. */
-  createOrg(settings: OrgSettings, entry: ActivityRecord & { readonly kind: 'org_provisioned' }, firstReset: string): Promise<OrgRecord | undefined>;
+  /** Creates the org with its provisioning entry, its first period's reset and its first monthly export due; undefined when it exists already. */
+  createOrg(settings: OrgSettings, entry: ActivityRecord & { readonly kind: 'org_provisioned' }, due: FirstDue): Promise<OrgRecord | undefined>;
   /** Changes what may change after provisioning; undefined when the org does not exist. */
   updateOrgDetails(orgId: string, details: OrgDetails, now: string): Promise<OrgRecord | undefined>;
   /** One atomic write: the org's new terms (config version bumped), the activity entry, the next reset due. */

@@ -8,9 +8,12 @@ import type { TopUpBatch } from '../domain/pool';
 import type { MilliCu } from '../domain/compute-units';
 import type { ActivityRecord, MeterEventRecord, OrgRecord, ScopeKind } from './ledger-records';
 
-export type DueKind = 'rollover' | 'expiry';
+export type DueKind = 'rollover' | 'expiry' | 'export';
 
-/** Something a job must do for one org at `dueAt`: a period's reset (`ref` = 'reset') or a batch's expiry (`ref` = its purchase id). */
+/**
+ * Something a job must do for one org at `dueAt`: a period's reset (`ref` = 'reset'), a batch's expiry (`ref` = its
+ * purchase id) or a month's export once the month has ended (`ref` = the month, YYYY-MM).
+ */
 export interface DueItem {
   readonly kind: DueKind;
   readonly orgId: string;
@@ -67,6 +70,11 @@ export interface RolloverCommand {
   readonly entry: ActivityRecord & { readonly kind: 'period_reset' };
   /** The reset after this one: the next due rollover. */
   readonly nextReset: string;
+  /**
+   * The monthly export due at the end of the month the new period starts in, filed again (a no-op when it is
+   * filed already): every org rolls over monthly, so an org that has none (created before monthly exports) gets it.
+   */
+  readonly monthlyExport: DueItem;
 }
 
 export interface ExpiryCommand {
@@ -90,6 +98,8 @@ export interface JobStore {
   listDue(kind: DueKind, upTo: Date, limit: number, after?: DueItem): Promise<DueItem[]>;
   /** Drops a due item that needs nothing more (handled, or made stale by a plan change or a dropped batch). */
   dropDue(due: DueItem): Promise<void>;
+  /** One atomic write: `handled` goes and `next` is filed (filing it twice leaves one item). */
+  refileDue(handled: DueItem, next: DueItem): Promise<void>;
   /** One atomic write: the reset entry (once per period), the org's settled terms and pruned counters, the next due reset; the due item goes. */
   rollPeriod(command: RolloverCommand): Promise<JobWriteOutcome>;
   /** Removes per-period counters older than `keepFrom` from the org's projects, members and API keys; returns how many items changed. */

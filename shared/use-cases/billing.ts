@@ -6,6 +6,7 @@ import type { AutoRefillSettings } from '../domain/auto-refill';
 import { downgradedTerms, settledTerms, termsAt, upgradedTerms, type OrgTermsSource, type Plan, type PlanChangeKind } from '../domain/billing-terms';
 import type { MilliCu } from '../domain/compute-units';
 import { idempotencyKeyReused, invalidField, orgNotFound, planChangeRequired, topUpLimitReached } from '../domain/errors';
+import { monthlyExportDue } from '../domain/finance-export';
 import { requestFingerprint } from '../domain/fingerprint';
 import { liveBatchCount, MAX_LIVE_TOP_UPS, type TopUpBatch } from '../domain/pool';
 import type { AdminStore, OrgSettings } from '../ports/admin-store';
@@ -39,7 +40,7 @@ export async function provisionOrg(settings: OrgSettings & ActingRequest, deps: 
       const source: OrgTermsSource = { planName, allowanceMilli, billingAnchor, periodStartedAt: null, pendingPlan: null, highCostMilli: settings.highCostMilli ?? null };
       const firstReset = termsAt(source, now).period.resetsAt.toISOString();
       const entry = { orgId: settings.orgId, entryId: deps.ids.eventId(), createdAt: now.toISOString(), actor: settings.actor ?? SERVICE_ACTOR, kind: 'org_provisioned' as const, after: source, configVersion: 1 };
-      const created = await withStoreRetries(() => deps.store.createOrg(settings, entry, firstReset));
+      const created = await withStoreRetries(() => deps.store.createOrg(settings, entry, { reset: firstReset, monthlyExport: monthlyExportDue(settings.orgId, now) }));
       return created ?? AGAIN;
     }
     if (existing.planName !== settings.planName || existing.allowanceMilli !== settings.allowanceMilli) throw planChangeRequired('plan', settings.orgId);

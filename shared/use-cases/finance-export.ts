@@ -1,5 +1,7 @@
-// A month's finance export (issue 12): the usage summary, the events, the chargeback files and, last, the manifest
-// that says the export is complete. Everything streams into the object store while it is hashed and counted.
+// Finance exports (issue 12) of a month or of a closed billing period: the usage summary, the events, the chargeback
+// files and, last, the manifest that says the export is complete. Everything streams into the object store while it
+// is hashed and counted. Months are exported on request and on the 1st for the month before; a period when its reset
+// (BillingPeriodReset) or an upgrade (BillingPeriodRestarted) closes it.
 
 import { createHash } from 'node:crypto';
 import { csvStream } from '../domain/csv';
@@ -10,8 +12,11 @@ import {
   exportCoverage,
   exportKeys,
   exportManifest,
+  monthlyExportDue,
+  monthTarget,
   type ExportedFile,
   type ExportManifest,
+  type ExportTarget,
 } from '../domain/finance-export';
 import type { ReadScope } from '../domain/permissions';
 import { isApiKeyUser, type BreakdownDimension } from '../domain/usage-analytics';
@@ -19,11 +24,13 @@ import { EVENT_COLUMNS, eventTableRow, usageSummaryBody } from '../domain/usage-
 import type { AdminStore } from '../ports/admin-store';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { FinanceExportRecord, FinanceExportStore } from '../ports/finance-export-store';
+import type { JobStore } from '../ports/job-store';
 import type { ObjectStore } from '../ports/object-store';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import type { UsageStore } from '../ports/usage-store';
 import { eachEventsPage, getBreakdown, getUsageSummary } from './usage-analytics';
 import { readOrg } from './usage-views';
+import { DETAIL_TYPES, eachDue, type JobRunSummary } from './jobs';
 import { withStoreRetries } from './store-retry';
 
 export interface FinanceExportDependencies {
@@ -33,17 +40,18 @@ export interface FinanceExportDependencies {
 }
 
 /**
- * Exports the org's usage of `month` (YYYY-MM). Steps:
- * 1. check the month: not in the future, not before the org existed (400 `month`); the current month is partial;
- * 2. write `usage.json`, the events CSV (page by page, oldest first), and the by-project, by-user and by-model CSVs,
- *    each hashed and counted as it streams;
+ * Exports the org's usage of `target`: a month (YYYY-MM) or a closed period. Steps:
+ * 1. check the target: a month not in the future, not before the org existed (400 `month`), the current one partial;
+ *    a period closed (400 `period`);
+ * 2. write `usage.json`, the events CSV (page by page, oldest first, cut at the range's instants), and the
+ *    by-project, by-user and by-model CSVs, each hashed and counted as it streams;
  * 3. write `manifest.json` last: its presence means every other file is complete.
  * Every file is written whole again on each run, so a run cut short before the manifest is simply redone.
  */
-export async function exportMonth(orgId: string, month: string, deps: FinanceExportDependencies): Promise<ExportManifest> {
+export async function exportRange(orgId: string, target: ExportTarget, deps: FinanceExportDependencies): Promise<ExportManifest> {
   const org = await readOrg(orgId, deps);
-  const coverage = exportCoverage(month, org.createdAt, deps.clock.now());
-  const keys = exportKeys(orgId, month);
+  const coverage = exportCoverage(target, org.createdAt, deps.clock.now());
+  const keys = exportKeys(orgId, target);
   const reader: ReadScope = { orgId, projects: 'all' };
   const range = { startDate: coverage.startDate, endDate: coverage.endDate };
   const write = (key: string, contentType: string, chunks: AsyncIterable<string>, rows: () => number) => measuredPut(deps.objects, key, contentType, chunks, rows);
@@ -54,7 +62,8 @@ export async function exportMonth(orgId: string, month: string, deps: FinanceExp
   let eventRows = 0;
   const eventPages = (async function* () {
     for await (const page of eachEventsPage(reader, range, { sort: 'createdAt', order: 'asc' }, deps)) {
-      const covered = page.filter((event) => event.createdAt < coverage.cutoff).map(eventTableRow);
+      // Pages are whole days: a range that starts or ends inside one (a period) drops the instants outside it.
+      const covered = page.filter((event) => event.createdAt >= coverage.from && event.createdAt < coverage.cutoff).map(eventTableRow);
       eventRows += covered.length;
       yield covered;
     }
@@ -71,7 +80,7 @@ export async function exportMonth(orgId: string, month: string, deps: FinanceExp
   const byUser = await chargeback(keys.byUser, 'userId', ['userId', 'apiKey'], (id) => ({ apiKey: id !== null && isApiKeyUser(id) }));
   const byModel = await chargeback(keys.byModel, 'modelId', ['modelId', 'modelName'], (id) => ({ modelName: id === null ? null : (modelNames.get(id) ?? id) }));
 
-  const manifest = exportManifest(orgId, coverage, [usage, events, byProject, byUser, byModel]);
+  const manifest = exportManifest(orgId, target, coverage, [usage, events, byProject, byUser, byModel]);
   await deps.objects.put(keys.manifest, once(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)), 'application/json');
   return manifest;
 }
@@ -79,9 +88,23 @@ export async function exportMonth(orgId: string, month: string, deps: FinanceExp
 /** The bus event that starts an export's run (the job Lambda on AWS, the runner locally). */
 export const FINANCE_EXPORT_REQUESTED = 'FinanceExportRequested';
 
-export interface FinanceExportRequest {
+/** The detail-types that start the finance-export job: a month asked for, a period closed by its reset or by an upgrade. */
+export const FINANCE_EXPORT_TRIGGERS: readonly string[] = [FINANCE_EXPORT_REQUESTED, DETAIL_TYPES.periodReset, DETAIL_TYPES.periodRestarted];
+
+/** The detail-types that close a period, with the same `{ eventId, orgId, periodStart, previousPeriodStart }`. */
+export const PERIOD_CLOSED_EVENTS: readonly string[] = [DETAIL_TYPES.periodReset, DETAIL_TYPES.periodRestarted];
+
+/** FinanceExportRequested's detail: on-demand and scheduled requests are for months. */
+export interface FinanceExportRequestedDetail {
   readonly orgId: string;
   readonly month: string;
+  readonly exportId: string;
+}
+
+/** One filed export to run. */
+export interface FinanceExportRequest {
+  readonly orgId: string;
+  readonly target: ExportTarget;
   readonly exportId: string;
 }
 
@@ -102,15 +125,42 @@ export interface ExportRequestDependencies {
 export async function requestFinanceExport(orgId: string, month: string, deps: ExportRequestDependencies): Promise<FinanceExportRecord> {
   const org = await readOrg(orgId, deps);
   const now = deps.clock.now();
-  exportCoverage(month, org.createdAt, now);
-  const record: FinanceExportRecord = { orgId, month, exportId: deps.ids.eventId(), status: 'requested', requestedAt: now.toISOString(), finishedAt: null, manifest: null };
+  const target = monthTarget(month);
+  exportCoverage(target, org.createdAt, now);
+  const record: FinanceExportRecord = { orgId, target, exportId: deps.ids.eventId(), status: 'requested', requestedAt: now.toISOString(), finishedAt: null, manifest: null };
   await withStoreRetries(() => deps.store.putFinanceExport(record));
-  const detail: FinanceExportRequest = { orgId, month, exportId: record.exportId };
+  const detail: FinanceExportRequestedDetail = { orgId, month, exportId: record.exportId };
   await deps.publisher.publish([{ detailType: FINANCE_EXPORT_REQUESTED, id: record.exportId, time: record.requestedAt, detail: { ...detail } }]);
   return record;
 }
 
-/** The org's exports, oldest month first, each with its status and, once done, its manifest. */
+export interface MonthlyExportDependencies extends ExportRequestDependencies {
+  readonly store: ExportRequestDependencies['store'] & JobStore;
+}
+
+/**
+ * The monthly export (a schedule on the 1st, UTC): for each org whose month has ended, request that month's export
+ * as the route does, then refile the due item for the next month. Steps per due item:
+ * 1. the org is gone: drop the item;
+ * 2. request the month's export (filed, FinanceExportRequested published);
+ * 3. in one write, the item goes and the next month's is filed.
+ * A run that stops between 2 and 3, or two runs at once, request the month again: the record is replaced and the
+ * export rewrites the same bytes, so a repeat changes nothing but the record's id.
+ */
+export function runMonthlyExport(deps: MonthlyExportDependencies): Promise<JobRunSummary> {
+  return eachDue('export', 'monthly-export', deps, async (due) => {
+    const org = await withStoreRetries(() => deps.store.getOrg(due.orgId));
+    if (!org) {
+      await withStoreRetries(() => deps.store.dropDue(due));
+      return 'handled';
+    }
+    await requestFinanceExport(due.orgId, due.ref, deps);
+    await withStoreRetries(() => deps.store.refileDue(due, monthlyExportDue(due.orgId, new Date(due.dueAt))));
+    return 'handled';
+  });
+}
+
+/** The org's exports (months, then closed periods, oldest first), each with its status and, once done, its manifest. */
 export async function listFinanceExports(orgId: string, deps: { store: Pick<AdminStore, 'getOrg'> & FinanceExportStore }): Promise<FinanceExportRecord[]> {
   await readOrg(orgId, deps);
   return withStoreRetries(() => deps.store.listFinanceExports(orgId));
@@ -122,16 +172,38 @@ export async function listFinanceExports(orgId: string, deps: { store: Pick<Admi
  */
 export async function runFinanceExport(request: FinanceExportRequest, deps: FinanceExportDependencies & { store: FinanceExportStore }): Promise<ExportManifest> {
   const finish = (status: 'done' | 'failed', manifest: ExportManifest | null) =>
-    withStoreRetries(() => deps.store.finishFinanceExport(request.orgId, request.month, request.exportId, { status, finishedAt: deps.clock.now().toISOString(), manifest }));
+    withStoreRetries(() => deps.store.finishFinanceExport(request.orgId, request.target, request.exportId, { status, finishedAt: deps.clock.now().toISOString(), manifest }));
   let manifest: ExportManifest;
   try {
-    manifest = await exportMonth(request.orgId, request.month, deps);
+    manifest = await exportRange(request.orgId, request.target, deps);
   } catch (error) {
     await finish('failed', null);
     throw error;
   }
   await finish('done', manifest);
   return manifest;
+}
+
+/** A period's close, as BillingPeriodReset (or BillingPeriodRestarted) tells it: the period that ended runs up to the one that started. */
+export interface PeriodClose {
+  readonly orgId: string;
+  readonly previousPeriodStart: string;
+  readonly periodStart: string;
+  /** The reset entry's id: the same however often the event is delivered. */
+  readonly eventId: string;
+}
+
+/**
+ * Exports the period a reset closed. Steps:
+ * 1. file the export's record, its id the reset's event id, so a delivery repeated files the same record again;
+ * 2. run it as a requested export runs (the record says how it ended).
+ * No FinanceExportRequested in between: the reset event is the request, and its own retries are the run's.
+ */
+export async function exportClosedPeriod(close: PeriodClose, deps: FinanceExportDependencies & { store: FinanceExportStore }): Promise<ExportManifest> {
+  const target: ExportTarget = { kind: 'period', periodStart: close.previousPeriodStart, periodEnd: close.periodStart };
+  const record: FinanceExportRecord = { orgId: close.orgId, target, exportId: close.eventId, status: 'requested', requestedAt: deps.clock.now().toISOString(), finishedAt: null, manifest: null };
+  await withStoreRetries(() => deps.store.putFinanceExport(record));
+  return runFinanceExport({ orgId: close.orgId, target, exportId: record.exportId }, deps);
 }
 
 async function* once<T>(value: T): AsyncGenerator<T> {

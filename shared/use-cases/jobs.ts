@@ -9,6 +9,7 @@ import { crossedThreshold, refillBatch, refillPurchaseId } from '../domain/auto-
 import { settledTerms, termsAt } from '../domain/billing-terms';
 import { poolAt } from '../domain/charge-limits';
 import { toCu } from '../domain/compute-units';
+import { monthlyExportDue } from '../domain/finance-export';
 import { isLive, liveBatchCount, MAX_LIVE_TOP_UPS, poolRemaining } from '../domain/pool';
 import type { EventPublisher, PublishedEvent } from '../ports/event-publisher';
 import type { DueItem, JobStore, LedgerChange, OrgChange } from '../ports/job-store';
@@ -50,7 +51,11 @@ const ATTEMPTS_PER_ITEM = 5;
 /** What became of one due item in a run: handled (written, found written, or dropped), or left for the next run. */
 export type DueOutcome = 'handled' | 'left';
 
-async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<DueOutcome>): Promise<JobRunSummary> {
+/**
+ * Handles what is due of `kind` up to now, a page at a time, until nothing is due (an item refiled still due after a
+ * long stop is handled in the same run) or the run's page budget is spent.
+ */
+export async function eachDue(kind: DueItem['kind'], job: string, deps: JobDependencies, handle: (due: DueItem) => Promise<DueOutcome>): Promise<JobRunSummary> {
   let handled = 0;
   // Items left for the next run stay in the table: the next page starts after the last of them, not at the top.
   let lastLeft: DueItem | undefined;
@@ -115,6 +120,7 @@ export async function rollOrgPeriod(due: DueItem, deps: JobDependencies): Promis
         prunePeriods,
         entry,
         nextReset: started.period.resetsAt.toISOString(),
+        monthlyExport: monthlyExportDue(org.orgId, resetAt),
       }),
     );
     if (outcome === 'stale') continue;
@@ -207,6 +213,8 @@ export async function refillOnCrossing(change: OrgChange, deps: JobDependencies)
 /** The `detail-type`s this service publishes, each from one kind of activity entry. */
 export const DETAIL_TYPES = {
   periodReset: 'BillingPeriodReset',
+  /** An upgrade started a new period at once: the one before it closed early. */
+  periodRestarted: 'BillingPeriodRestarted',
   topUpExpired: 'TopUpExpired',
   autoRefillPurchased: 'AutoRefillPurchased',
   /** Not from activity entries: from cost alerts' firings (alertFiredEvent). */
@@ -236,6 +244,18 @@ function publishedEventWithoutId(entry: ActivityRecord): PublishedEvent | undefi
           previousPeriodStart: entry.previousPeriodId,
           plan: { name: entry.plan.planName, allowanceCu: toCu(entry.plan.allowanceMilli) },
           downgradeApplied: entry.downgradeApplied,
+        },
+      };
+    case 'plan_upgraded':
+      return {
+        ...common,
+        detailType: DETAIL_TYPES.periodRestarted,
+        detail: {
+          orgId: entry.orgId,
+          periodStart: entry.periodId,
+          // The period the upgrade closed: the one in force just before it, by the terms before it.
+          previousPeriodStart: termsAt(entry.before, new Date(Date.parse(entry.periodId) - 1)).period.id,
+          plan: { name: entry.plan.planName, allowanceCu: toCu(entry.plan.allowanceMilli) },
         },
       };
     case 'top_up_expired':

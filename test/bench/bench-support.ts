@@ -1,4 +1,4 @@
-// Helpers for the meter benchmark: API Gateway events without vitest, timing statistics, DynamoDB item sizes and
+// Helpers for the benchmarks: API Gateway events without vitest, timing statistics, DynamoDB item sizes and
 // a plain-text table. Nothing here touches the service's code paths.
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,6 +29,15 @@ export function latencyStats(samples: readonly number[]): LatencyStats {
     meanMs: round(mean, 2),
     maxMs: round(sorted.at(-1) ?? NaN, 2),
   };
+}
+
+/** A positive whole number from the environment (a bench's size), or `fallback` when unset. */
+export function sizeFromEnv<T extends number | undefined>(name: string, fallback: T): number | T {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new Error(`${name} must be a positive whole number; it is ${JSON.stringify(value)}`);
+  return parsed;
 }
 
 export function round(value: number, digits: number): number {

@@ -4,7 +4,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { client, expectError, runnerForSuite } from '../support/runner-http';
 
-const JOB_NAMES = ['period-rollover', 'top-up-expiry'];
+const JOB_NAMES = ['period-rollover', 'top-up-expiry', 'monthly-export'];
 
 describe('local runner jobs and clock', () => {
   const runner = runnerForSuite({ inMemory: true, env: { JOB_INTERVAL_SECONDS: '1' } });

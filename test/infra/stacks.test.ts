@@ -13,6 +13,8 @@ import { BACKGROUND_JOBS, type BackgroundJob } from '../../infra/scheduled-jobs'
 import { LEDGER_STREAM_FILTERS, LEDGER_TABLE_DEFINITION } from '../../shared/adapters/dynamodb/ledger-table';
 import { SERVICE_CALLERS_UNSET_WARNING } from '../../infra/stacks/stateless-stack';
 import { SERVICE_CALLER_ARNS_ENV } from '../../shared/http/principal';
+import { exportKeys, monthTarget } from '../../shared/domain/finance-export';
+import { EVENT_COLUMNS } from '../../shared/domain/usage-rows';
 import { onlyResource, resourcesOf, synthesize, TEST_JWT_CONTEXT as JWT, TEST_SERVICE_CALLERS_CONTEXT, type SynthesizedApp } from '../support/cdk-app';
 import { EVERY_KIND, WITH_ANALYTICS_ROUTES } from './fixtures/registries';
 
@@ -401,6 +403,54 @@ describe('the export bucket', () => {
   });
 });
 
+describe('the export catalog', () => {
+  const table = () => onlyResource(deployed.statefulTemplate, 'AWS::Glue::Table').Properties;
+  const [bucketId] = Object.keys(deployed.statefulTemplate.findResources('AWS::S3::Bucket', { Properties: { BucketName: Match.anyValue() } }));
+  /** A template string with the bucket's Ref put back as `<bucket>`. */
+  const withBucket = (value: unknown): string =>
+    typeof value === 'string' ? value : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part) === JSON.stringify({ Ref: bucketId }) ? '<bucket>' : JSON.stringify(part))).join('');
+
+  it('is one Glue database with one events table, no crawler', () => {
+    const database = onlyResource(deployed.statefulTemplate, 'AWS::Glue::Database').Properties;
+    expect(database.DatabaseInput.Name).toBe('cu_ledger_dev_exports');
+    expect(table().DatabaseName).toBe('cu_ledger_dev_exports');
+    expect(table().TableInput.Name).toBe('events');
+    expect(deployed.statefulTemplate.findResources('AWS::Glue::Crawler')).toEqual({});
+  });
+
+  it('reads the events CSVs of the export bucket in the order EVENT_COLUMNS writes them, skipping the header', () => {
+    const input = table().TableInput;
+    expect(input.StorageDescriptor.Columns.map((column: { Name: string }) => column.Name)).toEqual(EVENT_COLUMNS.map((column) => column.toLowerCase()));
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.serde2.OpenCSVSerde');
+    expect(input.Parameters['skip.header.line.count']).toBe('1');
+    expect(withBucket(input.StorageDescriptor.Location)).toBe('s3://<bucket>/exports/events/');
+  });
+
+  it('finds its partitions by projection: the org injected, the month a range of months up to now', () => {
+    const input = table().TableInput;
+    expect(input.PartitionKeys).toEqual([
+      { Name: 'org_id', Type: 'string' },
+      { Name: 'month', Type: 'string' },
+    ]);
+    expect(input.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.org_id.type': 'injected',
+      'projection.month.type': 'date',
+      'projection.month.format': 'yyyy-MM',
+      'projection.month.range': '2020-01,NOW',
+      'projection.month.interval': '1',
+      'projection.month.interval.unit': 'MONTHS',
+    });
+    expect(withBucket(input.Parameters['storage.location.template'])).toBe('s3://<bucket>/exports/events/org_id=${org_id}/month=${month}/');
+  });
+
+  it('lays its location template over the very keys the export writes', () => {
+    const template = withBucket(table().TableInput.Parameters['storage.location.template']);
+    const written = `s3://<bucket>/${exportKeys('org_1', monthTarget('2026-05')).events}`;
+    expect(written.startsWith(template.replace('${org_id}', 'org_1').replace('${month}', '2026-05'))).toBe(true);
+  });
+});
+
 describe('secrets', () => {
   it('generates the pepper in Secrets Manager and never puts a secret value in a template', () => {
     deployed.statefulTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -430,8 +480,8 @@ describe('background jobs', () => {
       (output) => output.Export.Name === value['Fn::ImportValue'],
     )?.Value;
 
-  it('deploys period rollover, top-up expiry, the ledger stream, the finance export and the alert webhook jobs on Node.js 22 arm64', () => {
-    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream', 'finance-export', 'alert-webhook']);
+  it('deploys period rollover, top-up expiry, the ledger stream, the monthly export, the finance export and the alert webhook jobs on Node.js 22 arm64', () => {
+    expect(BACKGROUND_JOBS.map((job) => job.name)).toEqual(['period-rollover', 'top-up-expiry', 'ledger-stream', 'monthly-export', 'finance-export', 'alert-webhook']);
     for (const job of BACKGROUND_JOBS) {
       const [, fn] = jobFunction(job.name);
       expect(fn.Properties.Runtime, job.name).toBe('nodejs22.x');
@@ -441,7 +491,7 @@ describe('background jobs', () => {
 
   it('runs rollover and expiry every five minutes, with retries and a dead-letter queue', () => {
     const schedules = new Map(resourcesOf(deployed.statelessTemplate, 'AWS::Scheduler::Schedule').map(([, schedule]) => [schedule.Properties.Name, schedule.Properties]));
-    expect([...schedules.keys()].sort()).toEqual(['cu-ledger-dev-period-rollover', 'cu-ledger-dev-top-up-expiry']);
+    expect([...schedules.keys()].sort()).toEqual(['cu-ledger-dev-monthly-export', 'cu-ledger-dev-period-rollover', 'cu-ledger-dev-top-up-expiry']);
     for (const name of ['period-rollover', 'top-up-expiry']) {
       const schedule = schedules.get(`cu-ledger-dev-${name}`);
       expect(schedule.ScheduleExpression).toBe('rate(5 minutes)');
@@ -486,19 +536,47 @@ describe('background jobs', () => {
 
   it('gives the stream job no asynchronous retry settings: the mapping retries and files its failures', () => {
     const configured = resourcesOf(deployed.statelessTemplate, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties.FunctionName.Ref);
-    expect(configured.sort()).toEqual(['period-rollover', 'top-up-expiry', 'finance-export', 'alert-webhook'].map((name) => jobFunction(name)[0]).sort());
+    expect(configured.sort()).toEqual(['period-rollover', 'top-up-expiry', 'monthly-export', 'finance-export', 'alert-webhook'].map((name) => jobFunction(name)[0]).sort());
   });
 
-  it('runs the finance export on FinanceExportRequested, with retries and a dead-letter queue, writing only under exports/', () => {
+  it('runs the monthly export on the 1st of each month (UTC), a few times that day, with retries and a dead-letter queue', () => {
+    const schedule = resourcesOf(deployed.statelessTemplate, 'AWS::Scheduler::Schedule').find(([, candidate]) => candidate.Properties.Name === 'cu-ledger-dev-monthly-export')![1].Properties;
+    const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = /^cron\((.*)\)$/.exec(schedule.ScheduleExpression)![1]!.split(' ');
+    expect({ dayOfMonth, month, dayOfWeek, year }).toEqual({ dayOfMonth: '1', month: '*', dayOfWeek: '?', year: '*' });
+    expect(hours!.split(',').length).toBeGreaterThan(1);
+    expect(Number(minutes)).toBeLessThan(60);
+    expect(schedule.ScheduleExpressionTimezone ?? 'Etc/UTC').toBe('Etc/UTC');
+    expect(schedule.Target.Arn).toEqual({ 'Fn::GetAtt': [jobFunction('monthly-export')[0], 'Arn'] });
+    expect(schedule.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
+    expect(schedule.Target.DeadLetterConfig.Arn).toEqual(deadLetterQueueArn('monthly-export'));
+    // It files requests and publishes them; the files are the finance-export job's to write.
+    const grants = grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-monthly-export');
+    expect(grants.filter((grant) => grant.action === 'events:PutEvents')).toHaveLength(1);
+    expect(grants.filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('runs the finance export on FinanceExportRequested, BillingPeriodReset and BillingPeriodRestarted, with retries and a dead-letter queue, writing only under exports/', () => {
     const rules = resourcesOf(deployed.statelessTemplate, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
     const rule = rules.find((candidate) => candidate.Name === 'cu-ledger-dev-finance-export')!;
-    expect(rule.EventPattern).toEqual({ 'detail-type': ['FinanceExportRequested'] });
+    expect(rule.EventPattern).toEqual({ 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset', 'BillingPeriodRestarted'] });
     expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [jobFunction('finance-export')[0], 'Arn'] });
     expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 });
     expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual(deadLetterQueueArn('finance-export'));
     const s3Grants = grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-finance-export').filter((grant) => grant.action.startsWith('s3:'));
     expect(s3Grants.map((grant) => grant.action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     for (const grant of s3Grants) expect(grant.resource).toMatch(/\/exports\/\*/);
+    // Not the whole bucket, not `*`, by any statement of any role in either stack.
+    const writes = (template: Template) =>
+      resourcesOf(template, 'AWS::IAM::Policy')
+        .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => actionsOf(statement).some((action) => ['s3:PutObject', 's3:*', '*'].includes(action)))
+        .flatMap((statement) => [statement.Resource].flat().map((resource) => JSON.stringify(resource)));
+    const everyWrite = [...writes(deployed.statelessTemplate), ...writes(deployed.statefulTemplate)];
+    expect(everyWrite.length).toBeGreaterThan(0);
+    for (const resource of everyWrite) {
+      expect(resource).not.toBe('"*"');
+      expect(resource).toMatch(/\/exports\/\*"\]\]\}$/);
+    }
     // The route only files and publishes the request: no bucket access of its own.
     expect(grantsOf(deployed.statelessTemplate, 'cu-ledger-dev-finance-exports').filter((grant) => grant.action.startsWith('s3:'))).toEqual([]);
   });
@@ -545,7 +623,7 @@ describe('background jobs', () => {
   it('runs each bus rule with retries and a dead-letter queue', () => {
     const rules = resourcesOf(everyKind.statelessTemplate, 'AWS::Events::Rule');
     expect(rules.map(([, rule]) => rule.Properties.EventPattern).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
-      { 'detail-type': ['FinanceExportRequested'] },
+      { 'detail-type': ['FinanceExportRequested', 'BillingPeriodReset', 'BillingPeriodRestarted'] },
       { 'detail-type': ['usage.threshold_crossed'] },
       { 'detail-type': ['UsageThresholdCrossed', 'ProjectedExhaustion'] },
     ]);

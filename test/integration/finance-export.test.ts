@@ -1,6 +1,6 @@
 // Finance exports on DynamoDB Local and s3rver: the exact bytes of a fixture month's files (expected values worked out
-// by hand from the fixture below), byte-identical re-runs, an interrupted run completed by the next, and manifests
-// whose checksums match the bytes that landed.
+// by hand from the fixture below), byte-identical re-runs, an interrupted run completed by the next, manifests whose
+// checksums match the bytes that landed, closed periods' exports, and the monthly job's requests.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,11 +12,12 @@ import { putMember } from '../../shared/use-cases/provisioning';
 import { parseBody, readerEvent, serviceEvent } from '../support/api-events';
 import { toEventRecord } from '../../shared/adapters/dynamodb/item-mapping';
 import { createS3Client, s3ObjectStore } from '../../shared/adapters/s3/object-store';
-import { exportKeys, type ExportManifest } from '../../shared/domain/finance-export';
+import { exportKeys, monthlyExportDue, monthTarget, type ExportManifest } from '../../shared/domain/finance-export';
 import { ValidationError } from '../../shared/domain/errors';
 import type { ObjectStore } from '../../shared/ports/object-store';
 import { consume } from '../../shared/use-cases/consume';
-import { exportMonth, runFinanceExport, type FinanceExportRequest } from '../../shared/use-cases/finance-export';
+import { exportClosedPeriod, exportRange, runFinanceExport, runMonthlyExport } from '../../shared/use-cases/finance-export';
+import { dueReset, rollOrgPeriod } from '../../shared/use-cases/jobs';
 import { refund } from '../../shared/use-cases/refund';
 import { startS3Local, type RunningS3Local } from '../../infra/local/s3-local';
 import { createTestLedger, manualClock, type TestLedger } from '../support/ledger-fixture';
@@ -103,14 +104,14 @@ function expectedApril() {
 }
 
 async function landed(month: string) {
-  const keys = exportKeys(ORG, month);
+  const keys = exportKeys(ORG, monthTarget(month));
   const entries = await Promise.all(Object.entries(keys).map(async ([name, key]) => [name, await objects.getText(key)] as const));
   return Object.fromEntries(entries) as Record<keyof typeof keys, string | undefined>;
 }
 
-describe('exportMonth', () => {
+describe('exportRange of a month', () => {
   it('writes the fixture month byte for byte, the manifest last, under the documented keys', async () => {
-    const manifest = await exportMonth(ORG, '2026-04', deps());
+    const manifest = await exportRange(ORG, monthTarget('2026-04'), deps());
 
     const expected = expectedApril();
     const files = await landed('2026-04');
@@ -119,7 +120,7 @@ describe('exportMonth', () => {
     expect(files.byProject).toBe(expected.byProject);
     expect(files.byUser).toBe(expected.byUser);
     expect(files.byModel).toBe(expected.byModel);
-    const keys = exportKeys(ORG, '2026-04');
+    const keys = exportKeys(ORG, monthTarget('2026-04'));
     expect(keys.events).toBe(`exports/events/org_id=${ORG}/month=2026-04/events.csv`);
     expect(keys.manifest).toBe(`exports/${ORG}/2026-04/manifest.json`);
     const file = (key: string, text: string, rows: number) => ({ key, rows, bytes: Buffer.byteLength(text), sha256: sha256(text) });
@@ -142,7 +143,7 @@ describe('exportMonth', () => {
   });
 
   it("lists checksums in the manifest that verify against the bytes that landed", async () => {
-    const manifest = await exportMonth(ORG, '2026-04', deps());
+    const manifest = await exportRange(ORG, monthTarget('2026-04'), deps());
     for (const file of manifest.files) {
       const text = await objects.getText(file.key);
       expect(text, file.key).toBeDefined();
@@ -152,11 +153,11 @@ describe('exportMonth', () => {
   });
 
   it('writes the same bytes when a closed month is exported again later', async () => {
-    await exportMonth(ORG, '2026-04', deps());
+    await exportRange(ORG, monthTarget('2026-04'), deps());
     const first = await landed('2026-04');
     clock.set('2026-07-09T13:14:15.000Z');
     try {
-      await exportMonth(ORG, '2026-04', deps());
+      await exportRange(ORG, monthTarget('2026-04'), deps());
     } finally {
       clock.set('2026-05-03T00:00:00.000Z');
     }
@@ -170,12 +171,12 @@ describe('exportMonth', () => {
         ...objects,
         put: (key, body, contentType) => (key.endsWith('/manifest.json') ? Promise.reject(new Error('the function timed out')) : objects.put(key, body, contentType)),
       };
-      await expect(exportMonth(ORG, '2026-05', deps(failing))).rejects.toThrow('the function timed out');
+      await expect(exportRange(ORG, monthTarget('2026-05'), deps(failing))).rejects.toThrow('the function timed out');
       const cut = await landed('2026-05');
       expect(cut.manifest).toBeUndefined();
       expect(cut.events).toBeDefined();
 
-      const manifest = await exportMonth(ORG, '2026-05', deps());
+      const manifest = await exportRange(ORG, monthTarget('2026-05'), deps());
       const done = await landed('2026-05');
       expect(done.manifest).toBe(`${JSON.stringify(manifest, null, 2)}\n`);
       // May holds April's job refunded in May, as a negative row of its own.
@@ -193,7 +194,7 @@ describe('exportMonth', () => {
   });
 
   it('exports the current month as partial, cut off at the instant it ran', async () => {
-    const manifest = await exportMonth(ORG, '2026-05', deps());
+    const manifest = await exportRange(ORG, monthTarget('2026-05'), deps());
     expect(manifest.partial).toBe(true);
     expect(manifest.timeRange).toEqual({ from: '2026-05-01T00:00:00.000Z', to: '2026-05-03T00:00:00.000Z' });
   });
@@ -203,7 +204,7 @@ describe('exportMonth', () => {
     ['a month before the org existed', '2026-02'],
     ['a month that is not one', '2026-13'],
   ])('refuses %s with a 400 on month', async (_name, month) => {
-    const refused = exportMonth(ORG, month, deps());
+    const refused = exportRange(ORG, monthTarget(month), deps());
     await expect(refused).rejects.toBeInstanceOf(ValidationError);
     await expect(refused).rejects.toMatchObject({ field: 'month' });
   });
@@ -225,11 +226,11 @@ describe('POST and GET /v1/orgs/{orgId}/exports', () => {
     expect(requested).toMatchObject({ detailType: 'FinanceExportRequested', detail: { orgId: ORG, month: '2026-04', exportId } });
 
     const before = parseBody(await asService('GET /v1/orgs/{orgId}/exports'));
-    expect(before.items).toContainEqual({ exportId, month: '2026-04', status: 'requested', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: null, manifest: null });
+    expect(before.items).toContainEqual({ kind: 'month', exportId, month: '2026-04', status: 'requested', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: null, manifest: null });
 
-    const manifest = await runFinanceExport(requested.detail as unknown as FinanceExportRequest, deps());
+    const manifest = await runFinanceExport({ orgId: ORG, target: monthTarget('2026-04'), exportId }, deps());
     const after = parseBody(await asPerson('olga', 'GET /v1/orgs/{orgId}/exports'));
-    expect(after.items).toContainEqual({ exportId, month: '2026-04', status: 'done', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: '2026-05-03T00:00:00.000Z', manifest });
+    expect(after.items).toContainEqual({ kind: 'month', exportId, month: '2026-04', status: 'done', requestedAt: '2026-05-03T00:00:00.000Z', finishedAt: '2026-05-03T00:00:00.000Z', manifest });
   });
 
   it('lets the service ask too, and records a failed run as failed', async () => {
@@ -237,7 +238,7 @@ describe('POST and GET /v1/orgs/{orgId}/exports', () => {
     expect(answer.statusCode, answer.body).toBe(202);
     const { exportId } = parseBody(answer);
     const broken: ObjectStore = { ...objects, put: () => Promise.reject(new Error('bucket gone')) };
-    await expect(runFinanceExport({ orgId: ORG, month: '2026-05', exportId }, deps(broken))).rejects.toThrow('bucket gone');
+    await expect(runFinanceExport({ orgId: ORG, target: monthTarget('2026-05'), exportId }, deps(broken))).rejects.toThrow('bucket gone');
     const listed = parseBody(await asService('GET /v1/orgs/{orgId}/exports')).items;
     expect(listed.find((item: { month: string }) => item.month === '2026-05')).toMatchObject({ exportId, status: 'failed', manifest: null });
   });
@@ -257,5 +258,135 @@ describe('POST and GET /v1/orgs/{orgId}/exports', () => {
   it('refuses anyone but an org admin or the service (403)', async () => {
     expect((await asPerson('carl', 'POST /v1/orgs/{orgId}/exports', { month: '2026-04' })).statusCode).toBe(403);
     expect((await asPerson('carl', 'GET /v1/orgs/{orgId}/exports')).statusCode).toBe(403);
+  });
+});
+
+describe('exportRange of a closed period', () => {
+  const april = { kind: 'period' as const, periodStart: '2026-04-01T00:00:00.000Z', periodEnd: '2026-05-01T00:00:00.000Z' };
+
+  it('writes the files of a period that is a calendar month byte for byte as the month, under periods/<start>/, events outside the month partitions', async () => {
+    const manifest = await exportRange(ORG, april, deps());
+    const keys = exportKeys(ORG, april);
+    const folder = `exports/${ORG}/periods/2026-04-01T00:00:00.000Z`;
+    expect(Object.values(keys).every((key) => key.startsWith(`${folder}/`))).toBe(true);
+    const expected = expectedApril();
+    const landedFile = (key: string) => objects.getText(key);
+    expect(await landedFile(keys.usage)).toBe(expected.usage);
+    expect(await landedFile(keys.events)).toBe(expected.events);
+    expect(await landedFile(keys.byProject)).toBe(expected.byProject);
+    expect(await landedFile(keys.byUser)).toBe(expected.byUser);
+    expect(await landedFile(keys.byModel)).toBe(expected.byModel);
+    expect(manifest).toMatchObject({ orgId: ORG, period: { start: april.periodStart, end: april.periodEnd }, partial: false, timeRange: { from: april.periodStart, to: april.periodEnd } });
+    expect(manifest).not.toHaveProperty('month');
+    expect(await landedFile(keys.manifest)).toBe(`${JSON.stringify(manifest, null, 2)}\n`);
+  });
+
+  it('cuts the events at the instants of a period that starts and ends inside a day, and rewrites the same bytes later', async () => {
+    const upgraded = { kind: 'period' as const, periodStart: '2026-04-10T12:00:00.000Z', periodEnd: '2026-04-20T09:00:00.000Z' };
+    const manifest = await exportRange(ORG, upgraded, deps());
+    const events = (await objects.getText(exportKeys(ORG, upgraded).events))!.split('\n');
+    // c2 at the start instant is in; r1 at the end instant is not (the next period's).
+    expect(events.slice(1, -1).map((row) => row.split(',')[6])).toEqual(['c2', 'c3']);
+    expect(manifest.timeRange).toEqual({ from: upgraded.periodStart, to: upgraded.periodEnd });
+    clock.set('2026-08-01T00:00:00.000Z');
+    try {
+      expect(await exportRange(ORG, upgraded, deps())).toEqual(manifest);
+    } finally {
+      clock.set('2026-05-03T00:00:00.000Z');
+    }
+  });
+
+  it('refuses a period that has not closed (400 on period)', async () => {
+    const open = exportRange(ORG, { kind: 'period', periodStart: '2026-05-01T00:00:00.000Z', periodEnd: '2026-06-01T00:00:00.000Z' }, deps());
+    await expect(open).rejects.toMatchObject({ field: 'period' });
+  });
+});
+
+describe('exportClosedPeriod (BillingPeriodReset)', () => {
+  const close = { orgId: ORG, previousPeriodStart: '2026-03-01T00:00:00.000Z', periodStart: '2026-04-01T00:00:00.000Z', eventId: 'act_reset_april' };
+  const periodItems = async () => (await ledger.deps.store.listFinanceExports(ORG)).filter((record) => record.target.kind === 'period');
+
+  it('files the export under the reset event id, runs it, and lists it as a period beside the months', async () => {
+    const manifest = await exportClosedPeriod(close, deps());
+    expect(manifest).toMatchObject({ period: { start: close.previousPeriodStart, end: close.periodStart } });
+    const recorded = (await periodItems()).find((record) => record.exportId === close.eventId);
+    expect(recorded).toMatchObject({ status: 'done', target: { kind: 'period', periodStart: close.previousPeriodStart, periodEnd: close.periodStart }, manifest });
+
+    const routes = areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, () => ({ ...ledger.deps, publisher: { publish: async () => undefined } }));
+    const listed = parseBody(await routes(serviceEvent('GET /v1/orgs/{orgId}/exports', { pathParameters: { orgId: ORG } }), {} as never)).items;
+    expect(listed).toContainEqual({ kind: 'period', exportId: close.eventId, period: { start: close.previousPeriodStart, end: close.periodStart }, status: 'done', requestedAt: expect.any(String), finishedAt: expect.any(String), manifest });
+    // Months first, then periods.
+    const kinds = listed.map((item: { kind: string }) => item.kind);
+    expect(kinds.indexOf('period')).toBeGreaterThan(kinds.lastIndexOf('month'));
+  });
+
+  it('leaves one record and the same bytes when the reset event is delivered again', async () => {
+    const first = await exportClosedPeriod(close, deps());
+    const again = await exportClosedPeriod(close, deps());
+    expect(again).toEqual(first);
+    expect((await periodItems()).filter((record) => record.target.kind === 'period' && record.target.periodStart === close.previousPeriodStart)).toHaveLength(1);
+  });
+});
+
+describe('runMonthlyExport', () => {
+  const OTHER = `fin2-${randomUUID().slice(0, 8)}`;
+  const published: PublishedEvent[] = [];
+  const monthly = () => runMonthlyExport({ ...ledger.deps, clock, publisher: { publish: async (events) => void published.push(...events) } });
+  const requested = () => published.filter((event) => event.detailType === 'FinanceExportRequested').map((event) => event.detail);
+  const exportDue = async () =>
+    (await ledger.scanAll())
+      .filter((item) => item.pk === 'DUE#export' && (item.orgId === ORG || item.orgId === OTHER))
+      .map((item) => [item.orgId, item.ref, item.dueAt]);
+
+  it("requests each ended month's export for every org, once, catching up on missed months, and files the next", async () => {
+    // ORG was created in March: March and April have ended by May 3rd, and the run handles both (a late run's catch-up).
+    expect(await exportDue()).toEqual([[ORG, '2026-03', '2026-04-01T00:00:00.000Z']]);
+    await provisionOrg(ledger.deps, OTHER, { allowanceCu: 10, billingAnchor: '2026-05-03' });
+    expect(await monthly()).toEqual({ job: 'monthly-export', handled: 2 });
+    expect(requested()).toEqual([
+      { orgId: ORG, month: '2026-03', exportId: expect.any(String) },
+      { orgId: ORG, month: '2026-04', exportId: expect.any(String) },
+    ]);
+    expect(await monthly()).toEqual({ job: 'monthly-export', handled: 0 });
+
+    clock.set('2026-06-01T00:15:00.000Z');
+    try {
+      expect(await monthly()).toEqual({ job: 'monthly-export', handled: 2 });
+      expect(requested().slice(2).sort((a, b) => String(a.orgId).localeCompare(String(b.orgId)))).toEqual(
+        [
+          { orgId: ORG, month: '2026-05', exportId: expect.any(String) },
+          { orgId: OTHER, month: '2026-05', exportId: expect.any(String) },
+        ].sort((a, b) => a.orgId.localeCompare(b.orgId)),
+      );
+      expect((await exportDue()).sort()).toEqual(
+        [
+          [ORG, '2026-06', '2026-07-01T00:00:00.000Z'],
+          [OTHER, '2026-06', '2026-07-01T00:00:00.000Z'],
+        ].sort(),
+      );
+      // Each request is filed as the route files one: a record per month, requested.
+      const months = (await ledger.deps.store.listFinanceExports(OTHER)).map((record) => [record.target, record.status]);
+      expect(months).toEqual([[{ kind: 'month', month: '2026-05' }, 'requested']]);
+    } finally {
+      clock.set('2026-05-03T00:00:00.000Z');
+    }
+  });
+
+  it('files the missing monthly export due of an org created before monthly exports at its next period rollover (the backfill)', async () => {
+    const OLD = `fin3-${randomUUID().slice(0, 8)}`;
+    await provisionOrg(ledger.deps, OLD, { allowanceCu: 10, billingAnchor: '2026-05-03' });
+    // As an org provisioned before this change: no export due item.
+    await ledger.deps.store.dropDue(monthlyExportDue(OLD, clock.now()));
+    const dueOf = async () => (await ledger.scanAll()).filter((item) => item.pk === 'DUE#export' && item.orgId === OLD).map((item) => [item.ref, item.dueAt]);
+    expect(await dueOf()).toEqual([]);
+
+    clock.set('2026-06-03T00:01:00.000Z');
+    try {
+      const org = await ledger.deps.store.getOrg(OLD);
+      expect(await rollOrgPeriod(dueReset(org!, clock.now())!, { store: ledger.deps.store, clock })).toBe('handled');
+      expect(await dueOf()).toEqual([['2026-06', '2026-07-01T00:00:00.000Z']]);
+    } finally {
+      clock.set('2026-05-03T00:00:00.000Z');
+    }
   });
 });

@@ -90,7 +90,12 @@ describe('jobs run late, twice or concurrently', () => {
       ['2026-03-15T00:00:00.000Z', false],
     ]);
     expect(onTime.items.find((item) => item.sk === 'ORG')).toMatchObject({ planName: 'max', allowanceMilli: toMilli(50), billingAnchor: '2026-03-15' });
-    expect(onTime.items.filter((item) => String(item.pk).startsWith('DUE#'))).toEqual([expect.objectContaining({ kind: 'rollover', dueAt: '2026-04-15T00:00:00.000Z' })]);
+    // The monthly exports (not run here) of the month the org was created in and of each month a reset fell in.
+    expect(onTime.items.filter((item) => String(item.pk).startsWith('DUE#'))).toEqual([
+      expect.objectContaining({ kind: 'export', dueAt: '2026-03-01T00:00:00.000Z', ref: '2026-02' }),
+      expect.objectContaining({ kind: 'export', dueAt: '2026-04-01T00:00:00.000Z', ref: '2026-03' }),
+      expect.objectContaining({ kind: 'rollover', dueAt: '2026-04-15T00:00:00.000Z' }),
+    ]);
 
     for (const schedule of ['late', 'late, twice', 'late, three at once'] as const) {
       const other = await playStory(schedule);

@@ -99,4 +99,17 @@ describe('ledger stream changes', () => {
     const reset = { ...entry, kind: 'period_reset', periodId: '2026-03-15T00:00:00.000Z', previousPeriodId: '2026-02-15T00:00:00.000Z', plan: { planName: 'lite', allowanceMilli: 1000 }, downgradeApplied: true } as const;
     expect(publishedEventOf(reset)).toMatchObject({ detailType: 'BillingPeriodReset', detail: { periodStart: '2026-03-15T00:00:00.000Z', plan: { name: 'lite', allowanceCu: 1 }, downgradeApplied: true } });
   });
+
+  it('publishes an upgrade as BillingPeriodRestarted: the period it closed early runs from its own start to the upgrade', () => {
+    const before = { planName: 'lite', allowanceMilli: 1000, billingAnchor: '2026-02-15', periodStartedAt: null, pendingPlan: null, highCostMilli: null };
+    const upgradedAt = '2026-03-20T10:30:00.000Z';
+    const after = { ...before, planName: 'max', allowanceMilli: 50_000, billingAnchor: '2026-03-20', periodStartedAt: upgradedAt };
+    const upgrade = { orgId: 'acme', entryId: 'act_up', createdAt: upgradedAt, actor: { kind: 'service', id: 'platform' }, kind: 'plan_upgraded', before, after, configVersion: 3, plan: { planName: 'max', allowanceMilli: 50_000 }, periodId: upgradedAt, cancelledDowngrade: null } as const;
+    expect(publishedEventOf(upgrade)).toEqual({
+      detailType: 'BillingPeriodRestarted',
+      id: 'act_up',
+      time: upgradedAt,
+      detail: { eventId: 'act_up', orgId: 'acme', periodStart: upgradedAt, previousPeriodStart: '2026-03-15T00:00:00.000Z', plan: { name: 'max', allowanceCu: 50 } },
+    });
+  });
 });

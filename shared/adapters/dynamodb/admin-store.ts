@@ -6,7 +6,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutoRefillSettings } from '../../domain/auto-refill';
 import { DEFAULT_MEMBER_ROLE } from '../../domain/permissions';
 import type { ScopeSettingsValues } from '../../domain/setting-changes';
-import type { ActivitySelection, AdminStore, DefaultLimitCommand, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
+import type { ActivitySelection, AdminStore, DefaultLimitCommand, FirstDue, OrgDetails, OrgSettings, Page, PlanChangeCommand, PlatformActionOutcome, ScopeChangeCommand, ScopeChangeOutcome, TopUpCommand, TopUpOutcome } from '../../ports/admin-store';
 import type { ActivityRecord, LogEntry, OrgRecord, ScopeKind, ScopeRecord, ScopeRef } from '../../ports/ledger-records';
 import { decodeCursor, encodeCursor } from './cursor-codec';
 import { toActivityItem, toActivityRecord, toListedScopeRecord, toLogEntry, toOrgRecord, toScopeRecord } from './item-mapping';
@@ -24,7 +24,7 @@ import {
   type ItemKey,
   type TableQuery,
 } from './ledger-table';
-import { dueLeg, termsUpdate } from './job-legs';
+import { dueLeg, monthlyExportDueLeg, termsUpdate } from './job-legs';
 import { isConditionalCheckFailure } from './sdk-errors';
 import type { Item, LedgerTableAccess } from './table-access';
 import type { NamedCondition, TransactionLeg } from './transaction-legs';
@@ -97,7 +97,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       return toOrgRecord(await get(orgKey(orgId)));
     },
 
-    async createOrg(settings: OrgSettings, entry: ActivityRecord & { kind: 'org_provisioned' }, firstReset: string): Promise<OrgRecord | undefined> {
+    async createOrg(settings: OrgSettings, entry: ActivityRecord & { kind: 'org_provisioned' }, due: FirstDue): Promise<OrgRecord | undefined> {
       const now = entry.createdAt;
       const item: Record<string, unknown> = {
         entity: 'org',
@@ -106,7 +106,7 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
         allowanceMilli: settings.allowanceMilli,
         billingAnchor: settings.billingAnchor,
         configVersion: 1,
-        nextResetDue: firstReset,
+        nextResetDue: due.reset,
         createdAt: now,
         updatedAt: now,
         ...(settings.name !== undefined ? { name: settings.name } : {}),
@@ -115,7 +115,8 @@ export function dynamoDbAdminStore(table: LedgerTableAccess): AdminStore {
       const cancelled = await table.transact([
         { role: 'org', key: orgKey(settings.orgId), write: { put: item }, condition: { name: 'itemIsNew' } },
         { role: 'entry', key: activityKey(settings.orgId, 'PROVISIONED'), write: { put: toActivityItem(entry) } },
-        dueLeg('rollover', firstReset, settings.orgId, 'reset'),
+        dueLeg('rollover', due.reset, settings.orgId, 'reset'),
+        monthlyExportDueLeg(due.monthlyExport),
       ]);
       if (cancelled?.failed('org')) return undefined;
       if (cancelled) throw cancelled.asError();

@@ -1,7 +1,8 @@
-// The finance exports' records on DynamoDB: one item per org and month, beside the org's scopes.
+// The finance exports' records on DynamoDB: one item per org and month or closed period, beside the org's scopes.
+// A month's item keeps the `month` attribute it always had; a period's has `kind` 'period' and its two instants.
 
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ExportManifest } from '../../domain/finance-export';
+import type { ExportManifest, ExportTarget } from '../../domain/finance-export';
 import type { FinanceExportRecord, FinanceExportStore } from '../../ports/finance-export-store';
 import { CONDITIONS, CONDITION_NAMES, financeExportKey, financeExportsQuery } from './ledger-table';
 import { isConditionalCheckFailure } from './sdk-errors';
@@ -10,10 +11,18 @@ import type { Item, LedgerTableAccess } from './table-access';
 /** The `entity` of an export's item. */
 const EXPORT_ENTITY = 'finance_export';
 
+function targetAttributes(target: ExportTarget): Item {
+  return target.kind === 'month' ? { month: target.month } : { kind: 'period', periodStart: target.periodStart, periodEnd: target.periodEnd };
+}
+
+function targetOf(item: Item): ExportTarget {
+  return item.kind === 'period' ? { kind: 'period', periodStart: String(item.periodStart), periodEnd: String(item.periodEnd) } : { kind: 'month', month: String(item.month) };
+}
+
 function toRecord(item: Item): FinanceExportRecord {
   return {
     orgId: String(item.orgId),
-    month: String(item.month),
+    target: targetOf(item),
     exportId: String(item.exportId),
     status: item.status as FinanceExportRecord['status'],
     requestedAt: String(item.requestedAt),
@@ -25,19 +34,20 @@ function toRecord(item: Item): FinanceExportRecord {
 export function dynamoDbFinanceExportStore(table: LedgerTableAccess): FinanceExportStore {
   return {
     async putFinanceExport(record) {
-      const item = { ...financeExportKey(record.orgId, record.month), entity: EXPORT_ENTITY, ...record };
+      const { target, ...rest } = record;
+      const item = { ...financeExportKey(record.orgId, target), entity: EXPORT_ENTITY, ...rest, ...targetAttributes(target) };
       await table.call(() => table.send(new PutCommand({ TableName: table.tableName, Item: item })));
     },
     async listFinanceExports(orgId) {
       return (await table.queryAll(financeExportsQuery(orgId))).map(toRecord);
     },
-    async finishFinanceExport(orgId, month, exportId, outcome) {
+    async finishFinanceExport(orgId, target, exportId, outcome) {
       try {
         await table.call(() =>
           table.send(
             new UpdateCommand({
               TableName: table.tableName,
-              Key: financeExportKey(orgId, month),
+              Key: financeExportKey(orgId, target),
               UpdateExpression: 'SET #status = :status, #finishedAt = :finishedAt, #manifest = :manifest',
               ConditionExpression: CONDITIONS.sameExportRequest,
               ExpressionAttributeNames: { ...CONDITION_NAMES.sameExportRequest, '#status': 'status', '#finishedAt': 'finishedAt', '#manifest': 'manifest' },
@@ -46,7 +56,7 @@ export function dynamoDbFinanceExportStore(table: LedgerTableAccess): FinanceExp
           ),
         );
       } catch (error) {
-        // A newer request for the month owns the record now; its own run reports its outcome.
+        // A newer request for the target owns the record now; its own run reports its outcome.
         if (!isConditionalCheckFailure(error)) throw error;
       }
     },

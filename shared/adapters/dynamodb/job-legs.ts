@@ -1,7 +1,7 @@
 // Legs the plan, top-up and job writes share: a due item, and an org's stored terms.
 
 import type { OrgTermsSource } from '../../domain/billing-terms';
-import type { DueKind } from '../../ports/job-store';
+import type { DueItem, DueKind } from '../../ports/job-store';
 import { dueKey } from './ledger-table';
 import type { TransactionLeg } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
@@ -9,6 +9,11 @@ import { UpdateExpressionBuilder } from './update-expression';
 /** Files what a job must do at `dueAt`; writing it twice leaves one item. */
 export function dueLeg(kind: DueKind, dueAt: string, orgId: string, ref: string): TransactionLeg<'due'> {
   return { role: 'due', key: dueKey(kind, dueAt, orgId, ref), write: { put: { entity: 'due', kind, orgId, dueAt, ref } } };
+}
+
+/** Files an org's monthly export due (its own role: it rides in transactions that file a reset too). */
+export function monthlyExportDueLeg(due: DueItem): TransactionLeg<'exportDue'> {
+  return { ...dueLeg(due.kind, due.dueAt, due.orgId, due.ref), role: 'exportDue' };
 }
 
 /** Removes a handled due item. */

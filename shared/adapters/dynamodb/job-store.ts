@@ -21,7 +21,7 @@ import {
 } from './ledger-table';
 import { isConditionalCheckFailure } from './sdk-errors';
 import type { LedgerTableAccess } from './table-access';
-import { dueLeg, handledDueLeg, termsUpdate } from './job-legs';
+import { dueLeg, handledDueLeg, monthlyExportDueLeg, termsUpdate } from './job-legs';
 import type { CancelledLegs } from './transaction-legs';
 import { UpdateExpressionBuilder } from './update-expression';
 
@@ -43,6 +43,11 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
       await table.call(() => table.send(new DeleteCommand({ TableName: table.tableName, Key: dueKey(due.kind, due.dueAt, due.orgId, due.ref) })));
     },
 
+    async refileDue(handled: DueItem, next: DueItem): Promise<void> {
+      const cancelled = await table.transact([dueLeg(next.kind, next.dueAt, next.orgId, next.ref), handledDueLeg(handled.kind, handled.dueAt, handled.orgId, handled.ref)]);
+      if (cancelled) throw cancelled.asError();
+    },
+
     async rollPeriod(command: RolloverCommand): Promise<JobWriteOutcome> {
       const { due, entry } = command;
       // Writing the downgrade in changes what the org item says, so cached copies must be read again.
@@ -60,6 +65,7 @@ export function dynamoDbJobStore(table: LedgerTableAccess): JobStore {
           condition: { name: 'orgUnchanged', values: { ':configVersion': command.expectedConfigVersion } },
         },
         dueLeg('rollover', command.nextReset, due.orgId, 'reset'),
+        monthlyExportDueLeg(command.monthlyExport),
         handledDueLeg(due.kind, due.dueAt, due.orgId, due.ref),
       ]);
       return outcomeOf(cancelled);

@@ -3,6 +3,7 @@
 
 import { requestFingerprint } from '../../domain/fingerprint';
 import type { ActivitySelection } from '../../ports/admin-store';
+import type { ExportTarget } from '../../domain/finance-export';
 import type { DueKind } from '../../ports/job-store';
 import type { LogConcerns, ScopeKind } from '../../ports/ledger-records';
 import { cellIdOf, type UsageCellKey } from '../../domain/usage-rollup';
@@ -136,15 +137,19 @@ export function analyticsKeysQuery(orgId: string): TableQuery {
   return orgItemsQuery(orgId, ANALYTICS_KEY_PREFIX);
 }
 
-/** The prefix of an org's finance exports (`FEXP#<YYYY-MM>`, beside its scopes): the latest request per month. */
+/**
+ * The prefix of an org's finance exports, beside its scopes: the latest request per month (`FEXP#<YYYY-MM>`) and per
+ * closed period (`FEXP#period#<periodStart>`, after every month in sort order).
+ */
 const FINANCE_EXPORT_PREFIX = 'FEXP#';
 
-/** A month's finance export: its id, status and, once done, its manifest. */
-export function financeExportKey(orgId: string, month: string): ItemKey {
-  return { pk: `ORG#${orgId}`, sk: `${FINANCE_EXPORT_PREFIX}${month}` };
+/** A month's or a period's finance export: its id, status and, once done, its manifest. */
+export function financeExportKey(orgId: string, target: ExportTarget): ItemKey {
+  const named = target.kind === 'month' ? target.month : `period#${target.periodStart}`;
+  return { pk: `ORG#${orgId}`, sk: `${FINANCE_EXPORT_PREFIX}${named}` };
 }
 
-/** Every finance export of an org, oldest month first. */
+/** Every finance export of an org: months, oldest first, then periods, oldest first. */
 export function financeExportsQuery(orgId: string): TableQuery {
   return orgItemsQuery(orgId, FINANCE_EXPORT_PREFIX);
 }

@@ -14,6 +14,7 @@ import {
   type ActivitySelection,
   type AdminStore,
   type DefaultLimitCommand,
+  type FirstDue,
   type OrgDetails,
   type OrgSettings,
   type Page,
@@ -168,7 +169,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     return org && copyOrg(org);
   }
 
-  async createOrg(settings: OrgSettings, entry: ActivityRecord & { kind: 'org_provisioned' }, firstReset: string): Promise<OrgRecord | undefined> {
+  async createOrg(settings: OrgSettings, entry: ActivityRecord & { kind: 'org_provisioned' }, due: FirstDue): Promise<OrgRecord | undefined> {
     if (this.orgs.has(settings.orgId)) return undefined;
     const now = entry.createdAt;
     const org: StoredOrg = {
@@ -187,13 +188,14 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
       autoRefill: null,
       refills: {},
       countersKeptFrom: null,
-      nextResetDue: firstReset,
+      nextResetDue: due.reset,
       createdAt: now,
       updatedAt: now,
     };
     this.orgs.set(settings.orgId, org);
     this.activity.set(activityId(settings.orgId, 'PROVISIONED'), entry);
-    this.fileDue('rollover', firstReset, settings.orgId, 'reset');
+    this.fileDue('rollover', due.reset, settings.orgId, 'reset');
+    this.fileDue('export', due.monthlyExport.dueAt, settings.orgId, due.monthlyExport.ref);
     return copyOrg(org);
   }
 
@@ -307,6 +309,11 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
     this.due.delete(dueId(due));
   }
 
+  async refileDue(handled: DueItem, next: DueItem): Promise<void> {
+    this.due.delete(dueId(handled));
+    this.fileDue(next.kind, next.dueAt, next.orgId, next.ref);
+  }
+
   async rollPeriod(command: RolloverCommand): Promise<JobWriteOutcome> {
     const { due, entry } = command;
     const key = activityId(due.orgId, `RESET#${entry.periodId}`);
@@ -324,6 +331,7 @@ export class InMemoryLedgerStore implements MeterStore, AdminStore, JobStore {
       delete org.refills[periodId];
     }
     this.fileDue('rollover', command.nextReset, due.orgId, 'reset');
+    this.fileDue('export', command.monthlyExport.dueAt, due.orgId, command.monthlyExport.ref);
     this.due.delete(dueId(due));
     return 'done';
   }

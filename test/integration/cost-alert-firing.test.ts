@@ -50,6 +50,31 @@ async function pollStream(ledger: TestLedger, store: StreamDependencies['store']
 
 const thresholdFirings = (view: AlertsView) => view.fired.filter((firing) => firing.kind === 'threshold');
 
+/**
+ * Charges `request` with the stream's first firing write crashing after the write (before its acknowledgement); the
+ * record is delivered again. Answers how often it crashed and the ids of the crossings published.
+ */
+async function crossedAfterACrash(ledger: TestLedger, clock: StreamDependencies['clock'], request: ReturnType<typeof consumeRequest>) {
+  const store = ledger.anotherProcess().store;
+  let crashes = 0;
+  const crashing: StreamDependencies['store'] = {
+    ...store,
+    async recordAlertFiring(firing) {
+      const outcome = await store.recordAlertFiring(firing);
+      if (crashes === 0) {
+        crashes += 1;
+        throw new Error('crashed after the firing was written');
+      }
+      return outcome;
+    },
+  };
+  const published: PublishedEvent[] = [];
+  const poller = await pollStream(ledger, crashing, clock, published);
+  expect((await tryConsume(ledger.deps, request)).ok).toBe(true);
+  await poller.drain();
+  return { crashes, ids: crossings(published).map((event) => event.id) };
+}
+
 const crossings = (published: PublishedEvent[]) => published.filter((event) => event.detailType === 'UsageThresholdCrossed');
 const projections = (published: PublishedEvent[]) => published.filter((event) => event.detailType === 'ProjectedExhaustion');
 
@@ -90,27 +115,7 @@ describe('UsageThresholdCrossed', () => {
   it('fires once when the trigger crashes after its write: the retry finds the firing and adds none', async () => {
     const orgId = 'org-alert-crash';
     const { ledger, clock } = await alertingOrg(orgId);
-    const store = ledger.anotherProcess().store;
-    let crashes = 0;
-    const crashing: StreamDependencies['store'] = {
-      ...store,
-      async recordAlertFiring(firing) {
-        const outcome = await store.recordAlertFiring(firing);
-        if (crashes === 0) {
-          crashes += 1;
-          throw new Error('crashed after the firing was written');
-        }
-        return outcome;
-      },
-    };
-    const published: PublishedEvent[] = [];
-    const poller = await pollStream(ledger, crashing, clock, published);
-
-    expect((await tryConsume(ledger.deps, consumeRequest(orgId, { userId: 'm1', projectId: 'p1', cu: 11 }))).ok).toBe(true);
-    await poller.drain();
-
-    expect(crashes).toBe(1);
-    expect(crossings(published).map((event) => event.id)).toEqual([`alert:${orgId}:2026-03-15T00:00:00.000Z:half`]);
+    expect(await crossedAfterACrash(ledger, clock, consumeRequest(orgId, { userId: 'm1', projectId: 'p1', cu: 11 }))).toEqual({ crashes: 1, ids: [`alert:${orgId}:2026-03-15T00:00:00.000Z:half`] });
   });
 
   it('re-arms in a new period: the same threshold fires again, once', async () => {
@@ -188,6 +193,12 @@ describe('UsageThresholdCrossed on projects, members and API keys', () => {
       expect(detail.usageCu).toBeLessThan(detail.threshold.levelCu + 0.5);
     }
     expect(thresholdFirings(await readAlerts(orgId, ledger.deps)).map(firingId).sort()).toEqual(['ana-half', 'key-most', 'web-ten']);
+  });
+
+  it("fires a scope's threshold once when the trigger crashes after its write: the redelivered record finds it", async () => {
+    const orgId = 'org-alert-scope-crash';
+    const { ledger, clock } = await scopedOrg(orgId);
+    expect(await crossedAfterACrash(ledger, clock, consumeRequest(orgId, { userId: 'apiu_k1', projectId: 'web', cu: 7 }))).toEqual({ crashes: 1, ids: [`alert:${orgId}:2026-03-15T00:00:00.000Z:key-most`] });
   });
 
   it("re-arms a scope's threshold in a new period, and leaves one that no charge reached unfired", async () => {

@@ -10,6 +10,7 @@ import { handler as analyticsAuthorizerHandler } from '../functions/auth/analyti
 import { exportRoutes, streamingHandler as exportHandler } from '../functions/analytics/export.handler';
 import { financeExportRoutes, handler as financeExportsHandler } from '../functions/exports/finance-exports.handler';
 import { alertRoutes, handler as alertsHandler } from '../functions/alerts/alerts.handler';
+import { handler as peopleAdminHandler, peopleAdminRoutes } from '../functions/people-admin/people-admin.handler';
 import type { StreamingHandler } from '../shared/http/streaming';
 import { handler as meterHandler, meterRoutes } from '../functions/meter/meter.handler';
 import { handler as openApiHandler, openApiRoutes } from '../functions/openapi/openapi.handler';
@@ -185,6 +186,16 @@ export const API_AREAS: readonly ApiArea[] = [
     // thresholds and the webhook are each put while the org exists (a transaction of a check and a put), the webhook
     // deleted. The signing key derives the secret a PUT answers and a GET hints at.
     needs: { table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], webhookSigningKey: true },
+  },
+  {
+    name: 'people-admin',
+    entry: 'functions/people-admin/people-admin.handler.ts',
+    handler: peopleAdminHandler,
+    routeKeys: Object.keys(peopleAdminRoutes),
+    auth: 'analytics',
+    // The person's member record, the org and the scope (GetItem); a change is the provisioning transaction: the
+    // org checked, the scope updated (or the org's default limit), its activity entry put.
+    needs: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] },
   },
   {
     name: 'openapi',

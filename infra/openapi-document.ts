@@ -14,6 +14,7 @@ import { exportRoutes } from '../functions/analytics/export.handler';
 import { analyticsKeyRoutes } from '../functions/analytics/analytics-keys.handler';
 import { financeExportRoutes } from '../functions/exports/finance-exports.handler';
 import { alertRoutes } from '../functions/alerts/alerts.handler';
+import { peopleAdminRoutes } from '../functions/people-admin/people-admin.handler';
 import { meterRoutes } from '../functions/meter/meter.handler';
 import { openApiRoutes } from '../functions/openapi/openapi.handler';
 import packageJson from '../package.json';
@@ -31,7 +32,8 @@ export const ROUTE_MAPS: Readonly<Record<string, DocumentedArea['routes']>> = {
   export: exportRoutes,
   'analytics-keys': analyticsKeyRoutes,
   'finance-exports': financeExportRoutes,
-  'alerts': alertRoutes,
+  alerts: alertRoutes,
+  'people-admin': peopleAdminRoutes,
   openapi: openApiRoutes,
 };
 

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'top_up_limit_reached'
   | 'analytics_key_not_found'
   | 'alert_webhook_not_found'
+  | 'scope_not_found'
   | 'analytics_key_revoked'
   | 'analytics_key_limit_reached'
   | 'payload_too_large'
@@ -81,7 +82,7 @@ export class RouteNotFoundError extends DomainError {
   readonly code = 'route_not_found';
 }
 
-type NotFoundCode = 'org_not_found' | 'team_not_found' | 'consume_not_found' | 'analytics_key_not_found' | 'alert_webhook_not_found';
+type NotFoundCode = 'org_not_found' | 'team_not_found' | 'consume_not_found' | 'analytics_key_not_found' | 'alert_webhook_not_found' | 'scope_not_found';
 
 export class NotFoundError extends DomainError {
   readonly code: NotFoundCode;
@@ -208,6 +209,11 @@ export function invalidField(field: string, message: string): ValidationError {
 
 export function alertWebhookNotFound(orgId: string): NotFoundError {
   return new NotFoundError('alert_webhook_not_found', `Org ${orgId} has no cost-alert webhook; PUT one first.`, 'orgId');
+}
+
+/** A person's cap change names a project, member or API key the org has not provisioned (a person creates none). */
+export function scopeNotFound(kind: 'project' | 'member' | 'api_key', id: string, field: string): NotFoundError {
+  return new NotFoundError('scope_not_found', `No ${kind.replace('_', ' ')} ${id} in this org.`, field);
 }
 
 export function forbidden(): ForbiddenError {

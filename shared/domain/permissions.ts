@@ -47,3 +47,17 @@ export function readScopeOf(principal: Exclude<Principal, { kind: 'service' }>, 
 export function scopeIncludes(scope: ReadScope, projectId: string): boolean {
   return scope.projects === 'all' || scope.projects.includes(projectId);
 }
+
+/** What a person may set a cap on: a project, a member or an API key by id, or the org's default limit. */
+export type CapTarget = { readonly kind: 'project' | 'member' | 'api_key'; readonly id: string } | { readonly kind: 'default_limit' };
+
+/**
+ * Whether a person may set (raise, lower or remove) a cap (seed 001): an org admin any cap of the org and its default
+ * limit; a project admin the caps of the projects they administer, and nothing else (members and API keys are the
+ * team admins'); contributors, viewers and people the org does not know, nothing.
+ */
+export function mayEditCap(membership: Membership | undefined, target: CapTarget): boolean {
+  if (!membership) return false;
+  if (membership.role === 'org_admin') return true;
+  return membership.role === 'project_admin' && target.kind === 'project' && membership.adminOfProjectIds.includes(target.id);
+}

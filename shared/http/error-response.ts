@@ -29,6 +29,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   top_up_limit_reached: 409,
   analytics_key_not_found: 404,
   alert_webhook_not_found: 404,
+  scope_not_found: 404,
   analytics_key_revoked: 409,
   analytics_key_limit_reached: 409,
   payload_too_large: 413,

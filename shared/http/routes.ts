@@ -59,6 +59,14 @@ export function serviceOrPersonRoute<Deps, Event extends GatewayEvent>(handle: R
   return { accepts: ['service', 'person'], handle, doc };
 }
 
+/**
+ * A people's admin write on the Analytics API: signed-in people only, and the route's rule decides from the person's
+ * member record. Analytics keys only read: the authorizer's key policy keeps them off it, and it refuses one anyway.
+ */
+export function personAdminRoute<Deps, Event extends GatewayEvent>(handle: RouteHandler<Deps, Event>, doc: RouteDoc): Route<Deps, Event> {
+  return { accepts: ['person'], handle, doc };
+}
+
 /** A route anyone may call, without credentials: only for what holds no data. */
 export function publicRoute<Deps>(handle: RouteHandler<Deps>, doc: RouteDoc): Route<Deps> {
   return { accepts: 'anyone', handle, doc };

@@ -202,6 +202,7 @@ describe('the Analytics API', () => {
       ['analytics-keys', false],
       ['finance-exports', false],
       ['alerts', false],
+      ['people-admin', false],
     ]);
     const methods = restMethods(withAnalytics.statelessTemplate);
     expect([...methods.keys()].sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
@@ -219,12 +220,16 @@ describe('the Analytics API', () => {
       expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([...area.needs.table, ...(area.needs.indexes ?? []).map(() => 'dynamodb:Query')].sort());
       // Readers read; the keys' area writes a key's listing and its activity entry, the exports' area files a request.
       const writes: Record<string, string[]> = { 'analytics-keys': ['dynamodb:PutItem', 'dynamodb:UpdateItem'], 'finance-exports': ['dynamodb:PutItem'] };
+      // People's admin writes are the provisioning transaction: the org checked, a scope (or the org) updated, an entry put; no lists.
+      const peopleAdmin = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
       // The alerts' area reads what fired (Query) and writes its own items, the thresholds and the webhook (each put
       // beside a check of the org; the webhook deleted), never anything else.
       const expected =
         area.name === 'alerts'
           ? ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']
-          : ['dynamodb:GetItem', 'dynamodb:Query', ...(writes[area.name] ?? [])];
+          : area.name === 'people-admin'
+            ? peopleAdmin
+            : ['dynamodb:GetItem', 'dynamodb:Query', ...(writes[area.name] ?? [])];
       expect(area.needs.table).toEqual(expected);
     }
   });

@@ -19,6 +19,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { analyticsRoutes } from '../../functions/analytics/analytics.handler';
 import { exportRoutes } from '../../functions/analytics/export.handler';
 import { financeExportRoutes, type FinanceExportRouteDependencies } from '../../functions/exports/finance-exports.handler';
+import { peopleAdminRoutes } from '../../functions/people-admin/people-admin.handler';
 import { alertRoutes, type AlertRouteDependencies } from '../../functions/alerts/alerts.handler';
 import { deliverAlert, setAlertWebhook } from '../../shared/use-cases/alert-webhooks';
 import { streamingAreaHandler, type StreamingHandler } from '../../shared/http/streaming';
@@ -88,6 +89,11 @@ function session(orgId: string): (SessionCall | { clockTo: string })[] {
     { routeKey: 'POST /v1/activity', body: { eventId: 'ev-1', orgId, userId: 'alice', action: 'asset.deleted' } },
     { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}', pathParameters: { ...org, userId: 'olga' }, body: { role: 'org_admin' } },
     ...analyticsCalls(orgId),
+    // An org admin changes caps and the default limit as a person, on the Analytics API.
+    { routeKey: 'PUT /v1/orgs/{orgId}/projects/{projectId}/cap', reader: 'olga', pathParameters: { ...org, projectId: 'web' }, body: { capCu: 45 } },
+    { routeKey: 'PUT /v1/orgs/{orgId}/members/{userId}/cap', reader: 'olga', pathParameters: { ...org, userId: 'alice' }, body: { capCu: 35 } },
+    { routeKey: 'PUT /v1/orgs/{orgId}/api-keys/{keyId}/cap', reader: 'olga', pathParameters: { ...org, keyId: 'apiu_1' }, body: { capCu: null } },
+    { routeKey: 'PUT /v1/orgs/{orgId}/default-limit/cap', reader: 'olga', pathParameters: org, body: { capCu: 55 } },
     // The service manages an analytics key (org admins do the same on the Analytics API): create, list, rotate, revoke.
     { routeKey: 'POST /v1/orgs/{orgId}/analytics-keys', pathParameters: org, body: { name: 'bi' }, status: 201 },
     { routeKey: 'GET /v1/orgs/{orgId}/analytics-keys', pathParameters: org },
@@ -172,6 +178,11 @@ describe('table grants', () => {
         ? await areaHandler<FinanceExportRouteDependencies, GatewayEvent>(financeExportRoutes, () => ({ ...depsFor('finance-exports'), publisher: noBus }))(serviceEvent(call.routeKey, call), lambdaContext('finance-exports'))
         : call.routeKey in analyticsKeyRoutes
         ? await areaHandler<AnalyticsKeyDependencies, GatewayEvent>(analyticsKeyRoutes, () => ({ ...depsFor('analytics-keys'), vault }))(serviceEvent(call.routeKey, call), lambdaContext('analytics-keys'))
+        : call.routeKey in peopleAdminRoutes
+        ? await areaHandler(peopleAdminRoutes, () => depsFor('people-admin'))(
+            readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { pathParameters: call.pathParameters, body: call.body }),
+            lambdaContext('people-admin'),
+          )
         : !call.reader
           ? await handlers[areaOf(call.routeKey)]!(serviceEvent(call.routeKey, call), lambdaContext(areaOf(call.routeKey)))
           : call.routeKey in exportRoutes

@@ -103,13 +103,14 @@ describe('an authorization request', () => {
   });
 
   it('is refused without a redirect when the client or the redirect_uri is not registered', () => {
-    for (const overrides of [
+    const cases: Record<string, string | null>[] = [
       { client_id: 'someone-else' },
       { redirect_uri: 'https://evil.example/callback' },
       { redirect_uri: `${ORIGIN}/dashboard/callback/../elsewhere` },
       { redirect_uri: 'http://127.0.0.1:9999/dashboard/callback' },
       { redirect_uri: null },
-    ]) {
+    ];
+    for (const overrides of cases) {
       expect(checkAuthorizationRequest(authorizationParameters(overrides), ORIGIN).outcome, JSON.stringify(overrides)).toBe('refused');
     }
   });

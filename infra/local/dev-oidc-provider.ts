@@ -212,7 +212,8 @@ export function devOidcProvider(options: DevOidcProviderOptions): DevOidcProvide
     if (!submitted) return html(200, memberForm(parameters, orgId.data, members));
     const member = members.find((candidate) => candidate.userId === parameters.get('user'));
     if (!member) return html(400, memberForm(parameters, orgId.data, members, 'Pick one of the members.'));
-    const code = codes.issue({ ...request, orgId: orgId.data, userId: member.userId });
+    const { clientId, redirectUri, codeChallenge, nonce } = request;
+    const code = codes.issue({ clientId, redirectUri, codeChallenge, nonce, orgId: orgId.data, userId: member.userId });
     const location = new URL(request.redirectUri);
     location.searchParams.set('code', code);
     if (request.state !== undefined) location.searchParams.set('state', request.state);

@@ -196,3 +196,60 @@ describe('the token endpoint', () => {
     expect(errorOf(await exchange(base))).toBe('invalid_request');
   });
 });
+
+describe('the sign-in screen', () => {
+  let issuer: DevIssuer;
+  beforeAll(async () => {
+    issuer = await openDevIssuer(join(directory, 'screen-issuer.json'));
+  });
+  const members = async (orgId: string) => (orgId === 'acme' ? [{ userId: 'olga', role: 'org_admin' }, { userId: 'cora', role: 'contributor' }] : undefined);
+  const screen = (codes = authorizationCodes()) => devOidcProvider({ issuer, origin: () => ORIGIN, members, orgClaim: 'org_id', codes });
+  const get = (parameters: URLSearchParams) => screen().serve({ method: 'GET', url: new URL(`${ORIGIN}/local/issuer/authorize?${parameters}`), body: '' });
+
+  it('asks for the org, then lists its members in a form without script, the request carried along escaped', async () => {
+    const parameters = authorizationParameters({ state: '"><script>alert(1)</script>' });
+
+    const orgStep = await get(parameters);
+    parameters.set('org', 'acme');
+    const memberStep = await get(parameters);
+
+    expect(orgStep.statusCode).toBe(200);
+    expect(orgStep.body).toContain('name="org"');
+    expect(memberStep.statusCode).toBe(200);
+    expect(memberStep.body).toContain('<form method="post" action="/local/issuer/authorize">');
+    expect(memberStep.body).toMatch(/value="olga".*org_admin/);
+    for (const page of [orgStep, memberStep]) {
+      expect(page.body).not.toContain('<script');
+      expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    }
+  });
+
+  it('says an org is not provisioned, and refuses to sign in someone who is not its member', async () => {
+    const unknown = await get(authorizationParameters({ org: 'nobody' }));
+    const stranger = await screen().serve({
+      method: 'POST',
+      url: new URL(`${ORIGIN}/local/issuer/authorize`),
+      body: authorizationParameters({ org: 'acme', user: 'mallory', decision: 'sign-in' }).toString(),
+    });
+
+    expect([unknown.statusCode, unknown.body.includes('No org nobody is provisioned')]).toEqual([404, true]);
+    expect(stranger.statusCode).toBe(400);
+    expect(stranger.headers.location).toBeUndefined();
+  });
+
+  it("redirects the member picked with a code bound to the request, the state and the issuer", async () => {
+    const codes = authorizationCodes();
+    const verifier = verifierOf();
+
+    const answer = await screen(codes).serve({
+      method: 'POST',
+      url: new URL(`${ORIGIN}/local/issuer/authorize`),
+      body: authorizationParameters({ org: 'acme', user: 'cora', decision: 'sign-in', code_challenge: challengeOf(verifier) }).toString(),
+    });
+
+    expect(answer.statusCode).toBe(302);
+    const location = new URL(answer.headers.location!);
+    expect([location.searchParams.get('state'), location.searchParams.get('iss')]).toEqual(['s-1', `${ORIGIN}/local/issuer`]);
+    expect(codes.redeem(location.searchParams.get('code')!)).toEqual(grantFor(verifier, { userId: 'cora' }));
+  });
+});

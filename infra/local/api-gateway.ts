@@ -5,8 +5,8 @@
 //   REQUEST authorizer event for every request (no cache), and its refusals get the REST API's gateway responses;
 //   an analytics area the service calls too (`serviceToo`) is served as the HTTP API when the service token comes,
 //   as the credential picks the API behind the one custom domain on AWS.
-// Routes that exist only here, not on API Gateway: `GET /health` and the public documents (the dev issuer's JWKS),
-// both without a token, and the runner's own /local routes (see local-routes.ts), behind the service token.
+// Routes that exist only here, not on API Gateway: `GET /health`, the public documents (the dev issuer's JWKS) and
+// the public pages (the dev issuer's OIDC endpoints, see dev-oidc-provider.ts), all without a token, and the runner's own /local routes (see local-routes.ts), behind the service token.
 
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -94,6 +94,18 @@ export interface LocalApiOptions {
   readonly localRoutes?: LocalOnlyRoutes;
   /** JSON documents served on GET without a token, by path (local only): the dev issuer's JWKS. */
   readonly publicDocuments?: Readonly<Record<string, unknown>>;
+  /** Endpoints served without a token on their own terms (local only): the dev issuer's OIDC sign-in. */
+  readonly publicPages?: PublicPages;
+}
+
+/** Paths served as they are, with their own status, headers and body: no gateway, no authorizer. */
+export interface PublicPages {
+  readonly paths: readonly string[];
+  serve(request: { readonly method: string; readonly url: URL; readonly body: string }): Promise<{
+    readonly statusCode: number;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body: string;
+  }>;
 }
 
 /** Routes of the local runner itself, and the one handler that serves them. */
@@ -140,6 +152,13 @@ export function createLocalApi(options: LocalApiOptions): Server {
     }
     if (method === 'GET' && options.publicDocuments && Object.hasOwn(options.publicDocuments, url.pathname)) {
       return send(response, 200, options.publicDocuments[url.pathname]);
+    }
+    if (options.publicPages?.paths.includes(url.pathname)) {
+      const body = await readBody(request);
+      if (body === undefined) return send(response, 413, { error: { code: 'payload_too_large', message: 'The request is too large.', field: 'body' } });
+      const page = await options.publicPages.serve({ method, url, body });
+      response.writeHead(page.statusCode, { ...page.headers });
+      return void response.end(page.body);
     }
     const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(response, 404, { error: { code: 'route_not_found', message: `No route ${method} ${url.pathname}.` } });

@@ -36,10 +36,20 @@ export interface DevTokenRequest {
   readonly orgClaim: string;
 }
 
+/** An OIDC ID token for a client (`aud`), from the issuer URL the runner's discovery document names. */
+export interface DevIdTokenRequest {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly userId: string;
+  readonly nonce: string | undefined;
+  readonly ttlSeconds: number;
+}
+
 export interface DevIssuer {
   /** The public key, as the runner serves it. */
   readonly jwks: JSONWebKeySet;
   sign(request: DevTokenRequest): Promise<string>;
+  signIdToken(request: DevIdTokenRequest): Promise<string>;
 }
 
 /** The dev issuer of `file`, whose key is made there first if it does not exist yet. */
@@ -47,17 +57,20 @@ export async function openDevIssuer(file: string = devIssuerKeyFile()): Promise<
   const privateJwk = await loadOrCreateKey(file);
   const { d: _private, ...publicJwk } = privateJwk;
   const signingKey = await importJWK(privateJwk, ALGORITHM);
+  const signed = (claims: Record<string, unknown>, issuer: string, audience: string, subject: string, ttl: string | number) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: ALGORITHM, kid: privateJwk.kid!, typ: 'JWT' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(subject)
+      .setIssuedAt()
+      .setExpirationTime(typeof ttl === 'number' ? Math.floor(Date.now() / 1000) + ttl : ttl)
+      .sign(signingKey);
   return {
     jwks: { keys: [{ ...publicJwk, alg: ALGORITHM, use: 'sig' }] },
-    sign: (request) =>
-      new SignJWT({ [request.orgClaim]: request.orgId })
-        .setProtectedHeader({ alg: ALGORITHM, kid: privateJwk.kid!, typ: 'JWT' })
-        .setIssuer(DEV_ISSUER)
-        .setAudience(DEV_AUDIENCE)
-        .setSubject(request.userId)
-        .setIssuedAt()
-        .setExpirationTime(request.ttl)
-        .sign(signingKey),
+    sign: (request) => signed({ [request.orgClaim]: request.orgId }, DEV_ISSUER, DEV_AUDIENCE, request.userId, request.ttl),
+    signIdToken: (request) =>
+      signed(request.nonce === undefined ? {} : { nonce: request.nonce }, request.issuer, request.clientId, request.userId, request.ttlSeconds),
   };
 }
 

@@ -15,9 +15,11 @@ import { createDynamoDbClient } from '../../shared/adapters/dynamodb/client';
 import { ALLOW_LOCAL_WEBHOOKS_ENV, useLocalKeyVault, useLocalPublisher, useLocalWebhookSigningKey, useProcessClock } from '../../shared/composition';
 import { localKeyStore, localPepper } from '../../shared/adapters/local/file-key-store';
 import { systemClock } from '../../shared/ports/runtime';
+import { DEFAULT_ORG_CLAIM } from '../../shared/http/principal';
 import { ANALYTICS_AUTHORIZER, API_AREAS } from '../api-routes';
 import { createLocalApi } from './api-gateway';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_JWKS_PATH, devIssuerKeyFile, openDevIssuer } from './dev-issuer';
+import { DASHBOARD_CLIENT_ID, DEV_OIDC_BASE_PATH, DEV_OIDC_DISCOVERY_PATH, devOidcProvider, ledgerMembers } from './dev-oidc-provider';
 import { ensureLedgerTable, startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb-local';
 import { DEFAULT_JOB_INTERVAL_MS, LOCAL_JOBS, startJobSchedule, type JobSchedule } from './jobs';
 import { localOnlyRoutes } from './local-routes';
@@ -90,6 +92,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     useLocalWebhookSigningKey(undefined);
   }
   let server: Server;
+  // Known once the server listens; the OIDC endpoints name the issuer by it.
+  let origin = `http://${host}:${options.port}`;
   try {
     process.env.TABLE_NAME = options.tableName;
     process.env.DYNAMODB_ENDPOINT = dynamoDb.endpoint;
@@ -110,6 +114,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       health: () => tableIsReachable(client, options.tableName),
       localRoutes: localOnlyRoutes({ clock, jobs, stream, events }),
       publicDocuments: { [DEV_ISSUER_JWKS_PATH]: devIssuer.jwks },
+      publicPages: devOidcProvider({ issuer: devIssuer, origin: () => origin, members: ledgerMembers, orgClaim: process.env.ORG_CLAIM || DEFAULT_ORG_CLAIM }),
     });
     await new Promise<void>((listening, failed) => {
       server.once('error', (error: NodeJS.ErrnoException) => failed(error.code === 'EADDRINUSE' ? portInUse(host, options.port) : error));
@@ -117,6 +122,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
         // The authorizer is configured as on Lambda, from the environment, with the dev issuer in place of the
         // identity provider; it fetches the JWKS from this server over HTTP. Set before the first request is read.
         const { port } = server.address() as AddressInfo;
+        origin = `http://${host}:${port}`;
         Object.assign(process.env, { JWT_ISSUER: DEV_ISSUER, JWT_AUDIENCE: DEV_AUDIENCE, JWKS_URL: `http://${host}:${port}${DEV_ISSUER_JWKS_PATH}` });
         listening();
       });
@@ -220,6 +226,9 @@ async function main(): Promise<void> {
   else console.log('Using SERVICE_TOKEN from the environment.');
   console.log(
     `People (the analytics routes): \`npm run --silent token -- --org <orgId> --user <userId>\` prints a token for Authorization: Bearer (dev issuer ${DEV_ISSUER}, JWKS at ${runner.url}${DEV_ISSUER_JWKS_PATH})`,
+  );
+  console.log(
+    `The dashboard's OIDC sign-in (authorization code with PKCE, client ${DASHBOARD_CLIENT_ID}): issuer ${runner.url}${DEV_OIDC_BASE_PATH}, discovery at ${runner.url}${DEV_OIDC_DISCOVERY_PATH}`,
   );
   console.log(
     `BI tools (GET /v1/usage*, /v1/activity): an org admin or the service creates an analytics key with POST ${runner.url}/v1/orgs/<orgId>/analytics-keys, then calls with curl -u "$KEY:$SECRET"`,

@@ -12,6 +12,7 @@ import { MEMBER_ROLES } from '../../shared/domain/permissions';
 import { ledgerDependencies, type LedgerDependencies } from '../../shared/composition';
 import { jsonResponse } from '../../shared/http/error-response';
 import { cuOrNull, logRow, pendingView, planRow } from '../../shared/http/log-rows';
+import { scopeAnswer, scopeRow } from '../../shared/http/scope-rows';
 import { areaHandler, type Routes } from '../../shared/http/lambda';
 import { serviceRoute } from '../../shared/http/routes';
 import { parseInput, pathParameters, queryParameters, readJsonBody, writeActor } from '../../shared/http/request';
@@ -21,7 +22,7 @@ import { getBalance } from '../../shared/use-cases/balance';
 import { recordPlatformAction } from '../../shared/use-cases/activity';
 import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
-import { listEvents, listScopes, readOrg, type ScopeView } from '../../shared/use-cases/usage-views';
+import { listEvents, listScopes, readOrg } from '../../shared/use-cases/usage-views';
 
 const orgPath = z.object({ orgId: identifier });
 const projectPath = z.extend(orgPath, { projectId: identifier });
@@ -77,19 +78,6 @@ const orgAnswer = z.object({
   currentPeriod: z.object({ start: z.string(), resetsAt: z.string() }),
   pendingDowngrade: pendingAnswer,
 });
-/** A project, member or API key: its own id field (an API key's row names its project too), usage and cap. */
-const scopeAnswer = z.object({
-  projectId: z.optional(z.nullable(z.string())),
-  userId: z.optional(z.string()),
-  keyId: z.optional(z.string()),
-  role: z.optional(z.nullable(z.enum(MEMBER_ROLES))),
-  adminOfProjectIds: z.optional(z.array(z.string())),
-  name: z.nullable(z.string()),
-  usedCu: z.number(),
-  capCu: z.nullable(z.number()),
-  capSource: z.enum(['individual', 'default', 'none']),
-  status: z.enum(['ok', 'warning', 'reached']),
-});
 const topUpSource = z.enum(['purchase', 'auto_refill']);
 const topUpAnswer = z.object({ purchaseId: z.string(), source: topUpSource, cu: z.number(), purchasedAt: z.string(), expiresAt: z.string(), replayed: z.boolean() });
 const autoRefillAnswer = z.object({
@@ -136,22 +124,6 @@ function orgView(org: OrgRecord, now: Date): z.output<typeof orgAnswer> {
     highCostThresholdCu: toCu(terms.highCostMilli),
     currentPeriod: { start: terms.period.startsAt.toISOString(), resetsAt: terms.period.resetsAt.toISOString() },
     pendingDowngrade: pendingView(terms.pendingPlan),
-  };
-}
-
-const SCOPE_ID_FIELD: Record<ScopeKind, string> = { project: 'projectId', member: 'userId', api_key: 'keyId' };
-
-function scopeRow(view: ScopeView): z.output<typeof scopeAnswer> {
-  const { record } = view;
-  return {
-    [SCOPE_ID_FIELD[record.kind]]: record.id,
-    ...(record.kind === 'member' ? { role: record.role, adminOfProjectIds: [...record.adminOfProjectIds] } : {}),
-    ...(record.kind === 'api_key' ? { projectId: record.projectId } : {}),
-    name: record.name,
-    usedCu: toCu(view.usedMilli),
-    capCu: cuOrNull(view.capMilli),
-    capSource: view.capSource,
-    status: view.status,
   };
 }
 

@@ -22,7 +22,7 @@ import { getBalance } from '../../shared/use-cases/balance';
 import { recordPlatformAction } from '../../shared/use-cases/activity';
 import { addTopUp, changePlan, provisionOrg, setAutoRefill } from '../../shared/use-cases/billing';
 import { putApiKey, putMember, putProject, setDefaultLimit } from '../../shared/use-cases/provisioning';
-import { listEvents, listScopes, readOrg, type ScopeView } from '../../shared/use-cases/usage-views';
+import { listEvents, listScopes, readOrg } from '../../shared/use-cases/usage-views';
 
 const orgPath = z.object({ orgId: identifier });
 const projectPath = z.extend(orgPath, { projectId: identifier });

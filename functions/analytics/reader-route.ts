@@ -8,6 +8,8 @@ import type { ReadScope } from '../../shared/domain/permissions';
 import type { Route, RouteDoc } from '../../shared/http/routes';
 import type { AdminStore } from '../../shared/ports/admin-store';
 import { resolveReader } from '../../shared/use-cases/reader-access';
+import { pathParameters } from '../../shared/http/request';
+import { orgPath } from '../org-admin-access';
 
 export type ReaderRouteHandler<Deps, Answer = APIGatewayProxyStructuredResultV2> = (event: APIGatewayProxyEvent, deps: Deps, reader: ReadScope) => Promise<Answer>;
 
@@ -25,4 +27,20 @@ export function readerRoute<Deps extends { readonly store: Pick<AdminStore, 'get
     },
     doc,
   };
+}
+
+/**
+ * A read route under `/v1/orgs/{orgId}` for people: a reader route whose path must name the person's own org (another
+ * org: 403). Analytics keys read the usage routes only; no key pattern covers these paths.
+ */
+export function orgReaderRoute<Deps extends { readonly store: Pick<AdminStore, 'getScope'> }, Answer = APIGatewayProxyStructuredResultV2>(
+  handle: ReaderRouteHandler<Deps, Answer>,
+  doc: RouteDoc,
+): Route<Deps, APIGatewayProxyEvent, Answer> {
+  const route = readerRoute<Deps, Answer>(async (event, deps, reader) => {
+    const { orgId } = pathParameters(event, orgPath);
+    if (orgId !== reader.orgId) throw forbidden();
+    return handle(event, deps, reader);
+  }, doc);
+  return { ...route, accepts: ['person'] };
 }

@@ -1,5 +1,5 @@
-// A project's, member's or API key's row as the routes answer it: its own id field, its settings, and its usage bar
-// for the current period (used / cap, the cap's source, ok / warning / reached).
+// How the API shows a project, member or API key with its usage bar for the current period: the service's admin
+// listing and writes, the people's listing on the Analytics API (JSON and CSV) and their cap writes share these rows.
 
 import * as z from 'zod/mini';
 import { toCu } from '../domain/compute-units';
@@ -38,3 +38,17 @@ export function scopeRow(view: ScopeView): z.output<typeof scopeAnswer> {
   };
 }
 
+const BAR_COLUMNS = ['name', 'usedCu', 'capCu', 'capSource', 'status'] as const;
+
+/** The CSV columns of each kind's listing: the JSON row's fields, in this order. */
+export const SCOPE_CSV_COLUMNS: Record<ScopeKind, readonly string[]> = {
+  member: ['userId', 'role', 'adminOfProjectIds', ...BAR_COLUMNS],
+  project: ['projectId', ...BAR_COLUMNS],
+  api_key: ['keyId', 'projectId', ...BAR_COLUMNS],
+};
+
+/** The JSON row as a CSV row: a member's administered projects in one cell, separated by spaces. */
+export function scopeCsvRow(view: ScopeView): Record<string, unknown> {
+  const row: Record<string, unknown> = scopeRow(view);
+  return Array.isArray(row.adminOfProjectIds) ? { ...row, adminOfProjectIds: row.adminOfProjectIds.join(' ') } : row;
+}

@@ -8,6 +8,7 @@ import { keyMayCall } from '../../shared/domain/analytics-keys';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_AREAS, type ApiArea } from '../../infra/api-routes';
 import { ROUTE_MAPS } from '../../infra/openapi-document';
+import { ORG_LISTINGS } from '../../functions/analytics/org-listing-routes';
 import { basicAuthorization, createAnalyticsKey, devIssuerForSuite, provision, type IssuedKey } from '../support/analytics-callers';
 import { client, runnerForSuite, type Reply } from '../support/runner-http';
 
@@ -37,16 +38,16 @@ type Caller = (typeof CALLERS)[number];
 
 /**
  * The kinds of route, by their area: the service's (the HTTP API, IAM on AWS); the Analytics API's read routes (people
- * and keys, through the authorizer); routes for the service and the org's admins (an analytics area the service calls
- * too); the public one.
+ * and keys, through the authorizer); its read routes for people only, under the org's path (no key pattern covers
+ * them); people's admin writes (caps); routes for the service and the org's admins (an analytics area the service
+ * calls too); the public one.
  */
-type RouteKind = 'service' | 'read' | 'admin' | 'people-admin' | 'public';
+type RouteKind = 'service' | 'read' | 'people read' | 'admin' | 'people-admin' | 'public';
 
-function kindOf(area: ApiArea): RouteKind {
+function kindOf(area: ApiArea, routeKey: string): RouteKind {
   if (area.auth === 'service' || area.auth === 'public') return area.auth;
-  // People's admin writes: an analytics area no key may call (the key policy has none of its routes).
-  const keysReach = area.routeKeys.some((routeKey) => keyMayCall(...(routeKey.split(' ') as [string, string])));
-  if (area.auth === 'analytics') return area.serviceToo ? 'admin' : keysReach ? 'read' : 'people-admin';
+  // No key pattern covers people's own routes: their reads under the org's path, and their admin writes.
+  if (area.auth === 'analytics') return area.serviceToo ? 'admin' : keyMayCall(...(routeKey.split(' ') as [string, string])) ? 'read' : routeKey.startsWith('GET ') ? 'people read' : 'people-admin';
   throw new Error(`The matrix has no rule for ${area.auth} routes (area ${area.name}): add one.`);
 }
 
@@ -65,8 +66,11 @@ interface Expected {
   readonly sees?: Sees;
 }
 
+/** The org's listings that span projects (its members): for readers of every project only; a project admin gets 403. */
+const SPANS_PROJECTS = ORG_LISTINGS.filter((listing) => listing.kind === 'member').flatMap((listing) => [listing.path, `${listing.path}.csv`].map((path) => `GET /v1/orgs/{orgId}/usage/${path}`));
+
 /** The rules: what `caller` gets from a route of `kind` that answers `success` when it serves the request. */
-function expected(kind: RouteKind, caller: Caller, success: number): Expected {
+function expected(kind: RouteKind, caller: Caller, success: number, routeKey: string): Expected {
   switch (kind) {
     case 'public':
       return { status: success };
@@ -86,6 +90,13 @@ function expected(kind: RouteKind, caller: Caller, success: number): Expected {
       if (caller === 'service' || caller === 'nobody' || caller === 'revoked key') return { status: 401 };
       const sees = READ_SCOPE[caller];
       return sees ? { status: success, sees } : { status: 403 };
+    }
+    case 'people read': {
+      if (caller === 'service' || caller === 'nobody' || caller === 'revoked key') return { status: 401 };
+      // The path names the org: a reader of another org (a person or a key) and every key gets 403.
+      if (caller === 'org admin') return { status: success, sees: 'org' };
+      if (caller === 'project admin of another project' && !SPANS_PROJECTS.includes(routeKey)) return { status: success, sees: 'other project' };
+      return { status: 403 };
     }
   }
 }
@@ -140,7 +151,7 @@ interface MatrixRoute {
 }
 
 const ROUTES: readonly MatrixRoute[] = API_AREAS.flatMap((area) =>
-  area.routeKeys.map((routeKey) => ({ routeKey, area, kind: kindOf(area), success: ROUTE_MAPS[area.name]?.[routeKey]?.doc.statuses?.[0] ?? 200 })),
+  area.routeKeys.map((routeKey) => ({ routeKey, area, kind: kindOf(area, routeKey), success: ROUTE_MAPS[area.name]?.[routeKey]?.doc.statuses?.[0] ?? 200 })),
 );
 
 describe('every route of the registry under every kind of caller', () => {
@@ -159,6 +170,8 @@ describe('every route of the registry under every kind of caller', () => {
     await provision(call, `/v1/orgs/${ORG}/projects/proj-web`, {});
     await provision(call, `/v1/orgs/${ORG}/projects/proj-side`, { name: 'Side' });
     await provision(call, `/v1/orgs/${ORG}/api-keys/apiu_matrix`, { projectId: 'proj-web' });
+    // A key of the side project: the org's key listing shows both projects, a project admin's only theirs.
+    await provision(call, `/v1/orgs/${ORG}/api-keys/apiu_side`, { projectId: 'proj-side' });
     await provision(call, `/v1/orgs/${ORG}/members/${MEMBERS['org admin']}`, { role: 'org_admin' });
     await provision(call, `/v1/orgs/${ORG}/members/${MEMBERS['project admin of another project']}`, { role: 'project_admin', adminOfProjectIds: ['proj-side'] });
     await provision(call, `/v1/orgs/${ORG}/members/${MEMBERS.contributor}`, { role: 'contributor' });
@@ -251,13 +264,13 @@ describe('every route of the registry under every kind of caller', () => {
   }
 
   it('has routes of every kind, and a rule for each', () => {
-    expect(new Set(ROUTES.map((route) => route.kind))).toEqual(new Set(['service', 'read', 'admin', 'people-admin', 'public']));
+    expect(new Set(ROUTES.map((route) => route.kind))).toEqual(new Set(['service', 'read', 'people read', 'admin', 'people-admin', 'public']));
   });
 
   it.each(ROUTES.map((route) => [route.routeKey, route] as const))('%s', async (_routeKey, route) => {
     const replies: { caller: Caller; want: Expected; reply: Reply }[] = [];
     for (const caller of CALLERS) {
-      const want = expected(route.kind, caller, route.success);
+      const want = expected(route.kind, caller, route.success, route.routeKey);
       replies.push({ caller, want, reply: await callAs(caller, route, want) });
     }
 

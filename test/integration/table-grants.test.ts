@@ -115,7 +115,7 @@ function declared(area: ApiArea): string[] {
   return [...area.needs.table, ...(area.needs.indexes ?? []).map((index) => `dynamodb:Query@${index}`)].sort();
 }
 
-/** Every analytics route, read by an org admin; the events table in each order (each has its own index). */
+/** Every analytics route, read by an org admin; the events table in each order (each has its own index); the listings. */
 function analyticsCalls(orgId: string): SessionCall[] {
   const window = { startDate: '2026-02-01', endDate: '2026-03-31' };
   const read = (routeKey: string, query: Record<string, string> = {}): SessionCall => ({ routeKey, reader: 'olga', pathParameters: { orgId }, query: { ...window, ...query } });
@@ -133,6 +133,10 @@ function analyticsCalls(orgId: string): SessionCall[] {
     read('GET /v1/usage/export.csv', { startDate: '2026-03-01', sort: 'amount' }),
     read('GET /v1/usage/export.csv', { startDate: '2026-03-01', sort: 'userId' }),
     read('GET /v1/usage/export.csv', { groupBy: 'projectId' }),
+    // The org's listings with their usage bars, as JSON and CSV (they take no window).
+    ...['members', 'projects', 'api-keys'].flatMap((listing) =>
+      [`GET /v1/orgs/{orgId}/usage/${listing}`, `GET /v1/orgs/{orgId}/usage/${listing}.csv`].map((routeKey): SessionCall => ({ routeKey, reader: 'olga', pathParameters: { orgId } })),
+    ),
   ];
 }
 
@@ -170,7 +174,7 @@ describe('table grants', () => {
       }
       const call = step.pathParameters?.keyId === CREATED_KEY ? { ...step, pathParameters: { ...step.pathParameters, keyId: createdKey } } : step;
       const depsFor = (areaName: string) => (name === areaName ? own : ledger.deps);
-      const event = () => readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { query: call.query ?? {} });
+      const event = () => readerEvent(call.routeKey, { orgId: call.pathParameters!.orgId!, userId: call.reader! }, { query: call.query ?? {}, pathParameters: call.pathParameters });
       const noBus = { publish: async () => undefined };
       const response = call.routeKey in alertRoutes
         ? await areaHandler<AlertRouteDependencies, GatewayEvent>(alertRoutes, () => ({ ...depsFor('alerts'), signingKey: vault.pepper, urlRules: { allowLocal: false } }))(serviceEvent(call.routeKey, call), lambdaContext('alerts'))

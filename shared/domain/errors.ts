@@ -212,7 +212,8 @@ export function alertWebhookNotFound(orgId: string): NotFoundError {
 }
 
 /** A person's cap change names a project, member or API key the org has not provisioned (a person creates none). */
-export function scopeNotFound(kind: 'project' | 'member' | 'api_key', id: string, field: string): NotFoundError {
+export function scopeNotFound(kind: 'project' | 'member' | 'api_key', id: string): NotFoundError {
+  const field = { project: 'projectId', member: 'userId', api_key: 'keyId' }[kind];
   return new NotFoundError('scope_not_found', `No ${kind.replace('_', ' ')} ${id} in this org.`, field);
 }
 

@@ -27,6 +27,7 @@ import type { AnalyticsKeyEntry, AnalyticsKeyLedger, AnalyticsKeyListing, Analyt
 import { serviceActor, type ActivityActor } from '../ports/ledger-records';
 import type { Clock, IdGenerator } from '../ports/runtime';
 import { log } from '../http/log';
+import { membershipOf } from './reader-access';
 import { AGAIN, retryRounds, withStoreRetries } from './store-retry';
 
 /** The most live (not revoked) keys an org may hold: each is a secret in Secrets Manager, billed monthly. */
@@ -50,8 +51,7 @@ export async function keyAdministrator(principal: Principal, orgId: string, acti
   if (principal.kind === 'service') return serviceActor(actingUserId);
   // An analytics key reads; it never manages keys, not even its own.
   if (principal.kind !== 'person' || principal.orgId !== orgId) throw forbidden();
-  const member = await withStoreRetries(() => deps.store.getScope(orgId, { kind: 'member', id: principal.userId }));
-  if (!member.exists || member.role !== 'org_admin') throw forbidden();
+  if ((await membershipOf(principal, deps))?.role !== 'org_admin') throw forbidden();
   return { kind: 'person', id: principal.userId };
 }
 

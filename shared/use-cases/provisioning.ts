@@ -6,9 +6,9 @@ import type { MilliCu } from '../domain/compute-units';
 import { API_KEY_ACTOR_PREFIX } from '../domain/limits';
 import { UNSET, settingChanges, settingsAfter } from '../domain/setting-changes';
 import type { AdminStore } from '../ports/admin-store';
-import { SCOPE_CHANGE_KINDS, SERVICE_ACTOR, type ActingRequest, type MemberRole, type OrgRecord, type ScopeKind } from '../ports/ledger-records';
+import { SCOPE_CHANGE_KINDS, SERVICE_ACTOR, type ActingRequest, type ActivityActor, type MemberRole, type OrgRecord, type ScopeKind } from '../ports/ledger-records';
 import type { Clock, IdGenerator } from '../ports/runtime';
-import { orgNotFound, wrongActorKind } from '../domain/errors';
+import { orgNotFound, scopeNotFound, wrongActorKind } from '../domain/errors';
 import { AGAIN, retryRounds, withStoreRetries } from './store-retry';
 import { readOrg, scopeView, type ScopeView } from './usage-views';
 
@@ -84,21 +84,31 @@ export function putApiKey(request: PutScopeRequest & { projectId: string }, deps
 }
 
 /**
+ * Changes only the cap of a project, member or API key the org already has (a person's change, which creates no
+ * scope: 404 `scope_not_found`); its other settings stay as they are.
+ */
+export function setScopeCap(kind: ScopeKind, request: { orgId: string; id: string; capMilli: MilliCu | null; actor: ActivityActor }, deps: AdminDependencies): Promise<ScopeView> {
+  return putScope(kind, request, deps, { mustExist: true });
+}
+
+/**
  * Steps:
- * 1. Read the org (its default limit and billing period shape the answer; unknown org: 404) and the scope as it is.
+ * 1. Read the org (its default limit and billing period shape the answer; unknown org: 404) and the scope as it is
+ *    (`mustExist` and none: 404).
  * 2. Work out its settings after the PUT. An existing scope whose settings stay the same is left alone: nothing is
  *    written, so a repeated PUT leaves no entry in the log.
  * 3. Write the settings and the log entry, conditioned on the org still existing and the scope being as read in
  *    step 1 (a change in between: again, so the entry's "before" is exact).
  * 4. Answer with the scope's usage bar for the current period.
  */
-async function putScope(kind: ScopeKind, request: PutScopeRequest, deps: AdminDependencies): Promise<ScopeView> {
+async function putScope(kind: ScopeKind, request: PutScopeRequest, deps: AdminDependencies, options: { mustExist: boolean } = { mustExist: false }): Promise<ScopeView> {
   const { orgId, id, actor, ...given } = request;
   const entryId = deps.ids.eventId();
   return retryRounds(async () => {
     const now = deps.clock.now();
     const org = await readOrg(orgId, deps);
     const before = await withStoreRetries(() => deps.store.getScope(orgId, { kind, id }));
+    if (options.mustExist && !before.exists) throw scopeNotFound(kind, id);
     const settings = settingsAfter(before, given);
     const changes = settingChanges(before.exists ? before : UNSET, settings);
     if (before.exists && Object.keys(changes).length === 0) return scopeView(org, before, now);

@@ -2,7 +2,7 @@
 // (the token names the org and the user; the role and administered projects come from here, never from the token).
 
 import { forbidden } from '../domain/errors';
-import { readScopeOf, type Principal, type ReadScope } from '../domain/permissions';
+import { readScopeOf, type Membership, type Principal, type ReadScope } from '../domain/permissions';
 import type { AdminStore } from '../ports/admin-store';
 import { withStoreRetries } from './store-retry';
 
@@ -11,8 +11,13 @@ export async function resolveReader(principal: Principal, deps: { readonly store
   // The service has the admin routes; it does not read through the analytics routes.
   if (principal.kind === 'service') throw forbidden();
   if (principal.kind === 'analytics_key') return readScopeOf(principal, undefined)!;
-  const member = await withStoreRetries(() => deps.store.getScope(principal.orgId, { kind: 'member', id: principal.userId }));
-  const scope = readScopeOf(principal, member.exists && member.role ? { role: member.role, adminOfProjectIds: member.adminOfProjectIds } : undefined);
+  const scope = readScopeOf(principal, await membershipOf(principal, deps));
   if (!scope) throw forbidden();
   return scope;
+}
+
+/** What the org's member record says of a person: role and administered projects; undefined when the org has no such member. */
+export async function membershipOf(person: Extract<Principal, { kind: 'person' }>, deps: { readonly store: Pick<AdminStore, 'getScope'> }): Promise<Membership | undefined> {
+  const member = await withStoreRetries(() => deps.store.getScope(person.orgId, { kind: 'member', id: person.userId }));
+  return member.exists && member.role ? { role: member.role, adminOfProjectIds: member.adminOfProjectIds } : undefined;
 }

@@ -94,8 +94,8 @@ export interface LocalApiOptions {
   readonly localRoutes?: LocalOnlyRoutes;
   /** JSON documents served on GET without a token, by path (local only): the dev issuer's JWKS. */
   readonly publicDocuments?: Readonly<Record<string, unknown>>;
-  /** Endpoints served without a token on their own terms (local only): the dev issuer's OIDC sign-in. */
-  readonly publicPages?: PublicPages;
+  /** Endpoints served without a token on their own terms: the dev issuer's OIDC sign-in (local only), the dashboard's files. */
+  readonly publicPages?: readonly PublicPages[];
 }
 
 /** Paths served as they are, with their own status, headers and body: no gateway, no authorizer. */
@@ -153,10 +153,11 @@ export function createLocalApi(options: LocalApiOptions): Server {
     if (method === 'GET' && options.publicDocuments && Object.hasOwn(options.publicDocuments, url.pathname)) {
       return send(response, 200, options.publicDocuments[url.pathname]);
     }
-    if (options.publicPages?.paths.includes(url.pathname)) {
+    const pages = options.publicPages?.find((one) => one.paths.includes(url.pathname));
+    if (pages) {
       const body = await readBody(request);
       if (body === undefined) return send(response, 413, { error: { code: 'payload_too_large', message: 'The request is too large.', field: 'body' } });
-      const page = await options.publicPages.serve({ method, url, body });
+      const page = await pages.serve({ method, url, body });
       response.writeHead(page.statusCode, { ...page.headers });
       return void response.end(page.body);
     }

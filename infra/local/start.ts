@@ -29,6 +29,8 @@ import { withBusJobs } from './bus-jobs';
 import { startS3Local, type RunningS3Local } from './s3-local';
 import { settableClock } from './settable-clock';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
+import { buildDashboardAssets } from '../dashboard-assets';
+import { DASHBOARD_PATH, dashboardPages } from './dashboard-pages';
 
 export interface LocalRunnerOptions {
   readonly port: number;
@@ -60,6 +62,9 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   // Fail in a moment, not after DynamoDB Local's start, when another runner holds the port.
   await assertPortFree(host, options.port);
   const devIssuer = await openDevIssuer(options.devIssuerKeyFile ?? devIssuerKeyFile());
+  // The dashboard's script and stylesheet, built once (about a second), as the stack builds them for the Lambda.
+  const dashboardAssets = await buildDashboardAssets();
+  const orgClaim = process.env.ORG_CLAIM || DEFAULT_ORG_CLAIM;
   const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
   // The export bucket's objects beside the table's data (in memory with it).
   const s3 = await startS3Local({ dataDirectory: options.dataDirectory ? join(options.dataDirectory, 's3') : undefined }).catch(async (error: unknown) => {
@@ -114,7 +119,10 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       health: () => tableIsReachable(client, options.tableName),
       localRoutes: localOnlyRoutes({ clock, jobs, stream, events }),
       publicDocuments: { [DEV_ISSUER_JWKS_PATH]: devIssuer.jwks },
-      publicPages: devOidcProvider({ issuer: devIssuer, origin: () => origin, members: ledgerMembers, orgClaim: process.env.ORG_CLAIM || DEFAULT_ORG_CLAIM }),
+      publicPages: [
+        devOidcProvider({ issuer: devIssuer, origin: () => origin, members: ledgerMembers, orgClaim }),
+        dashboardPages({ assets: dashboardAssets, origin: () => origin, orgClaim }),
+      ],
     });
     await new Promise<void>((listening, failed) => {
       server.once('error', (error: NodeJS.ErrnoException) => failed(error.code === 'EADDRINUSE' ? portInUse(host, options.port) : error));
@@ -233,6 +241,7 @@ async function main(): Promise<void> {
   console.log(
     `BI tools (GET /v1/usage*, /v1/activity): an org admin or the service creates an analytics key with POST ${runner.url}/v1/orgs/<orgId>/analytics-keys, then calls with curl -u "$KEY:$SECRET"`,
   );
+  console.log(`Usage dashboard: ${runner.url}${DASHBOARD_PATH} (sign in as any member of an org; org and project admins see it)`);
   console.log(`CU Ledger local runner ready on ${runner.url} (GET /health answers 200; Ctrl-C or SIGTERM stops it)`);
 }
 

@@ -1,0 +1,241 @@
+// Time-series charts on uPlot: bars for usage (hovering one names its job types), lines for the pool. uPlot draws on a
+// canvas, so each chart also has its numbers as a table for screen readers and keyboards.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import { formatBucket, formatCu, jobTypeLabel } from './format';
+
+export interface BarBucket {
+  readonly start: string;
+  readonly value: number;
+  readonly byJobType: Readonly<Record<string, number>>;
+}
+
+function useWidth(element: { current: HTMLElement | null }): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const target = element.current;
+    if (!target) return;
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry!.contentRect.width)));
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, []);
+  return width;
+}
+
+const seconds = (iso: string) => Date.parse(iso) / 1000;
+const cssVar = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#3a6ff7';
+
+/** The time axis's labels, in UTC: `11-24 09:00` for hours, `11-24` for days and longer. */
+function timeAxis(granularity: string): uPlot.Axis {
+  return {
+    stroke: cssVar('--muted'),
+    values: (_u, splits) => splits.map((split) => {
+      const iso = new Date(split * 1000).toISOString();
+      return granularity === 'hour' ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(5, 10);
+    }),
+  };
+}
+
+/** uPlot's axis dates in UTC, as every date on the page. */
+const utc = (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
+
+/** A uPlot chart kept in step with its data and width. */
+function useUPlot(host: { current: HTMLElement | null }, width: number, options: () => Omit<uPlot.Options, 'width' | 'height'>, data: uPlot.AlignedData, key: string, zoom?: [number, number]) {
+  const chart = useRef<uPlot | null>(null);
+  useEffect(() => {
+    if (!host.current || width === 0) return;
+    chart.current?.destroy();
+    chart.current = new uPlot({ ...options(), width, height: width < 500 ? 200 : 260 }, data, host.current);
+    return () => {
+      chart.current?.destroy();
+      chart.current = null;
+    };
+  }, [key, width]);
+  useEffect(() => {
+    if (chart.current && zoom) chart.current.setScale('x', { min: zoom[0], max: zoom[1] });
+  }, [zoom?.[0], zoom?.[1], key, width]);
+  return chart;
+}
+
+export interface UsageGraphProps {
+  readonly buckets: readonly BarBucket[];
+  readonly granularity: string;
+  readonly metric: 'cu' | 'jobs';
+  /** The slider's committed window, as the first and last bucket it keeps. */
+  onWindow(first: BarBucket, last: BarBucket): void;
+}
+
+/** The main graph: a bar per bucket, the hovered one's breakdown by job type, and a slider that narrows the window. */
+export function UsageGraph({ buckets, granularity, metric, onWindow }: UsageGraphProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const width = useWidth(host);
+  const [hover, setHover] = useState<number | null>(null);
+  const [window, setWindow] = useState<[number, number]>([0, Math.max(0, buckets.length - 1)]);
+  const key = `${buckets.length}:${buckets[0]?.start}:${granularity}:${metric}:${buckets.map((bucket) => bucket.value).join(',')}`;
+  useEffect(() => setWindow([0, Math.max(0, buckets.length - 1)]), [key]);
+  const xs = buckets.map((bucket) => seconds(bucket.start));
+  const step = xs.length > 1 ? xs[1]! - xs[0]! : 3600;
+  const unit = metric === 'cu' ? 'CU' : 'jobs';
+  useUPlot(
+    host,
+    width,
+    () => ({
+      tzDate: utc,
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false }, points: { show: false } },
+      scales: { x: { time: true, range: (_u, min, max) => [min - step / 2, max + step / 2] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      axes: [timeAxis(granularity), { stroke: cssVar('--muted'), size: 60 }],
+      series: [{}, { label: unit, fill: cssVar('--accent'), stroke: cssVar('--accent'), paths: uPlot.paths.bars!({ size: [0.7, 60] }), points: { show: false } }],
+      hooks: { setCursor: [(u) => setHover(u.cursor.idx ?? null)] },
+    }),
+    [xs, buckets.map((bucket) => bucket.value)],
+    key,
+    buckets.length > 0 ? [xs[window[0]]! - step / 2, xs[window[1]]! + step / 2] : undefined,
+  );
+  const hovered = hover === null ? undefined : buckets[hover];
+  const last = Math.max(0, buckets.length - 1);
+  return (
+    <div class="graph">
+      <div class="chart" ref={host} data-testid="usage-graph" aria-hidden="true" />
+      <div class="hover-breakdown" aria-live="polite" data-testid="hover-breakdown">
+        {hovered ? (
+          <>
+            <strong>{formatBucket(hovered.start, granularity)}</strong>: {formatCu(hovered.value)} {unit}
+            <ul>
+              {Object.entries(hovered.byJobType)
+                .sort((a, b) => b[1] - a[1])
+                .map(([jobType, value]) => (
+                  <li key={jobType}>
+                    {jobTypeLabel(jobType)}: {formatCu(value)} {unit}
+                  </li>
+                ))}
+            </ul>
+          </>
+        ) : (
+          <span class="muted">Hover a bar for its breakdown by job type.</span>
+        )}
+      </div>
+      {buckets.length > 1 ? (
+        <div class="slider" role="group" aria-label="Timeline window">
+          <label>
+            From <span class="slider-value">{formatBucket(buckets[window[0]]!.start, granularity)}</span>
+            <input
+              type="range"
+              min={0}
+              max={last}
+              value={window[0]}
+              aria-label="Window start"
+              onInput={(event) => setWindow([Math.min(Number(event.currentTarget.value), window[1]), window[1]])}
+              onChange={() => onWindow(buckets[window[0]]!, buckets[window[1]]!)}
+            />
+          </label>
+          <label>
+            To <span class="slider-value">{formatBucket(buckets[window[1]]!.start, granularity)}</span>
+            <input
+              type="range"
+              min={0}
+              max={last}
+              value={window[1]}
+              aria-label="Window end"
+              onInput={(event) => setWindow([window[0], Math.max(Number(event.currentTarget.value), window[0])])}
+              onChange={() => onWindow(buckets[window[0]]!, buckets[window[1]]!)}
+            />
+          </label>
+        </div>
+      ) : null}
+      <details class="data-table">
+        <summary>The graph's numbers</summary>
+        <table>
+          <caption class="visually-hidden">Usage per bucket ({unit})</caption>
+          <thead>
+            <tr>
+              <th scope="col">Bucket (UTC)</th>
+              <th scope="col" class="num">
+                {unit}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {buckets.map((bucket) => (
+              <tr key={bucket.start}>
+                <td>{formatBucket(bucket.start, granularity)}</td>
+                <td class="num">{formatCu(bucket.value)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </div>
+  );
+}
+
+export interface LineSeries {
+  readonly label: string;
+  readonly color: string;
+  readonly values: readonly (number | null)[];
+  /** Draw as bars rather than a line. */
+  readonly bars?: boolean;
+}
+
+/** A small chart of one or more series over the same instants (the surplus and consumption charts). */
+export function SeriesChart({ title, instants, series, granularity, testId }: { title: string; instants: readonly string[]; series: readonly LineSeries[]; granularity: string; testId: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const width = useWidth(host);
+  const key = `${instants.join(',')}:${series.map((one) => one.values.join(',')).join('|')}`;
+  useUPlot(
+    host,
+    width,
+    () => ({
+      tzDate: utc,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      axes: [timeAxis(granularity), { stroke: cssVar('--muted'), size: 60 }],
+      series: [
+        {},
+        ...series.map((one) => ({
+          label: one.label,
+          stroke: cssVar(one.color),
+          width: 2,
+          ...(one.bars ? { fill: cssVar(one.color), paths: uPlot.paths.bars!({ size: [0.7, 60] }), points: { show: false } } : {}),
+        })),
+      ],
+    }),
+    [instants.map(seconds), ...series.map((one) => one.values as (number | null)[])],
+    key,
+  );
+  return (
+    <figure class="series-chart" data-testid={testId}>
+      <figcaption>{title}</figcaption>
+      <div class="chart" ref={host} aria-hidden="true" />
+      <details class="data-table">
+        <summary>{title}: the numbers</summary>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Time (UTC)</th>
+              {series.map((one) => (
+                <th scope="col" class="num" key={one.label}>
+                  {one.label}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {instants.map((instant, index) => (
+              <tr key={instant}>
+                <td>{formatBucket(instant, granularity)}</td>
+                {series.map((one) => (
+                  <td class="num" key={one.label}>
+                    {one.values[index] === null || one.values[index] === undefined ? '–' : formatCu(one.values[index]!)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}

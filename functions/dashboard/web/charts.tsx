@@ -71,8 +71,11 @@ export function UsageGraph({ buckets, granularity, metric, onWindow }: UsageGrap
   const host = useRef<HTMLDivElement>(null);
   const width = useWidth(host);
   const [hover, setHover] = useState<number | null>(null);
-  const [window, setWindow] = useState<[number, number]>([0, Math.max(0, buckets.length - 1)]);
+  const [chosen, setWindow] = useState<[number, number]>([0, Math.max(0, buckets.length - 1)]);
   const key = `${buckets.length}:${buckets[0]?.start}:${granularity}:${metric}:${buckets.map((bucket) => bucket.value).join(',')}`;
+  // New data may have fewer buckets than the window chosen on the old: clamp until the reset below lands.
+  const end = Math.max(0, buckets.length - 1);
+  const window: [number, number] = [Math.min(chosen[0], end), Math.min(chosen[1], end)];
   useEffect(() => setWindow([0, Math.max(0, buckets.length - 1)]), [key]);
   const xs = buckets.map((bucket) => seconds(bucket.start));
   const step = xs.length > 1 ? xs[1]! - xs[0]! : 3600;

@@ -32,7 +32,8 @@ export interface DashboardContext {
   readonly state: DashboardState;
   /** The instant "today" is resolved against, fixed when the state last changed. */
   readonly now: Date;
-  navigate(change: Partial<DashboardState>): void;
+  /** Changes the view state and the URL with it: a change, or one worked out from the latest state. */
+  navigate(change: Partial<DashboardState> | ((current: DashboardState) => Partial<DashboardState>)): void;
 }
 
 export const Dashboard = createContext<DashboardContext | null>(null);

@@ -95,8 +95,11 @@ function App({ config, session }: { config: DashboardConfig; session: Session })
     );
   const views = VIEWS.filter((view) => access.role === 'org_admin' || !ORG_ADMIN_VIEWS.includes(view));
   const view = views.includes(state.view) ? state.view : 'usage';
-  const navigate = (change: Partial<DashboardState>) => {
-    const next = { ...state, ...change };
+  // From the URL, which always holds the latest state: two changes in one tick (a field's change, then the next
+  // field's) each build on the one before, not on the state of the last render.
+  const navigate = (change: Partial<DashboardState> | ((current: DashboardState) => Partial<DashboardState>)) => {
+    const current = parseState(location.search);
+    const next = { ...current, ...(typeof change === 'function' ? change(current) : change) };
     history.pushState(null, '', `${location.pathname}${stateQuery(next)}`);
     setState(next);
     setNow(new Date());

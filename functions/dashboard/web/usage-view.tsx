@@ -106,11 +106,17 @@ function FilterBar() {
         <>
           <label class="field">
             <span>From (UTC)</span>
-            <input type="date" value={state.from} max={today} onChange={(event) => event.currentTarget.value && navigate({ from: event.currentTarget.value, to: state.to < event.currentTarget.value ? event.currentTarget.value : state.to })} />
+            <input type="date" value={state.from} max={today} onChange={(event) => {
+                const from = event.currentTarget.value;
+                if (from) navigate((current) => ({ from, to: current.to < from ? from : current.to }));
+              }} />
           </label>
           <label class="field">
             <span>To (UTC)</span>
-            <input type="date" value={state.to} max={today} onChange={(event) => event.currentTarget.value && navigate({ to: event.currentTarget.value, from: state.from > event.currentTarget.value ? event.currentTarget.value : state.from })} />
+            <input type="date" value={state.to} max={today} onChange={(event) => {
+                const to = event.currentTarget.value;
+                if (to) navigate((current) => ({ to, from: current.from > to ? to : current.from }));
+              }} />
           </label>
         </>
       ) : (
@@ -251,7 +257,7 @@ function EventsTable() {
   const query = eventsQuery(state, now, { limit: EVENTS_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
   const page = useLoad<Page<EventRow>>(() => api.get('/v1/usage/events', query), query.toString());
   const [download, setDownload] = useState<Error | 'busy' | undefined>();
-  const setEvents = (change: Partial<EventFilters>) => navigate({ events: { ...state.events, ...change } });
+  const setEvents = (change: Partial<EventFilters>) => navigate((current) => ({ events: { ...current.events, ...change } }));
   const sortBy = (sort: EventSort) => setEvents(state.events.sort === sort ? { order: state.events.order === 'desc' ? 'asc' : 'desc' } : { sort, order: 'desc' });
   const csv = () => {
     const csvQuery = eventsQuery(state, now, { limit: EVENTS_PAGE_SIZE });

@@ -6,6 +6,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { adminRoutes, handler as adminHandler } from '../functions/admin/admin.handler';
 import { analyticsRoutes, handler as analyticsHandler } from '../functions/analytics/analytics.handler';
 import { analyticsKeyRoutes, handler as analyticsKeysHandler } from '../functions/analytics/analytics-keys.handler';
+import { DASHBOARD_PATHS } from '../functions/dashboard/dashboard-page';
 import { handler as analyticsAuthorizerHandler } from '../functions/auth/analytics-authorizer.handler';
 import { exportRoutes, streamingHandler as exportHandler } from '../functions/analytics/export.handler';
 import { financeExportRoutes, handler as financeExportsHandler } from '../functions/exports/finance-exports.handler';
@@ -65,6 +66,8 @@ export interface ResourceNeeds {
   readonly exportBucket?: boolean;
   /** Verifies people's JWTs: gets the identity provider's settings as environment (no IAM grant: the JWKS is public). */
   readonly personTokens?: boolean;
+  /** Serves the usage dashboard: gets the OIDC client settings the page signs in with as environment. */
+  readonly dashboardSettings?: boolean;
 }
 
 export interface DeployedFunction {
@@ -76,6 +79,8 @@ export interface DeployedFunction {
   readonly hotPath?: boolean;
   /** The most instances that may run at once, where a runaway caller would cost money. */
   readonly reservedConcurrency?: number;
+  /** Its bundle also holds the dashboard's built script and stylesheet (infra/dashboard-assets.ts). */
+  readonly bundlesDashboardAssets?: boolean;
 }
 
 /** A deployed authorizer, and the handler the local runner calls in its place. */
@@ -220,4 +225,18 @@ export const ANALYTICS_AUTHORIZER: AuthorizerFunction = {
   entry: 'functions/auth/analytics-authorizer.handler.ts',
   handler: analyticsAuthorizerHandler,
   needs: { table: ['dynamodb:UpdateItem'], personTokens: true, pepper: true, keyStore: 'read' },
+};
+
+/**
+ * The usage dashboard: its page and assets on the Analytics API, without an authorizer (they hold no data; the page
+ * calls the API's routes with the person's token), so that page and API share an origin and need no CORS.
+ */
+export const DASHBOARD: DeployedFunction & { readonly paths: readonly string[] } = {
+  name: 'dashboard',
+  entry: 'functions/dashboard/dashboard.handler.ts',
+  paths: DASHBOARD_PATHS,
+  // Anyone may load the page: a ceiling keeps a flood of loads from taking the account's concurrency.
+  reservedConcurrency: 10,
+  bundlesDashboardAssets: true,
+  needs: { table: [], dashboardSettings: true },
 };

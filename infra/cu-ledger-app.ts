@@ -3,7 +3,7 @@
 
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ANALYTICS_AUTHORIZER, API_AREAS, type ApiArea, type DeployedFunction } from './api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS, DASHBOARD, type ApiArea, type DeployedFunction } from './api-routes';
 import { deploymentConfig, type DeploymentConfig } from './deployment-config';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { BACKGROUND_JOBS, type BackgroundJob } from './scheduled-jobs';
@@ -14,6 +14,8 @@ export interface CuLedgerRegistries {
   readonly areas: readonly ApiArea[];
   readonly jobs: readonly BackgroundJob[];
   readonly analyticsAuthorizer?: DeployedFunction;
+  /** The usage dashboard's page, on the Analytics API (deployed with it). */
+  readonly dashboard?: DeployedFunction & { readonly paths: readonly string[] };
 }
 
 export interface CuLedgerStacks {
@@ -22,7 +24,7 @@ export interface CuLedgerStacks {
   readonly stateless: StatelessStack;
 }
 
-export const DEPLOYED_REGISTRIES: CuLedgerRegistries = { areas: API_AREAS, jobs: BACKGROUND_JOBS, analyticsAuthorizer: ANALYTICS_AUTHORIZER };
+export const DEPLOYED_REGISTRIES: CuLedgerRegistries = { areas: API_AREAS, jobs: BACKGROUND_JOBS, analyticsAuthorizer: ANALYTICS_AUTHORIZER, dashboard: DASHBOARD };
 
 export function buildCuLedger(app: App, registries: CuLedgerRegistries = DEPLOYED_REGISTRIES): CuLedgerStacks {
   const config = deploymentConfig((key) => app.node.tryGetContext(key));

@@ -1,9 +1,11 @@
 // Builds the usage dashboard's script and stylesheet with esbuild: Preact, uPlot and oauth4webapi bundled and
-// minified for current browsers. The local runner builds them in memory at start; the stack builds them at synth and
-// bundles them into the dashboard function (a `define`), so the function serves exactly what was built.
+// minified for current browsers. The local runner builds them in memory at start; the stack's bundling of the
+// dashboard function runs this file to write them beside the function's code.
 
-import { build, buildSync, type BuildOptions, type OutputFile } from 'esbuild';
+import { build, type BuildOptions, type OutputFile } from 'esbuild';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DashboardAssets } from '../functions/dashboard/dashboard-page';
 import { REPOSITORY_ROOT } from './bundling';
 
@@ -40,7 +42,18 @@ export async function buildDashboardAssets(): Promise<DashboardAssets> {
   return assetsOf((await build(OPTIONS)).outputFiles!);
 }
 
-/** For the CDK app, which synthesizes synchronously. */
-export function buildDashboardAssetsSync(): DashboardAssets {
-  return assetsOf(buildSync(OPTIONS).outputFiles!);
+
+/** `tsx infra/dashboard-assets.ts --out <dir>`: the stack's bundling writes the assets beside the dashboard function. */
+async function main(): Promise<void> {
+  const out = process.argv[process.argv.indexOf('--out') + 1];
+  if (!process.argv.includes('--out') || !out) throw new Error('Usage: tsx infra/dashboard-assets.ts --out <directory>');
+  mkdirSync(out, { recursive: true });
+  for (const [name, text] of Object.entries(await buildDashboardAssets())) writeFileSync(join(out, name), text);
+}
+
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
 }

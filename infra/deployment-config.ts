@@ -43,6 +43,16 @@ const contextSchema = z.object({
   jwtAudience: z.string({ error: 'is required: the audience (aud) the identity provider puts in tokens for CU Ledger' }).min(1, 'must not be empty'),
   /** Where the identity provider publishes its signing keys; `<jwtIssuer>/.well-known/jwks.json` unless set. */
   jwksUrl: httpsUrl().optional(),
+  /**
+   * The usage dashboard's OIDC client at the identity provider: a public client (no secret; PKCE) whose redirect URI is
+   * `<AnalyticsApiUrl>dashboard/callback` (or `https://<customDomainName>/dashboard/callback`). Its issuer is
+   * `jwtIssuer` unless set; `dashboardAudience`, for providers that issue a JWT access token only when asked for an
+   * audience (sent as `audience`), should then name `jwtAudience`.
+   */
+  dashboardClientId: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be a client id (printable, no spaces)').default('cu-ledger-dashboard'),
+  dashboardIssuer: httpsUrl().optional(),
+  dashboardScope: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'must be OAuth scopes separated by spaces').default('openid'),
+  dashboardAudience: z.string().min(1).max(512).optional(),
   /** The token claim that names a person's org (the user is `sub`). */
   orgClaim: z.string().regex(/^[\w:./-]{1,128}$/, 'must be a claim name (letters, digits, _ : . / -)').default(DEFAULT_ORG_CLAIM),
   /**
@@ -102,6 +112,8 @@ export type DeploymentConfig = z.infer<typeof contextSchema> & {
   readonly prefix: string;
   /** `jwksUrl`, or the issuer's `/.well-known/jwks.json`. */
   readonly jwksUrl: string;
+  /** `dashboardIssuer`, or `jwtIssuer`. */
+  readonly dashboardIssuer: string;
   /** The `customDomain*` values together, when set. */
   readonly customDomain: CustomDomain | undefined;
 };
@@ -130,6 +142,7 @@ export function deploymentConfig(read: (key: string) => unknown): DeploymentConf
     ...parsed.data,
     prefix: `cu-ledger-${parsed.data.stage}`,
     jwksUrl: jwksUrl ?? `${jwtIssuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    dashboardIssuer: parsed.data.dashboardIssuer ?? jwtIssuer,
     customDomain,
   };
 }

@@ -86,6 +86,14 @@ export function acknowledgeNagFindings(config: DeploymentConfig, stateful: State
     });
   }
 
+  for (const method of stateless.analyticsApi?.publicMethods ?? []) {
+    acknowledge(method, {
+      'AwsSolutions-APIG4':
+        "The usage dashboard's page, script and stylesheet hold no data (the page calls the API's routes with the person's token); its function has no grants, a concurrency ceiling and the stage throttle.",
+      'AwsSolutions-COG4': "The dashboard's files are public: anyone may load the sign-in page.",
+    });
+  }
+
   for (const route of stateless.publicRoutes) {
     acknowledge(route, {
       'AwsSolutions-APIG4':

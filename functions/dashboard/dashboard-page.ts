@@ -32,6 +32,8 @@ export interface PageAnswer {
   readonly body: string;
 }
 
+/** The first segment of every dashboard path: a custom domain routes it to the Analytics API. */
+export const DASHBOARD_BASE_PATH = 'dashboard';
 export const DASHBOARD_PATHS = ['/dashboard', '/dashboard/callback', '/dashboard/app.js', '/dashboard/app.css'] as const;
 
 const CONTENT_TYPES: Record<keyof DashboardAssets, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };

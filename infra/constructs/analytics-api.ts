@@ -19,6 +19,7 @@ import {
   LambdaIntegration,
   ResponseTransferMode,
   LogGroupLogDestination,
+  Method,
   MethodLoggingLevel,
   RequestAuthorizer,
   ResponseType,
@@ -47,14 +48,23 @@ export interface AnalyticsRoute {
   readonly streaming?: boolean;
 }
 
+/** Pages anyone may load (GET and HEAD, no authorizer): the usage dashboard's, which hold no data. */
+export interface AnalyticsPages {
+  readonly handler: IFunction;
+  readonly paths: readonly string[];
+}
+
 export interface AnalyticsApiProps {
   readonly config: DeploymentConfig;
   readonly authorizer: IFunction;
   readonly routes: readonly AnalyticsRoute[];
+  readonly pages?: AnalyticsPages;
 }
 
 export class AnalyticsApi extends Construct {
   readonly api: RestApi;
+  /** The methods without an authorizer (the dashboard's pages). */
+  readonly publicMethods: Method[] = [];
 
   constructor(scope: Construct, id: string, props: AnalyticsApiProps) {
     super(scope, id);
@@ -110,6 +120,14 @@ export class AnalyticsApi extends Construct {
           authorizationType: AuthorizationType.CUSTOM,
           requestValidator: validator,
         });
+    }
+    if (props.pages) {
+      const integration = new LambdaIntegration(props.pages.handler);
+      for (const path of props.pages.paths) {
+        for (const method of ['GET', 'HEAD']) {
+          this.publicMethods.push(this.api.root.resourceForPath(path).addMethod(method, integration, { authorizationType: AuthorizationType.NONE }));
+        }
+      }
     }
   }
 }

@@ -31,7 +31,15 @@ export interface ApiCustomDomainProps {
   readonly httpStage: HttpStage;
   /** The Analytics API's stage, once the API exists; without it every request goes to the HTTP API. */
   readonly analyticsStage: Stage | undefined;
+  /**
+   * First path segments that go to the Analytics API whatever the credentials: its pages that browsers open without
+   * an Authorization header (the dashboard's).
+   */
+  readonly analyticsBasePaths?: readonly string[];
 }
+
+/** Before the credential rules: a page's path decides before its (absent) Authorization header could. */
+export const ANALYTICS_PAGES_RULE_PRIORITY = 50;
 
 export class ApiCustomDomain extends Construct {
   readonly domainName: CfnDomainName;
@@ -64,6 +72,14 @@ export class ApiCustomDomain extends Construct {
     // The stage's name is a literal (`$default`), so CloudFormation would not know to create the stage first.
     mapping.node.addDependency(props.httpStage);
 
+    if (analyticsStage && props.analyticsBasePaths?.length) {
+      new CfnRoutingRule(this, 'PagesToAnalyticsApi', {
+        domainNameArn: this.domainName.attrDomainNameArn,
+        priority: ANALYTICS_PAGES_RULE_PRIORITY,
+        conditions: [{ matchBasePaths: { anyOf: [...props.analyticsBasePaths] } }],
+        actions: [{ invokeApi: { apiId: analyticsStage.restApi.restApiId, stage: analyticsStage.stageName, stripBasePath: false } }],
+      });
+    }
     if (analyticsStage) {
       for (const { scheme, priority } of ANALYTICS_CREDENTIAL_RULES) {
         new CfnRoutingRule(this, `${scheme}ToAnalyticsApi`, {

@@ -7,7 +7,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -122,6 +122,15 @@ export class LedgerFunction extends Construct {
           ? { JWT_ISSUER: config.jwtIssuer, JWT_AUDIENCE: config.jwtAudience, JWKS_URL: config.jwksUrl, ORG_CLAIM: config.orgClaim }
           : {}),
         // Unset, the handler admits any IAM caller; the stack warns at synth (see the stateless stack).
+        ...(spec.needs.dashboardSettings
+          ? {
+              DASHBOARD_OIDC_ISSUER: config.dashboardIssuer,
+              DASHBOARD_OIDC_CLIENT_ID: config.dashboardClientId,
+              DASHBOARD_OIDC_SCOPE: config.dashboardScope,
+              ...(config.dashboardAudience ? { DASHBOARD_OIDC_AUDIENCE: config.dashboardAudience } : {}),
+              ORG_CLAIM: config.orgClaim,
+            }
+          : {}),
         ...(servesServiceRoutes(spec) && config.serviceCallerArns ? { [SERVICE_CALLER_ARNS_ENV]: JSON.stringify(config.serviceCallerArns) } : {}),
         ...(bundle.sourcemap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
@@ -135,10 +144,18 @@ export class LedgerFunction extends Construct {
         banner: bundle.banner,
         externalModules: [...bundle.external],
         forceDockerBundling: false,
+        ...(spec.bundlesDashboardAssets ? { commandHooks: dashboardAssetsHook } : {}),
       },
     });
   }
 }
+
+/** Writes the dashboard's script and stylesheet beside the function's bundle, built by the local esbuild as the code is. */
+const dashboardAssetsHook: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [`cd "${inputDir}" && node_modules/.bin/tsx infra/dashboard-assets.ts --out "${outputDir}"`],
+};
 
 /** The IAM statements for a function's needs: named actions on named resources, never a `*` action. */
 function grantsFor(spec: DeployedFunction, resources: LedgerResources, stack: Stack): PolicyStatement[] {

@@ -21,6 +21,7 @@ import type { Construct } from 'constructs';
 import type { ApiArea, DeployedFunction } from '../api-routes';
 import { AnalyticsApi, STREAMING_INTEGRATION_TIMEOUT, type AnalyticsRoute } from '../constructs/analytics-api';
 import { ApiCustomDomain } from '../constructs/api-custom-domain';
+import { DASHBOARD_BASE_PATH } from '../../functions/dashboard/dashboard-page';
 import { BackgroundJobTrigger } from '../constructs/background-job';
 import { LedgerFunction, type Invocation, type LedgerResources } from '../constructs/ledger-function';
 import { InvalidContextError, type DeploymentConfig } from '../deployment-config';
@@ -40,6 +41,8 @@ export interface StatelessStackProps extends StackProps {
   readonly jobs: readonly BackgroundJob[];
   /** The Analytics API's authorizer (people's JWTs, later analytics keys); required once an area's routes use `analytics` auth. */
   readonly analyticsAuthorizer?: DeployedFunction;
+  /** The usage dashboard's page, served on the Analytics API without an authorizer (deployed with that API). */
+  readonly dashboard?: DeployedFunction & { readonly paths: readonly string[] };
 }
 
 /** The id of the synth warning for a deployment without service caller roles (acknowledge it to keep `--strict`). */
@@ -138,7 +141,8 @@ export class StatelessStack extends Stack {
     if (analyticsRoutes.length > 0) {
       if (!props.analyticsAuthorizer) throw new Error('Analytics routes need the analytics authorizer function (analyticsAuthorizer).');
       const authorizer = deploy(props.analyticsAuthorizer, Duration.seconds(10), { alarmOnErrors: false });
-      this.analyticsApi = new AnalyticsApi(this, 'AnalyticsApi', { config, authorizer, routes: analyticsRoutes });
+      const pages = props.dashboard ? { handler: deploy(props.dashboard, HTTP_FUNCTION_TIMEOUT), paths: props.dashboard.paths } : undefined;
+      this.analyticsApi = new AnalyticsApi(this, 'AnalyticsApi', { config, authorizer, routes: analyticsRoutes, ...(pages ? { pages } : {}) });
       alarm('AnalyticsApi5xx', this.analyticsApi.api.metricServerError({ period: ALARM_PERIOD }), 1, 'Analytics API answered 5xx (the authorizer or a handler failed)');
     }
 
@@ -205,6 +209,11 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'HTTP API (the platform backend over IAM SigV4, and the public OpenAPI document)' });
     if (this.analyticsApi) {
       new CfnOutput(this, 'AnalyticsApiUrl', { value: this.analyticsApi.api.url, description: 'Analytics API (BI tools with an analytics key, people with a JWT)' });
+      if (props.dashboard) {
+        const host = config.customDomain ? `https://${config.customDomain.name}/` : this.analyticsApi.api.url;
+        // An output's description must be a literal: the redirect URI to register is this URL followed by /callback.
+        new CfnOutput(this, 'DashboardUrl', { value: `${host}dashboard`, description: `The usage dashboard; register this URL + /callback as a redirect URI of OIDC client ${config.dashboardClientId}` });
+      }
     }
     if (config.customDomain) {
       // With one host, a Bearer token goes to the Analytics API: a JWT route on the HTTP API could not be reached.
@@ -219,6 +228,8 @@ export class StatelessStack extends Stack {
         httpApi: this.httpApi,
         httpStage: this.apiStage,
         analyticsStage: this.analyticsApi?.api.deploymentStage,
+        // A browser opening the dashboard sends no Authorization header: its path takes it to the Analytics API.
+        analyticsBasePaths: props.dashboard && this.analyticsApi ? [DASHBOARD_BASE_PATH] : [],
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe to alarm notifications' });

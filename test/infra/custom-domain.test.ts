@@ -28,14 +28,18 @@ const outputsOf = (template: Template): Record<string, { Value: unknown; Descrip
  * Where the domain sends a request with this Authorization header, read from the template as API Gateway reads it:
  * the rules by priority (a glob matches the whole value, case-sensitively), then the empty mapping.
  */
-function targetOf(template: Template, authorization: string | undefined): { api: unknown; stage: unknown } | undefined {
+function targetOf(template: Template, authorization: string | undefined, path = '/v1/usage'): { api: unknown; stage: unknown } | undefined {
   const rules = resourcesOf(template, 'AWS::ApiGatewayV2::RoutingRule')
     .map(([, rule]) => rule.Properties)
     .sort((a, b) => a.Priority - b.Priority);
   const matches = (glob: string) => authorization !== undefined && new RegExp(`^${glob.split('*').map((part) => part.replace(/[.?+^$|()[\]{}\\]/g, '\\$&')).join('.*')}$`).test(authorization);
   for (const rule of rules) {
-    const headerConditions = rule.Conditions.map((condition: any) => condition.MatchHeaders.AnyOf);
-    const met = headerConditions.every((anyOf: { Header: string; ValueGlob: string }[]) => anyOf.some(({ Header, ValueGlob }) => Header.toLowerCase() === 'authorization' && matches(ValueGlob)));
+    // A base path is the path's first segment; a header condition's globs are matched against the Authorization header.
+    const met = rule.Conditions.every((condition: any) =>
+      condition.MatchBasePaths
+        ? condition.MatchBasePaths.AnyOf.includes(path.split('/')[1])
+        : condition.MatchHeaders.AnyOf.some(({ Header, ValueGlob }: { Header: string; ValueGlob: string }) => Header.toLowerCase() === 'authorization' && matches(ValueGlob)),
+    );
     if (met) return { api: rule.Actions[0].InvokeApi.ApiId, stage: rule.Actions[0].InvokeApi.Stage };
   }
   const mapping = resourcesOf(template, 'AWS::ApiGatewayV2::ApiMapping').find(([, candidate]) => candidate.Properties.ApiMappingKey === '');
@@ -85,17 +89,26 @@ describe('with a custom domain (customDomainName, customDomainCertificateArn)', 
     expect(mapping.DependsOn).toContain(httpStageId);
   });
 
-  it("sends Basic and Bearer credentials to the Analytics API's stage, path unchanged, one rule each at 100 and 200", () => {
+  it("sends the dashboard's path, then Basic and Bearer credentials to the Analytics API's stage, path unchanged, one rule each at 50, 100 and 200", () => {
     const rules = resourcesOf(template, 'AWS::ApiGatewayV2::RoutingRule').map(([, rule]) => rule.Properties);
     expect(rules.map((rule) => [rule.Priority, rule.Conditions])).toEqual([
+      [50, [{ MatchBasePaths: { AnyOf: ['dashboard'] } }]],
       [100, [{ MatchHeaders: { AnyOf: [{ Header: 'Authorization', ValueGlob: 'Basic*' }] } }]],
       [200, [{ MatchHeaders: { AnyOf: [{ Header: 'Authorization', ValueGlob: 'Bearer*' }] } }]],
     ]);
     for (const rule of rules) {
       expect(rule.DomainNameArn).toEqual({ 'Fn::GetAtt': [domainId, 'DomainNameArn'] });
       expect(rule.Actions).toEqual([{ InvokeApi: { ApiId: { Ref: restApiId }, Stage: { Ref: restStageId }, StripBasePath: false } }]);
-      for (const { ValueGlob } of rule.Conditions[0].MatchHeaders.AnyOf) expect(ValueGlob).toMatch(HEADER_GLOB);
+      for (const { ValueGlob } of rule.Conditions[0].MatchHeaders?.AnyOf ?? []) expect(ValueGlob).toMatch(HEADER_GLOB);
     }
+  });
+
+  it('takes a browser opening the dashboard (no credentials) to the Analytics API, and says where to sign in', () => {
+    const analyticsApi = { api: { Ref: restApiId }, stage: { Ref: restStageId } };
+    expect(targetOf(template, undefined, '/dashboard')).toEqual(analyticsApi);
+    expect(targetOf(template, undefined, '/dashboard/app.js')).toEqual(analyticsApi);
+    expect(targetOf(template, undefined, '/v1/openapi.json')).toEqual({ api: { Ref: httpApiId }, stage: '$default' });
+    expect(outputsOf(template).DashboardUrl).toEqual({ Value: 'https://api.example.com/dashboard', Description: expect.stringMatching(/\/callback as a redirect URI of OIDC client cu-ledger-dashboard/) });
   });
 
   it('lets the credential decide the API: SigV4 and no credentials reach the HTTP API, keys and tokens the Analytics API', () => {

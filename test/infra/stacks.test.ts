@@ -5,7 +5,7 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ANALYTICS_GATEWAY_ANSWERS } from '../../infra/analytics-gateway-responses';
-import { ANALYTICS_AUTHORIZER, API_AREAS, type DeployedFunction } from '../../infra/api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS, DASHBOARD, type DeployedFunction } from '../../infra/api-routes';
 import { ANALYTICS_AUTHORIZER_CACHE } from '../../infra/constructs/analytics-api';
 import { STREAM_BATCH_SIZE, STREAM_MAX_RECORD_AGE, STREAM_RETRY_ATTEMPTS, TABLE_STREAM_READ_ACTIONS } from '../../infra/constructs/background-job';
 import { createLedgerTableInput } from '../../infra/local/dynamodb-local';
@@ -142,9 +142,11 @@ describe('every route', () => {
 describe('the Analytics API', () => {
   it('serves exactly the analytics routes of today, each behind the analytics authorizer, or is not deployed while there are none', () => {
     const routeKeys = API_AREAS.filter((area) => area.auth === 'analytics').flatMap((area) => area.routeKeys);
+    // Besides them, the dashboard's page and files (GET and HEAD), the only methods without an authorizer.
+    const pageKeys = DASHBOARD.paths.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]);
     const methods = restMethods(deployed.statelessTemplate);
-    expect([...methods.keys()].sort()).toEqual([...routeKeys].sort());
-    for (const [routeKey, method] of methods) expect(method.AuthorizationType, routeKey).toBe('CUSTOM');
+    expect([...methods.keys()].sort()).toEqual([...routeKeys, ...pageKeys].sort());
+    for (const [routeKey, method] of methods) expect(method.AuthorizationType, routeKey).toBe(pageKeys.includes(routeKey) ? 'NONE' : 'CUSTOM');
     expect(resourcesOf(deployed.statelessTemplate, 'AWS::ApiGateway::RestApi')).toHaveLength(routeKeys.length > 0 ? 1 : 0);
   });
 
@@ -159,6 +161,43 @@ describe('the Analytics API', () => {
       expect(responses[0]![1].Properties.StatusCode).toBe(String(answer.statusCode));
       expect(JSON.parse(responses[0]![1].Properties.ResponseTemplates['application/json'])).toEqual(JSON.parse(answer.body));
     }
+  });
+
+  it("serves the dashboard's page and files from a function that may touch nothing, with the OIDC client from the context", () => {
+    const [dashboardId, fn] = functionNamed(withAnalytics.statelessTemplate, `cu-ledger-dev-${DASHBOARD.name}`);
+    const methods = restMethods(withAnalytics.statelessTemplate);
+    for (const path of DASHBOARD.paths) {
+      for (const verb of ['GET', 'HEAD']) {
+        const method = methods.get(`${verb} ${path}`);
+        expect(method.AuthorizationType, path).toBe('NONE');
+        expect(JSON.stringify(method.Integration.Uri), path).toContain(dashboardId);
+      }
+    }
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      DASHBOARD_OIDC_ISSUER: JWT.jwtIssuer,
+      DASHBOARD_OIDC_CLIENT_ID: 'cu-ledger-dashboard',
+      DASHBOARD_OIDC_SCOPE: 'openid',
+      ORG_CLAIM: 'org_id',
+    });
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty('DASHBOARD_OIDC_AUDIENCE');
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(10);
+    // Its role may write its own logs (and traces); no table, secret, bus or bucket.
+    expect(grantsOf(withAnalytics.statelessTemplate, `cu-ledger-dev-${DASHBOARD.name}`).map((grant) => grant.action).filter((action) => !action.startsWith('logs:') && !action.startsWith('xray:'))).toEqual([]);
+    const configured = synthesize({
+      registries: WITH_ANALYTICS_ROUTES,
+      context: { ...JWT, dashboardIssuer: 'https://sso.example.com/tenant', dashboardClientId: 'spa-123', dashboardScope: 'openid profile', dashboardAudience: 'cu-ledger', orgClaim: 'https://example.com/org' },
+    });
+    expect(functionNamed(configured.statelessTemplate, `cu-ledger-dev-${DASHBOARD.name}`)[1].Properties.Environment.Variables).toMatchObject({
+      DASHBOARD_OIDC_ISSUER: 'https://sso.example.com/tenant',
+      DASHBOARD_OIDC_CLIENT_ID: 'spa-123',
+      DASHBOARD_OIDC_SCOPE: 'openid profile',
+      DASHBOARD_OIDC_AUDIENCE: 'cu-ledger',
+      ORG_CLAIM: 'https://example.com/org',
+    });
+    const dashboardUrl = JSON.stringify(withAnalytics.statelessTemplate.toJSON().Outputs.DashboardUrl.Value);
+    expect(dashboardUrl).toContain('/dashboard');
+    expect(() => synthesize({ registries: WITH_ANALYTICS_ROUTES, context: { ...JWT, dashboardIssuer: 'http://sso.example.com' } })).toThrow(/dashboardIssuer/);
+    expect(() => synthesize({ registries: WITH_ANALYTICS_ROUTES, context: { ...JWT, dashboardClientId: 'has space' } })).toThrow(/dashboardClientId/);
   });
 
   it("gives the authorizer the identity provider's settings, the JWKS next to the issuer unless told", () => {
@@ -205,7 +244,8 @@ describe('the Analytics API', () => {
       ['people-admin', false],
     ]);
     const methods = restMethods(withAnalytics.statelessTemplate);
-    expect([...methods.keys()].sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
+    const pageKeys = DASHBOARD.paths.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]);
+    expect([...methods.keys()].filter((routeKey) => !pageKeys.includes(routeKey)).sort()).toEqual(areas.flatMap((area) => area.routeKeys).sort());
     for (const area of areas) {
       const [functionId] = functionNamed(withAnalytics.statelessTemplate, `cu-ledger-dev-${area.name}`);
       const streaming = area.auth === 'analytics' && area.streaming === true;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
-import { ANALYTICS_AUTHORIZER, API_AREAS } from '../../infra/api-routes';
+import { ANALYTICS_AUTHORIZER, API_AREAS, DASHBOARD } from '../../infra/api-routes';
+import { dashboardHtml } from '../../functions/dashboard/dashboard-page';
 import { REPOSITORY_ROOT } from '../../infra/bundling';
 import { buildCuLedger } from '../../infra/cu-ledger-app';
 import { BACKGROUND_JOBS } from '../../infra/scheduled-jobs';
@@ -28,7 +29,7 @@ const BUNDLE_LIMIT_BYTES = 500 * 1024;
 const BUNDLE_LIMITS_BY_FUNCTION: Readonly<Record<string, number>> = { 'cu-ledger-dev-finance-export': 800 * 1024 };
 /** The Analytics API, and its authorizer, come with the first analytics route. */
 const hasAnalyticsRoutes = API_AREAS.some((area) => area.auth === 'analytics' && area.routeKeys.length > 0);
-const DEPLOYED_FUNCTIONS = [...API_AREAS, ...BACKGROUND_JOBS, ...(hasAnalyticsRoutes ? [ANALYTICS_AUTHORIZER] : [])];
+const DEPLOYED_FUNCTIONS = [...API_AREAS, ...BACKGROUND_JOBS, ...(hasAnalyticsRoutes ? [ANALYTICS_AUTHORIZER, DASHBOARD] : [])];
 /** The identity provider, which every deployment must name, and the backend's roles, as `-c` options. */
 const CONTEXT_OPTIONS = Object.entries({ ...TEST_JWT_CONTEXT, ...TEST_SERVICE_CALLERS_CONTEXT }).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
 const cfnLint = await run('sh', ['-c', 'command -v cfn-lint']).then(
@@ -98,10 +99,16 @@ describe('npx cdk synth', () => {
       const asset = join(output, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
       const files = readdirSync(asset).sort();
       const hotPath = DEPLOYED_FUNCTIONS.find((spec) => `cu-ledger-dev-${spec.name}` === fn.Properties.FunctionName)!.hotPath ?? false;
-      expect(files).toEqual(hotPath ? ['index.mjs'] : ['index.mjs', 'index.mjs.map']);
+      const spec = DEPLOYED_FUNCTIONS.find((one) => `cu-ledger-dev-${one.name}` === fn.Properties.FunctionName)!;
+      // The dashboard's bundle also holds the page's script and stylesheet, built at synth.
+      const assets = 'bundlesDashboardAssets' in spec && spec.bundlesDashboardAssets ? ['app.css', 'app.js'] : [];
+      expect(files).toEqual([...assets, ...(hotPath ? ['index.mjs'] : ['index.mjs', 'index.mjs.map'])]);
+      if (assets.length > 0) expect(readFileSync(join(asset, 'app.js'), 'utf8')).toContain('cu-ledger.session');
       const code = readFileSync(join(asset, 'index.mjs'), 'utf8');
       // Minified: the banner, the source-map comment, and the code on few, very long lines (a job stub is one short line).
-      expect(code.trimEnd().split('\n').length).toBeLessThanOrEqual(3 + code.length / 2000);
+      // (The dashboard's page is a template of its own lines, which stay lines.)
+      const templateLines = assets.length > 0 ? dashboardHtml('', { issuer: 'https://x', clientId: 'x', scope: 'x', audience: '', orgClaim: 'x' }).split('\n').length : 0;
+      expect(code.trimEnd().split('\n').length).toBeLessThanOrEqual(3 + templateLines + code.length / 2000);
       expect(code).toContain('createRequire');
       expect(statSync(join(asset, 'index.mjs')).size, fn.Properties.FunctionName).toBeLessThanOrEqual(BUNDLE_LIMITS_BY_FUNCTION[fn.Properties.FunctionName] ?? BUNDLE_LIMIT_BYTES);
     }

@@ -167,6 +167,7 @@ describe('the usage dashboard in Chromium', () => {
     await page.locator('#filter-projects').getByRole('button', { name: 'Clear' }).click();
     await page.locator('#filter-projects summary').click();
     await expect.poll(() => new URL(page.url()).searchParams.getAll('project')).toEqual([]);
+    await expectUsageMatchesApi(page, token);
     const graph = page.getByTestId('usage-graph');
     const box = (await graph.boundingBox())!;
     let shown = '';
@@ -175,7 +176,33 @@ describe('the usage dashboard in Chromium', () => {
       shown = (await page.getByTestId('hover-breakdown').locator('li').allTextContents()).join(' | ');
     }
     expect(shown).toMatch(/: [\d,.]+ CU/);
+
+    // The slider narrows the window: each step of its start moves the dates' first day, and every panel follows.
+    const start = (await pageQuery(page)).get('startDate')!;
+    const slider = page.getByLabel('Window start');
+    for (let step = 1; step <= 3; step += 1) {
+      await slider.focus();
+      await page.keyboard.press('ArrowRight');
+      const expected = new Date(Date.parse(`${start}T00:00:00Z`) + step * 86_400_000).toISOString().slice(0, 10);
+      await expect.poll(() => new URL(page.url()).searchParams.get('from'), { timeout: UI_TIMEOUT }).toBe(expected);
+      await expect.poll(() => page.locator('[aria-busy="true"]').count(), { timeout: UI_TIMEOUT }).toBe(0);
+    }
+    expect(new URL(page.url()).searchParams.get('range')).toBe('custom');
+    await expectUsageMatchesApi(page, token);
   }, 240_000);
+
+  it("formats numbers in the browser's locale, and dates in UTC whatever the browser's zone", async () => {
+    const context = await browser.newContext({ viewport: DESKTOP, locale: 'de-DE', timezoneId: 'Asia/Tokyo' });
+    contexts.push(context);
+    const page = await context.newPage();
+    await signIn(page, runner().url, ORG, demo.people.orgAdmin, '/dashboard?range=last30');
+    const query = await pageQuery(page);
+    const totals = await api(await tokenOf(page), '/v1/usage/totals', query);
+    const german = new Intl.NumberFormat('de-DE', { maximumFractionDigits: 3 }).format(totals.totalCU);
+    await expect.poll(() => page.getByTestId('total-cu').textContent(), { timeout: UI_TIMEOUT }).toBe(german);
+    const events = await api(await tokenOf(page), '/v1/usage/events', new URLSearchParams([...query, ['limit', '25']]));
+    await expect.poll(() => page.locator('[data-testid=events-table] tbody tr td:first-child').first().textContent(), { timeout: UI_TIMEOUT }).toBe(`${events.items[0].createdAt.slice(0, 16).replace('T', ' ')} UTC`);
+  }, 120_000);
 
   it('the events table pages 25 rows at a time and sorts by its columns, as the API orders them', async () => {
     const page = await open(DESKTOP);
@@ -340,7 +367,7 @@ describe('the usage dashboard in Chromium', () => {
       for (const [view, drawn] of views) {
         await page.goto(`${runner().url}/dashboard?view=${view}&range=last30`);
         await page.locator(drawn).first().waitFor({ state: 'visible' });
-        await page.waitForFunction('document.querySelectorAll(\'[aria-busy="true"]\').length === 0');
+        await expect.poll(() => page.locator('[aria-busy="true"]').count(), { timeout: UI_TIMEOUT }).toBe(0);
         // Nothing wider than the screen: the page scrolls down, never sideways (wide tables scroll in their box).
         expect(await page.evaluate('document.documentElement.scrollWidth'), `${view} at ${size}`).toBeLessThanOrEqual(viewport.width);
         if (view === 'usage' || view === 'plan') expect(await page.locator('canvas').count()).toBeGreaterThan(0);

@@ -62,12 +62,14 @@ export interface UsageGraphProps {
   readonly buckets: readonly BarBucket[];
   readonly granularity: string;
   readonly metric: 'cu' | 'jobs';
+  /** New buckets are on their way: the slider waits for them rather than act on the old. */
+  readonly busy: boolean;
   /** The slider's committed window, as the first and last bucket it keeps. */
   onWindow(first: BarBucket, last: BarBucket): void;
 }
 
 /** The main graph: a bar per bucket, the hovered one's breakdown by job type, and a slider that narrows the window. */
-export function UsageGraph({ buckets, granularity, metric, onWindow }: UsageGraphProps) {
+export function UsageGraph({ buckets, granularity, metric, busy, onWindow }: UsageGraphProps) {
   const host = useRef<HTMLDivElement>(null);
   const width = useWidth(host);
   const [hover, setHover] = useState<number | null>(null);
@@ -129,6 +131,7 @@ export function UsageGraph({ buckets, granularity, metric, onWindow }: UsageGrap
               max={last}
               value={window[0]}
               aria-label="Window start"
+              disabled={busy}
               onInput={(event) => setWindow([Math.min(Number(event.currentTarget.value), window[1]), window[1]])}
               onChange={() => onWindow(buckets[window[0]]!, buckets[window[1]]!)}
             />
@@ -141,6 +144,7 @@ export function UsageGraph({ buckets, granularity, metric, onWindow }: UsageGrap
               max={last}
               value={window[1]}
               aria-label="Window end"
+              disabled={busy}
               onInput={(event) => setWindow([window[0], Math.max(Number(event.currentTarget.value), window[0])])}
               onChange={() => onWindow(buckets[window[0]]!, buckets[window[1]]!)}
             />

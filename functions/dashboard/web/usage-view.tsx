@@ -160,6 +160,7 @@ function MainGraph() {
           buckets={series.data.buckets}
           granularity={series.data.granularity}
           metric={state.metric}
+          busy={series.loading}
           onWindow={(first, last) => {
             // The window's whole days, inside the range: the filters, and so every panel, follow the slider.
             const from = first.start.slice(0, 10) < range.startDate ? range.startDate : first.start.slice(0, 10);

@@ -256,6 +256,15 @@ describe('the usage dashboard in Chromium', () => {
       expect(item.amount).toBeGreaterThanOrEqual(10);
       expect(item.amount).toBeLessThanOrEqual(50);
     }
+
+    // The table as CSV, through the export route: every row the filters let through, in the table's order.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^events-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const header = csv[0]!.split(',');
+    expect(header).toEqual(expect.arrayContaining(['eventId', 'createdAt', 'userId', 'amount', 'requestId', 'endpoint']));
+    const ids = csv.slice(1).map((line) => line.split(',')[header.indexOf('eventId')]);
+    expect(ids.slice(0, filtered.items.length)).toEqual(filtered.items.map((item: Json) => item.eventId));
   }, 180_000);
 
   it("an org admin sets a member's cap, and the bar turns amber, then red, as consumes go through", async () => {
@@ -299,6 +308,14 @@ describe('the usage dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Edit default limit' }).click();
     await page.getByRole('button', { name: 'Remove cap' }).click();
     await expect.poll(() => page.getByTestId('default-limit-value').textContent(), { timeout: UI_TIMEOUT }).toBe('none');
+
+    // The members as CSV: one row each, mia's with the cap and status the bar shows.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe('members.csv');
+    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('userId,role,adminOfProjectIds,name,usedCu,capCu,capSource,status');
+    expect(lines).toContain(`${member},contributor,,,100,100,individual,reached`);
+    expect(lines).toHaveLength(1 + members.body.items.length);
   }, 180_000);
 
   it('a project admin sees only their projects and cannot edit the others', async () => {

@@ -106,14 +106,14 @@ function FilterBar() {
         <>
           <label class="field">
             <span>From (UTC)</span>
-            <input type="date" value={state.from} max={today} onChange={(event) => {
+            <input type="date" key={state.from} defaultValue={state.from} max={today} onChange={(event) => {
                 const from = event.currentTarget.value;
                 if (from) navigate((current) => ({ from, to: current.to < from ? from : current.to }));
               }} />
           </label>
           <label class="field">
             <span>To (UTC)</span>
-            <input type="date" value={state.to} max={today} onChange={(event) => {
+            <input type="date" key={state.to} defaultValue={state.to} max={today} onChange={(event) => {
                 const to = event.currentTarget.value;
                 if (to) navigate((current) => ({ to, from: current.from > to ? to : current.from }));
               }} />
@@ -281,10 +281,11 @@ function EventsTable() {
       }
     >
       {download instanceof Error ? <ErrorNote error={download} /> : null}
+      {/* Typed fields are uncontrolled (keyed by the URL's value): a render while data loads must not wipe what is being typed. */}
       <form class="filters table-filters" aria-label="Event filters" onSubmit={(event) => event.preventDefault()}>
         <label class="field">
           <span>Resource type</span>
-          <input type="text" value={state.events.resourceType} placeholder="any" onChange={(event) => setEvents({ resourceType: event.currentTarget.value.trim() })} />
+          <input type="text" key={state.events.resourceType} defaultValue={state.events.resourceType} placeholder="any" onChange={(event) => setEvents({ resourceType: event.currentTarget.value.trim() })} />
         </label>
         <label class="field">
           <span>Pool category</span>
@@ -310,11 +311,11 @@ function EventsTable() {
         </label>
         <label class="field narrow">
           <span>Min CU</span>
-          <input type="number" step="any" inputMode="decimal" value={state.events.minCu} onChange={(event) => setEvents({ minCu: event.currentTarget.value })} />
+          <input type="number" step="any" inputMode="decimal" key={state.events.minCu} defaultValue={state.events.minCu} onChange={(event) => setEvents({ minCu: event.currentTarget.value })} />
         </label>
         <label class="field narrow">
           <span>Max CU</span>
-          <input type="number" step="any" inputMode="decimal" value={state.events.maxCu} onChange={(event) => setEvents({ maxCu: event.currentTarget.value })} />
+          <input type="number" step="any" inputMode="decimal" key={state.events.maxCu} defaultValue={state.events.maxCu} onChange={(event) => setEvents({ maxCu: event.currentTarget.value })} />
         </label>
       </form>
       {page.error ? <ErrorNote error={page.error} /> : null}

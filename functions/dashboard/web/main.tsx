@@ -35,11 +35,14 @@ function SignedOut({ config, problem }: { config: DashboardConfig; problem?: str
 }
 
 /** The seed's answer for contributors and viewers. */
-function NoAccess({ onSignOut }: { onSignOut(): void }) {
+function NoAccess({ session, onSignOut }: { session: Session; onSignOut(): void }) {
   return (
     <main class="centered" id="main">
       <h1>Why don't I see the Dashboard?</h1>
       <p data-testid="no-access">Dashboard access is limited to organization and project admins. Contact your admin if you need access.</p>
+      <p class="muted">
+        Signed in as {session.userId} in {session.orgId}.
+      </p>
       <button type="button" onClick={onSignOut}>
         Sign out
       </button>
@@ -86,7 +89,7 @@ function App({ config, session }: { config: DashboardConfig; session: Session })
         <p>Loading…</p>
       </main>
     );
-  if (access === 'none') return <NoAccess onSignOut={leave} />;
+  if (access === 'none') return <NoAccess session={session} onSignOut={leave} />;
   if (access instanceof Error)
     return (
       <main class="centered" id="main">

@@ -114,7 +114,7 @@ export function UsageBar({ usedCu, capCu, status, label }: { usedCu: number; cap
       </div>
       <span class="bar-text">
         {text}
-        {status === 'warning' ? <span class="badge warning"> 80 %+</span> : status === 'reached' ? <span class="badge reached"> Reached</span> : null}
+        {status === 'warning' ? <span class="badge warning">Near cap</span> : status === 'reached' ? <span class="badge reached">Cap reached</span> : null}
       </span>
     </div>
   );

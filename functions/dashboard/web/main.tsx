@@ -96,7 +96,8 @@ function App({ config, session }: { config: DashboardConfig; session: Session })
         <ErrorNote error={access} />
       </main>
     );
-  const views = VIEWS.filter((view) => access.role === 'org_admin' || !ORG_ADMIN_VIEWS.includes(view));
+  // The Plan view waits for its two routes (the plan for people, the surplus series): not offered until they land.
+  const views = VIEWS.filter((view) => view !== 'plan' && (access.role === 'org_admin' || !ORG_ADMIN_VIEWS.includes(view)));
   const view = views.includes(state.view) ? state.view : 'usage';
   // From the URL, which always holds the latest state: two changes in one tick (a field's change, then the next
   // field's) each build on the one before, not on the state of the last render.

@@ -62,8 +62,6 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   // Fail in a moment, not after DynamoDB Local's start, when another runner holds the port.
   await assertPortFree(host, options.port);
   const devIssuer = await openDevIssuer(options.devIssuerKeyFile ?? devIssuerKeyFile());
-  // The dashboard's script and stylesheet, built once (about a second), as the stack builds them for the Lambda.
-  const dashboardAssets = await buildDashboardAssets();
   const orgClaim = process.env.ORG_CLAIM || DEFAULT_ORG_CLAIM;
   const dynamoDb = await startDynamoDbLocal({ dataDirectory: options.dataDirectory });
   // The export bucket's objects beside the table's data (in memory with it).
@@ -121,7 +119,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       publicDocuments: { [DEV_ISSUER_JWKS_PATH]: devIssuer.jwks },
       publicPages: [
         devOidcProvider({ issuer: devIssuer, origin: () => origin, members: ledgerMembers, orgClaim }),
-        dashboardPages({ assets: dashboardAssets, origin: () => origin, orgClaim }),
+        // The dashboard's script and stylesheet, built as the stack builds them for the Lambda, on first use.
+        dashboardPages({ build: buildDashboardAssets, origin: () => origin, orgClaim }),
       ],
     });
     await new Promise<void>((listening, failed) => {

@@ -123,32 +123,8 @@ export function UsageGraph({ buckets, granularity, metric, busy, onWindow }: Usa
       </div>
       {buckets.length > 1 ? (
         <div class="slider" role="group" aria-label="Timeline window">
-          <label>
-            From <span class="slider-value">{formatBucket(buckets[window[0]]!.start, granularity)}</span>
-            <input
-              type="range"
-              min={0}
-              max={last}
-              value={window[0]}
-              aria-label="Window start"
-              disabled={busy}
-              onInput={(event) => setWindow([Math.min(Number(event.currentTarget.value), window[1]), window[1]])}
-              onChange={() => onWindow(buckets[window[0]]!, buckets[window[1]]!)}
-            />
-          </label>
-          <label>
-            To <span class="slider-value">{formatBucket(buckets[window[1]]!.start, granularity)}</span>
-            <input
-              type="range"
-              min={0}
-              max={last}
-              value={window[1]}
-              aria-label="Window end"
-              disabled={busy}
-              onInput={(event) => setWindow([window[0], Math.max(Number(event.currentTarget.value), window[0])])}
-              onChange={() => onWindow(buckets[window[0]]!, buckets[window[1]]!)}
-            />
-          </label>
+          <WindowEnd label="From" aria="Window start" bucket={buckets[window[0]]!} granularity={granularity} value={window[0]} last={last} busy={busy} place={(index) => [Math.min(index, window[1]), window[1]]} onMove={setWindow} onCommit={([first, final]) => onWindow(buckets[first]!, buckets[final]!)} />
+          <WindowEnd label="To" aria="Window end" bucket={buckets[window[1]]!} granularity={granularity} value={window[1]} last={last} busy={busy} place={(index) => [window[0], Math.max(index, window[0])]} onMove={setWindow} onCommit={([first, final]) => onWindow(buckets[first]!, buckets[final]!)} />
         </div>
       ) : null}
       <details class="data-table">
@@ -174,6 +150,39 @@ export function UsageGraph({ buckets, granularity, metric, busy, onWindow }: Usa
         </table>
       </details>
     </div>
+  );
+}
+
+/**
+ * One end of the slider: moving it narrows the chart at once, letting go commits the window. Both work out the window
+ * from the input's own value (`place`), never from a render's state that an event in the same task may have outrun.
+ */
+function WindowEnd(props: {
+  label: string;
+  aria: string;
+  bucket: BarBucket;
+  granularity: string;
+  value: number;
+  last: number;
+  busy: boolean;
+  place(index: number): [number, number];
+  onMove(window: [number, number]): void;
+  onCommit(window: [number, number]): void;
+}) {
+  return (
+    <label>
+      {props.label} <span class="slider-value">{formatBucket(props.bucket.start, props.granularity)}</span>
+      <input
+        type="range"
+        min={0}
+        max={props.last}
+        value={props.value}
+        aria-label={props.aria}
+        disabled={props.busy}
+        onInput={(event) => props.onMove(props.place(Number(event.currentTarget.value)))}
+        onChange={(event) => props.onCommit(props.place(Number(event.currentTarget.value)))}
+      />
+    </label>
   );
 }
 

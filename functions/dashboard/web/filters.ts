@@ -26,6 +26,9 @@ export type EventSort = (typeof EVENT_SORTS)[number];
 export const POOL_CATEGORIES = ['allocated', 'surplus', 'hybrid'] as const;
 export const IO_TYPES = ['input', 'output'] as const;
 
+/** The events table's own filters, as URL and route parameters of the same names. */
+const EVENT_FILTER_FIELDS = ['resourceType', 'poolCategory', 'ioType', 'minCu', 'maxCu'] as const;
+
 export interface EventFilters {
   readonly resourceType: string;
   readonly poolCategory: string;
@@ -118,7 +121,7 @@ export function stateQuery(state: DashboardState): string {
   for (const jobType of state.jobTypes) query.append('jobType', jobType);
   if (state.metric !== 'cu') query.set('metric', state.metric);
   const { events } = state;
-  for (const name of ['resourceType', 'poolCategory', 'ioType', 'minCu', 'maxCu'] as const) if (events[name]) query.set(name, events[name]);
+  for (const name of EVENT_FILTER_FIELDS) if (events[name]) query.set(name, events[name]);
   if (events.sort !== 'createdAt') query.set('sort', events.sort);
   if (events.order !== 'desc') query.set('order', events.order);
   const text = query.toString();
@@ -187,7 +190,7 @@ export function usageQuery(state: DashboardState, now: Date): URLSearchParams {
 export function eventsQuery(state: DashboardState, now: Date, page: { readonly limit: number; readonly cursor?: string }): URLSearchParams {
   const query = usageQuery(state, now);
   const { events } = state;
-  for (const name of ['resourceType', 'poolCategory', 'ioType', 'minCu', 'maxCu'] as const) if (events[name]) query.set(name, events[name]);
+  for (const name of EVENT_FILTER_FIELDS) if (events[name]) query.set(name, events[name]);
   query.set('sort', events.sort);
   query.set('order', events.order);
   query.set('limit', String(page.limit));

@@ -63,9 +63,10 @@ function CapForm({ label, current, onSave, onCancel }: { label: string; current:
 
 function DefaultLimit({ rows, onChanged }: { rows: readonly ScopeRow[]; onChanged(): void }) {
   const { api, access } = useDashboard();
-  const plan = useLoad<{ defaultLimitCu?: number | null }>(() => api.get(`/v1/orgs/${encodeURIComponent(access.orgId)}/usage/plan`), `default-limit:${rows.length}`);
-  const fromRows = rows.find((row) => row.capSource === 'default')?.capCu ?? null;
-  const current = plan.data?.defaultLimitCu !== undefined ? plan.data.defaultLimitCu : fromRows;
+  // What the last change answered, else what a member without a cap of their own draws on (no route reads the
+  // org's default limit for people yet: with every member capped, it shows as none).
+  const [saved, setSaved] = useState<number | null | undefined>(undefined);
+  const current = saved !== undefined ? saved : (rows.find((row) => row.capSource === 'default')?.capCu ?? null);
   const [editing, setEditing] = useState(false);
   return (
     <div class="default-limit" data-testid="default-limit">
@@ -84,9 +85,9 @@ function DefaultLimit({ rows, onChanged }: { rows: readonly ScopeRow[]; onChange
           current={current}
           onCancel={() => setEditing(false)}
           onSave={async (capCu) => {
-            await api.put(`/v1/orgs/${encodeURIComponent(access.orgId)}/default-limit/cap`, { capCu });
+            const answer: { defaultLimitCu: number | null } = await api.put(`/v1/orgs/${encodeURIComponent(access.orgId)}/default-limit/cap`, { capCu });
+            setSaved(answer.defaultLimitCu);
             setEditing(false);
-            plan.reload();
             onChanged();
           }}
         />

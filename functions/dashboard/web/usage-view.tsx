@@ -1,7 +1,7 @@
 // The Usage view (seeds 000 and 002): the filters, the main graph with its slider, the totals, the power users, the
 // consumption events table and the activity feed, each read from the route a BI tool reads with the same filters.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { UsageGraph, type BarBucket } from './charts';
 import { useDashboard } from './context';
 import {
@@ -20,7 +20,7 @@ import {
   type RangeChoice,
 } from './filters';
 import { formatCount, formatCu, formatInstant, jobTypeLabel } from './format';
-import { ErrorNote, MultiSelect, Panel, useLoad, type Choice } from './widgets';
+import { AnySelect, ErrorNote, MultiSelect, Pager, Panel, useCursorPages, useLoad, type Choice } from './widgets';
 
 interface Timeseries {
   readonly granularity: string;
@@ -250,11 +250,8 @@ const COLUMNS: readonly { key: string; label: string; sort?: EventSort; num?: bo
 
 function EventsTable() {
   const { api, state, now, navigate } = useDashboard();
-  // The cursors of the pages before this one: Previous pops, Next pushes; a new filter or order starts over.
-  const [cursors, setCursors] = useState<string[]>([]);
-  const base = eventsQuery(state, now, { limit: EVENTS_PAGE_SIZE }).toString();
-  useEffect(() => setCursors([]), [base]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages(eventsQuery(state, now, { limit: EVENTS_PAGE_SIZE }).toString());
+  const { cursor } = pages;
   const query = eventsQuery(state, now, { limit: EVENTS_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
   const page = useLoad<Page<EventRow>>(() => api.get('/v1/usage/events', query), query.toString());
   const [download, setDownload] = useState<Error | 'busy' | undefined>();
@@ -287,28 +284,8 @@ function EventsTable() {
           <span>Resource type</span>
           <input type="text" key={state.events.resourceType} defaultValue={state.events.resourceType} placeholder="any" onChange={(event) => setEvents({ resourceType: event.currentTarget.value.trim() })} />
         </label>
-        <label class="field">
-          <span>Pool category</span>
-          <select value={state.events.poolCategory} onChange={(event) => setEvents({ poolCategory: event.currentTarget.value })}>
-            <option value="">Any</option>
-            {POOL_CATEGORIES.map((category) => (
-              <option key={category} value={category}>
-                {category}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field">
-          <span>I/O type</span>
-          <select value={state.events.ioType} onChange={(event) => setEvents({ ioType: event.currentTarget.value })}>
-            <option value="">Any</option>
-            {IO_TYPES.map((type) => (
-              <option key={type} value={type}>
-                {type}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AnySelect label="Pool category" values={POOL_CATEGORIES} value={state.events.poolCategory} onChange={(poolCategory) => setEvents({ poolCategory })} />
+        <AnySelect label="I/O type" values={IO_TYPES} value={state.events.ioType} onChange={(ioType) => setEvents({ ioType })} />
         <label class="field narrow">
           <span>Min CU</span>
           <input type="number" step="any" inputMode="decimal" key={state.events.minCu} defaultValue={state.events.minCu} onChange={(event) => setEvents({ minCu: event.currentTarget.value })} />
@@ -364,25 +341,15 @@ function EventsTable() {
         </table>
       </div>
       {page.data && page.data.items.length === 0 ? <p class="muted">No events match these filters.</p> : null}
-      <nav class="pager" aria-label="Events pages">
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous
-        </button>
-        <span data-testid="events-page">Page {cursors.length + 1}</span>
-        <button type="button" disabled={!page.data?.nextCursor} onClick={() => setCursors([...cursors, page.data!.nextCursor!])}>
-          Next
-        </button>
-      </nav>
+      <Pager label="Events pages" pages={pages} nextCursor={page.data?.nextCursor} back="Previous" forward="Next" showNumber="events-page" />
     </Panel>
   );
 }
 
 function ActivityFeed() {
   const { api, state, now } = useDashboard();
-  const [cursors, setCursors] = useState<string[]>([]);
-  const base = activityQuery(state, now, { limit: 20 }).toString();
-  useEffect(() => setCursors([]), [base]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages(activityQuery(state, now, { limit: 20 }).toString());
+  const { cursor } = pages;
   const query = activityQuery(state, now, { limit: 20, ...(cursor ? { cursor } : {}) });
   const feed = useLoad<Page<ActivityRow>>(() => api.get('/v1/activity', query), query.toString());
   return (
@@ -403,14 +370,7 @@ function ActivityFeed() {
         ))}
       </ol>
       {feed.data && feed.data.items.length === 0 ? <p class="muted">Nothing happened in this range.</p> : null}
-      <nav class="pager" aria-label="Activity pages">
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <button type="button" disabled={!feed.data?.nextCursor} onClick={() => setCursors([...cursors, feed.data!.nextCursor!])}>
-          Older
-        </button>
-      </nav>
+      <Pager label="Activity pages" pages={pages} nextCursor={feed.data?.nextCursor} back="Newer" forward="Older" />
     </Panel>
   );
 }

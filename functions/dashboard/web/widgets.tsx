@@ -119,3 +119,49 @@ export function UsageBar({ usedCu, capCu, status, label }: { usedCu: number; cap
     </div>
   );
 }
+
+/**
+ * Pages read by cursor: the cursors of the pages before this one (Previous pops, Next pushes); any change of `query`
+ * (a filter, the order) starts over at the first page.
+ */
+export function useCursorPages(query: string) {
+  const [cursors, setCursors] = useState<string[]>([]);
+  useEffect(() => setCursors([]), [query]);
+  return {
+    cursor: cursors[cursors.length - 1],
+    number: cursors.length + 1,
+    back: () => setCursors(cursors.slice(0, -1)),
+    forward: (next: string) => setCursors([...cursors, next]),
+  };
+}
+
+export function Pager({ label, pages, nextCursor, back, forward, showNumber }: { label: string; pages: ReturnType<typeof useCursorPages>; nextCursor: string | null | undefined; back: string; forward: string; showNumber?: string }) {
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" disabled={pages.number === 1} onClick={pages.back}>
+        {back}
+      </button>
+      {showNumber ? <span data-testid={showNumber}>Page {pages.number}</span> : null}
+      <button type="button" disabled={!nextCursor} onClick={() => nextCursor && pages.forward(nextCursor)}>
+        {forward}
+      </button>
+    </nav>
+  );
+}
+
+/** A labelled select of `values`, with "Any" for none. */
+export function AnySelect({ label, values, value, onChange }: { label: string; values: readonly string[]; value: string; onChange(value: string): void }) {
+  return (
+    <label class="field">
+      <span>{label}</span>
+      <select value={value} onChange={(event) => onChange(event.currentTarget.value)}>
+        <option value="">Any</option>
+        {values.map((one) => (
+          <option key={one} value={one}>
+            {one}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
